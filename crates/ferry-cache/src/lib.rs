@@ -1,0 +1,253 @@
+//! ferry's on-disk cache: where it lives and how entries are written.
+//!
+//! Takes the user's choice of cache directory (`--cache-dir`, `FERRY_CACHE_DIR`, `--no-cache-dir`)
+//! and gives a [`Cache`]: a root directory split into named, versioned *buckets* (one per kind of
+//! artifact, e.g. `interpreter-v1/`), plus [`write_atomic`] so that concurrent ferry processes never
+//! see a half-written entry. The layout is documented in `docs/ARCHITECTURE.md`.
+//!
+//! With `--no-cache-dir` the cache is a temporary directory removed when the [`Cache`] is dropped,
+//! so every code path still goes through the same cache logic but nothing outlives the run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Errors from creating or writing the cache; each carries the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("could not find a cache directory: neither `--cache-dir`, `FERRY_CACHE_DIR`, `XDG_CACHE_HOME` nor `HOME` is set")]
+    NoCacheDir,
+    #[error("could not create the cache directory `{}`", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not write the cache entry `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A kind of cached artifact. Each has its own subdirectory whose name carries a format version,
+/// so a ferry that changes a format simply starts a new bucket instead of misreading old entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Results of querying a Python interpreter (JSON), keyed by the interpreter's path and mtime.
+    Interpreter,
+}
+
+impl Bucket {
+    /// The directory name of the bucket inside the cache root.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Bucket::Interpreter => "interpreter-v1",
+        }
+    }
+}
+
+/// Where the cache root came from; shown by `ferry cache dir` and in verbose logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheSource {
+    /// `--cache-dir`.
+    Flag,
+    /// `FERRY_CACHE_DIR`.
+    Env,
+    /// `$XDG_CACHE_HOME/ferry` or `~/.cache/ferry`.
+    Xdg,
+    /// `--no-cache-dir`: a temporary directory for this run only.
+    Temporary,
+}
+
+/// The cache root for this run.
+#[derive(Debug)]
+pub struct Cache {
+    root: PathBuf,
+    source: CacheSource,
+    /// Keeps a `--no-cache-dir` temporary directory alive for the life of the cache.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Cache {
+    /// Chooses the cache root: `--cache-dir` first, then `FERRY_CACHE_DIR`, then the XDG cache
+    /// directory. `no_cache` (from `--no-cache-dir`) wins over all of them.
+    ///
+    /// The directory is not created until something is written to it, so read-only commands
+    /// leave no trace.
+    pub fn from_settings(flag: Option<PathBuf>, no_cache: bool) -> Result<Self, CacheError> {
+        if no_cache {
+            return Self::temporary();
+        }
+        if let Some(root) = flag.filter(|p| !p.as_os_str().is_empty()) {
+            return Ok(Self::at(absolute(root), CacheSource::Flag));
+        }
+        if let Some(root) = std::env::var_os("FERRY_CACHE_DIR").filter(|v| !v.is_empty()) {
+            return Ok(Self::at(absolute(PathBuf::from(root)), CacheSource::Env));
+        }
+        let xdg = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".cache"))
+            })
+            .ok_or(CacheError::NoCacheDir)?;
+        Ok(Self::at(xdg.join("ferry"), CacheSource::Xdg))
+    }
+
+    /// A cache rooted at `root`, as if given with `--cache-dir`.
+    pub fn at(root: PathBuf, source: CacheSource) -> Self {
+        Self {
+            root,
+            source,
+            _temp: None,
+        }
+    }
+
+    /// A throwaway cache in a fresh temporary directory (`--no-cache-dir`).
+    pub fn temporary() -> Result<Self, CacheError> {
+        let temp = tempfile::Builder::new()
+            .prefix("ferry-cache-")
+            .tempdir()
+            .map_err(|source| CacheError::Create {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        Ok(Self {
+            root: temp.path().to_path_buf(),
+            source: CacheSource::Temporary,
+            _temp: Some(temp),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn source(&self) -> CacheSource {
+        self.source
+    }
+
+    /// The directory of a bucket (not created).
+    pub fn bucket(&self, bucket: Bucket) -> PathBuf {
+        self.root.join(bucket.dir_name())
+    }
+
+    /// The path of an entry inside a bucket (not created).
+    pub fn entry(&self, bucket: Bucket, key: &str) -> PathBuf {
+        self.bucket(bucket).join(key)
+    }
+
+    /// Writes an entry atomically, creating the bucket and the root's `CACHEDIR.TAG` on first use.
+    pub fn write_entry(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        contents: &[u8],
+    ) -> Result<PathBuf, CacheError> {
+        self.ensure_root()?;
+        let path = self.entry(bucket, key);
+        write_atomic(&path, contents)?;
+        Ok(path)
+    }
+
+    /// Creates the cache root with a `CACHEDIR.TAG` (so backup tools skip it) if it is missing.
+    pub fn ensure_root(&self) -> Result<(), CacheError> {
+        let tag = self.root.join("CACHEDIR.TAG");
+        if tag.is_file() {
+            return Ok(());
+        }
+        fs_err::create_dir_all(&self.root).map_err(|source| CacheError::Create {
+            path: self.root.clone(),
+            source,
+        })?;
+        write_atomic(
+            &tag,
+            b"Signature: 8a477f597d28d172789f06886806bc55\n# This file marks the ferry cache directory.\n",
+        )
+    }
+}
+
+/// Writes `contents` to `path` via a temporary file in the same directory and a rename, so a
+/// reader sees either the old file or the whole new one, never a partial write. Parent
+/// directories are created as needed.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CacheError> {
+    let err = |source| CacheError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = path.parent().unwrap_or_else(|| Path::new("."));
+    fs_err::create_dir_all(parent).map_err(err)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent)
+        .map_err(err)?;
+    temp.write_all(contents).map_err(err)?;
+    temp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(&path))
+            .unwrap_or(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file_and_creates_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/entry.json");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(fs_err::read(&path).unwrap(), b"second");
+        // No temporary files are left behind next to the entry.
+        let names: Vec<_> = fs_err::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("entry.json")]);
+    }
+
+    #[test]
+    fn write_entry_tags_the_cache_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().join("cache"), CacheSource::Flag);
+        let path = cache
+            .write_entry(Bucket::Interpreter, "k.json", b"{}")
+            .unwrap();
+        assert_eq!(path, dir.path().join("cache/interpreter-v1/k.json"));
+        let tag = fs_err::read_to_string(dir.path().join("cache/CACHEDIR.TAG")).unwrap();
+        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+    }
+
+    #[test]
+    fn temporary_cache_is_removed_on_drop() {
+        let cache = Cache::temporary().unwrap();
+        let root = cache.root().to_path_buf();
+        cache.write_entry(Bucket::Interpreter, "x", b"1").unwrap();
+        assert!(root.join("interpreter-v1/x").is_file());
+        drop(cache);
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn flag_wins_and_is_made_absolute() {
+        let cache = Cache::from_settings(Some(PathBuf::from("rel/cache")), false).unwrap();
+        assert!(cache.root().is_absolute());
+        assert!(cache.root().ends_with("rel/cache"));
+        assert_eq!(cache.source(), CacheSource::Flag);
+        let cache = Cache::from_settings(Some(PathBuf::from("/x")), true).unwrap();
+        assert_eq!(cache.source(), CacheSource::Temporary);
+    }
+}

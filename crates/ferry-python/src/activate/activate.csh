@@ -1,0 +1,20 @@
+# Enter this virtual environment: `source {{BIN_DIR}}/activate.csh` from csh or tcsh.
+# Leave it again with `deactivate`. Written by ferry; re-created by `ferry venv`.
+
+alias deactivate 'if ($?_ferry_saved_path) setenv PATH "$_ferry_saved_path:q"; if ($?_ferry_saved_path) unset _ferry_saved_path; if ($?_ferry_saved_prompt) set prompt="$_ferry_saved_prompt:q"; if ($?_ferry_saved_prompt) unset _ferry_saved_prompt; unsetenv VIRTUAL_ENV; unsetenv VIRTUAL_ENV_PROMPT; rehash; test "\!:*" != "nondestructive" && unalias deactivate'
+
+deactivate nondestructive
+
+setenv VIRTUAL_ENV {{VENV_CSH}}
+setenv VIRTUAL_ENV_PROMPT {{PROMPT_CSH}}
+set _ferry_saved_path="$PATH:q"
+setenv PATH "${VIRTUAL_ENV}/{{BIN_NAME}}:${PATH}"
+
+if (! $?VIRTUAL_ENV_DISABLE_PROMPT) then
+    if ($?prompt) then
+        set _ferry_saved_prompt="$prompt:q"
+        set prompt="(${VIRTUAL_ENV_PROMPT}) $prompt:q"
+    endif
+endif
+
+rehash

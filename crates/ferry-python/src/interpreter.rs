@@ -1,0 +1,328 @@
+//! Querying an interpreter and caching what it says.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
+
+use ferry_cache::{Bucket, Cache};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::externally_managed::ExternallyManaged;
+use crate::tags::{self, Tag};
+use crate::PythonError;
+
+/// The embedded query script; its hash is part of every cache key so an edit invalidates.
+const QUERY_SCRIPT: &str = include_str!("query.py");
+
+/// The PEP 508 marker environment of an interpreter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkerEnvironment {
+    pub implementation_name: String,
+    pub implementation_version: String,
+    pub os_name: String,
+    pub platform_machine: String,
+    pub platform_python_implementation: String,
+    pub platform_release: String,
+    pub platform_system: String,
+    pub platform_version: String,
+    pub python_full_version: String,
+    pub python_version: String,
+    pub sys_platform: String,
+}
+
+/// sysconfig install paths. In [`InterpreterInfo::paths`] they are absolute; in
+/// [`InterpreterInfo::venv_scheme`] they are relative to a new environment's root (`None` where
+/// the scheme puts a path outside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemePaths {
+    pub purelib: Option<String>,
+    pub platlib: Option<String>,
+    pub scripts: Option<String>,
+    pub data: Option<String>,
+    pub include: Option<String>,
+    #[serde(default)]
+    pub stdlib: Option<String>,
+}
+
+/// The raw facts wheel-tag computation needs; see [`crate::tags`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagFacts {
+    pub py_version_nodot: Option<serde_json::Value>,
+    pub py_debug: Option<serde_json::Value>,
+    pub has_total_refcount: bool,
+    pub extension_suffixes: Vec<String>,
+    pub gil_disabled: Option<serde_json::Value>,
+    pub with_pymalloc: Option<serde_json::Value>,
+    pub unicode_size: Option<serde_json::Value>,
+    pub max_unicode: u64,
+    pub ext_suffix: Option<String>,
+    pub platform: String,
+    pub is_32bit: bool,
+    pub glibc_version: Option<String>,
+    pub musl_version: Option<String>,
+    pub mac_version: Option<String>,
+    pub mac_machine: Option<String>,
+}
+
+/// Everything one run of the query script reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterpreterInfo {
+    /// `sys.implementation.name`, e.g. `cpython`, `pypy`.
+    pub implementation: String,
+    /// `sys.version_info` as `[major, minor, micro, releaselevel, serial]`.
+    pub version: (u32, u32, u32, String, u32),
+    pub executable: PathBuf,
+    pub base_executable: PathBuf,
+    pub prefix: PathBuf,
+    pub base_prefix: PathBuf,
+    pub exec_prefix: PathBuf,
+    pub base_exec_prefix: PathBuf,
+    pub paths: SchemePaths,
+    pub venv_scheme: SchemePaths,
+    pub markers: MarkerEnvironment,
+    pub tags: TagFacts,
+    pub pointer_size: u32,
+}
+
+/// A queried interpreter: the path it was reached by and what it said about itself.
+#[derive(Debug)]
+pub struct Interpreter {
+    path: PathBuf,
+    info: InterpreterInfo,
+    tags: OnceLock<Vec<Tag>>,
+}
+
+/// What is stored in the interpreter bucket: the answer plus the facts it was keyed on, checked
+/// again on read so a hash collision or a hand-edited entry can't be mistaken for a hit.
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    path: PathBuf,
+    stamp: String,
+    info: InterpreterInfo,
+}
+
+impl Interpreter {
+    /// Queries the interpreter at `path`, using the cache when the file is unchanged.
+    ///
+    /// `path` is kept as given (not resolved through symlinks): a venv's `bin/python` is a
+    /// link to its base interpreter but answers with the venv's prefix.
+    pub fn query(path: &Path, cache: &Cache) -> Result<Self, PythonError> {
+        let path = absolute(path);
+        let stamp = match stamp(&path)? {
+            Some(stamp) => stamp,
+            // A script (such as a shim) may run a different interpreter each time: never cache.
+            None => return Ok(Self::from_info(path.clone(), run_query(&path)?)),
+        };
+        let key = cache_key(&path);
+        let entry_path = cache.entry(Bucket::Interpreter, &key);
+        if let Ok(bytes) = fs_err::read(&entry_path) {
+            match serde_json::from_slice::<CacheEntry>(&bytes) {
+                Ok(entry) if entry.path == path && entry.stamp == stamp => {
+                    tracing::debug!("cached interpreter info for {}", path.display());
+                    return Ok(Self::from_info(path, entry.info));
+                }
+                Ok(_) => tracing::debug!("stale interpreter info for {}", path.display()),
+                Err(err) => tracing::debug!(
+                    "ignoring unreadable cache entry {}: {err}",
+                    entry_path.display()
+                ),
+            }
+        }
+        let info = run_query(&path)?;
+        let entry = CacheEntry {
+            path: path.clone(),
+            stamp,
+            info,
+        };
+        let bytes = serde_json::to_vec(&entry).expect("interpreter info serializes");
+        if let Err(err) = cache.write_entry(Bucket::Interpreter, &key, &bytes) {
+            // A read-only cache slows us down but must not stop us.
+            tracing::warn!("{err}");
+        }
+        Ok(Self::from_info(path, entry.info))
+    }
+
+    /// Builds an interpreter from already-known facts (used by tests and by callers that
+    /// resolve for another interpreter).
+    pub fn from_info(path: PathBuf, info: InterpreterInfo) -> Self {
+        Self {
+            path,
+            info,
+            tags: OnceLock::new(),
+        }
+    }
+
+    /// The path the interpreter was found at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn info(&self) -> &InterpreterInfo {
+        &self.info
+    }
+
+    /// `(major, minor, micro)`.
+    pub fn version(&self) -> (u32, u32, u32) {
+        (
+            self.info.version.0,
+            self.info.version.1,
+            self.info.version.2,
+        )
+    }
+
+    /// The version as Python prints it, e.g. `3.12.1` or `3.13.0rc2`.
+    pub fn version_string(&self) -> &str {
+        &self.info.markers.python_full_version
+    }
+
+    /// The implementation as people write it: `CPython`, `PyPy`, ...
+    pub fn implementation_display(&self) -> &str {
+        &self.info.markers.platform_python_implementation
+    }
+
+    pub fn markers(&self) -> &MarkerEnvironment {
+        &self.info.markers
+    }
+
+    pub fn prefix(&self) -> &Path {
+        &self.info.prefix
+    }
+
+    /// Whether this interpreter runs inside a virtual environment.
+    pub fn is_virtualenv(&self) -> bool {
+        self.info.prefix != self.info.base_prefix
+    }
+
+    /// The base interpreter a new virtual environment should link to.
+    pub fn base_executable(&self) -> &Path {
+        &self.info.base_executable
+    }
+
+    /// The wheel tags this interpreter accepts, best first (see [`crate::tags`]).
+    pub fn tags(&self) -> &[Tag] {
+        self.tags.get_or_init(|| tags::supported_tags(&self.info))
+    }
+
+    /// The PEP 668 marker of this environment, if it is externally managed.
+    pub fn externally_managed(&self) -> Option<ExternallyManaged> {
+        if self.is_virtualenv() {
+            return None;
+        }
+        let stdlib = self.info.paths.stdlib.as_deref()?;
+        ExternallyManaged::read(&Path::new(stdlib).join("EXTERNALLY-MANAGED"))
+    }
+
+    /// Refuses to go on if the environment is externally managed and the user did not pass
+    /// `--break-system-packages`.
+    pub fn check_writable(&self, break_system_packages: bool) -> Result<(), PythonError> {
+        match self.externally_managed() {
+            Some(marker) if !break_system_packages => Err(PythonError::ExternallyManaged {
+                prefix: self.info.prefix.clone(),
+                message: marker.message,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The modification stamp a cache entry is keyed on, or `None` when the file is a script.
+///
+/// The stamp covers the link itself and its target, so re-creating a venv (a new link to
+/// possibly another interpreter) or rebuilding the interpreter both count as changes.
+fn stamp(path: &Path) -> Result<Option<String>, PythonError> {
+    let link = fs_err::symlink_metadata(path).map_err(|source| not_found_or_io(path, source))?;
+    let target = fs_err::metadata(path).map_err(|source| not_found_or_io(path, source))?;
+    if target.is_dir() {
+        return Err(PythonError::NotAnEnvironment {
+            path: path.to_path_buf(),
+        });
+    }
+    if is_script(path) {
+        return Ok(None);
+    }
+    let nanos = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
+    Ok(Some(format!(
+        "{}:{}:{}",
+        nanos(&link),
+        nanos(&target),
+        target.len()
+    )))
+}
+
+fn not_found_or_io(path: &Path, source: std::io::Error) -> PythonError {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        PythonError::NotFound {
+            path: path.to_path_buf(),
+        }
+    } else {
+        PythonError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn is_script(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|()| &head == b"#!")
+        .unwrap_or(false)
+}
+
+fn cache_key(path: &Path) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(QUERY_SCRIPT.as_bytes());
+    hasher.update([0]);
+    hasher.update(path.as_os_str().as_encoded_bytes());
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.json")
+}
+
+/// Runs the query script with the interpreter. `-E -s -S` keeps `PYTHON*` variables, the user
+/// site and `.pth` side effects out of the answer (and work on every version, unlike `-I`).
+fn run_query(path: &Path) -> Result<InterpreterInfo, PythonError> {
+    tracing::debug!("querying interpreter {}", path.display());
+    let output = Command::new(path)
+        .args(["-E", "-s", "-S", "-c", QUERY_SCRIPT])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => PythonError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => PythonError::Spawn {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+    if !output.status.success() {
+        return Err(PythonError::QueryFailed {
+            path: path.to_path_buf(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    serde_json::from_slice(&output.stdout).map_err(|err| PythonError::BadQueryOutput {
+        path: path.to_path_buf(),
+        message: err.to_string(),
+    })
+}
+
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}

@@ -1,0 +1,492 @@
+//! PEP 425 compatibility tags, in the priority order installers use to pick a wheel.
+//!
+//! The order matches `packaging.tags.sys_tags()`: interpreter-specific ABIs first, then
+//! `abi3` (stable ABI, newest first), then `none`, each across every platform tag, followed
+//! by pure-Python tags. Platform tags come from the facts the query script reports: glibc
+//! (manylinux, PEP 600, including the legacy `manylinux1/2010/2014` aliases), musl
+//! (musllinux, PEP 656), the macOS version and architecture, or `sysconfig.get_platform()`.
+
+use std::fmt;
+
+use crate::interpreter::{InterpreterInfo, TagFacts};
+
+/// One `python-abi-platform` triple.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag {
+    pub python: String,
+    pub abi: String,
+    pub platform: String,
+}
+
+impl Tag {
+    pub fn new(
+        python: impl Into<String>,
+        abi: impl Into<String>,
+        platform: impl Into<String>,
+    ) -> Self {
+        Self {
+            python: python.into(),
+            abi: abi.into(),
+            platform: platform.into(),
+        }
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
+    }
+}
+
+/// The tags an interpreter supports, best first.
+pub fn supported_tags(info: &InterpreterInfo) -> Vec<Tag> {
+    let facts = &info.tags;
+    let major = info.version.0;
+    let minor = info.version.1;
+    let platforms = platform_tags(facts, &info.markers.platform_system);
+    let short = short_name(&info.implementation);
+    let mut tags = Vec::new();
+
+    if short == "cp" {
+        let interpreter = format!("cp{major}{minor}");
+        let abis = cpython_abis(facts, major, minor);
+        for abi in &abis {
+            for platform in &platforms {
+                tags.push(Tag::new(&interpreter, abi, platform));
+            }
+        }
+        let threaded = abis
+            .first()
+            .and_then(|abi| abi.strip_prefix("cp"))
+            .map(|rest| {
+                rest.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .contains('t')
+            })
+            .unwrap_or(false);
+        let abi3 = (major, minor) >= (3, 2) && !threaded;
+        if abi3 {
+            for platform in &platforms {
+                tags.push(Tag::new(&interpreter, "abi3", platform));
+            }
+        }
+        for platform in &platforms {
+            tags.push(Tag::new(&interpreter, "none", platform));
+        }
+        if abi3 {
+            for older in (2..minor).rev() {
+                for platform in &platforms {
+                    tags.push(Tag::new(format!("cp{major}{older}"), "abi3", platform));
+                }
+            }
+        }
+    } else {
+        let interpreter = format!("{short}{}", interpreter_version(facts, major, minor));
+        let mut abis = generic_abis(facts, major, minor);
+        if !abis.iter().any(|a| a == "none") {
+            abis.push("none".to_string());
+        }
+        for abi in &abis {
+            for platform in &platforms {
+                tags.push(Tag::new(&interpreter, abi, platform));
+            }
+        }
+    }
+
+    // Pure-Python tags: pyXY, pyX, then older minors, on each platform; then `any`.
+    let py_range = py_interpreter_range(major, minor);
+    for python in &py_range {
+        for platform in &platforms {
+            tags.push(Tag::new(python, "none", platform));
+        }
+    }
+    let compat_interpreter = match short {
+        "cp" => Some(format!("cp{}", interpreter_version(facts, major, minor))),
+        "pp" => Some("pp3".to_string()),
+        _ => None,
+    };
+    if let Some(interpreter) = compat_interpreter {
+        tags.push(Tag::new(interpreter, "none", "any"));
+    }
+    for python in &py_range {
+        tags.push(Tag::new(python, "none", "any"));
+    }
+    tags
+}
+
+/// `packaging.tags.interpreter_name()`.
+fn short_name(implementation: &str) -> &str {
+    match implementation {
+        "python" => "py",
+        "cpython" => "cp",
+        "pypy" => "pp",
+        "ironpython" => "ip",
+        "jython" => "jy",
+        other => other,
+    }
+}
+
+/// `packaging.tags.interpreter_version()`: `py_version_nodot`, else major and minor joined.
+fn interpreter_version(facts: &TagFacts, major: u32, minor: u32) -> String {
+    match &facts.py_version_nodot {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => format!("{major}{minor}"),
+    }
+}
+
+/// A sysconfig variable as Python's truthiness would read it; `None` when it is unset.
+fn truthy(value: Option<&serde_json::Value>) -> Option<bool> {
+    match value? {
+        serde_json::Value::Null => None,
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+        serde_json::Value::String(s) => Some(!s.is_empty()),
+        _ => Some(true),
+    }
+}
+
+/// CPython's ABI tags, e.g. `["cp312"]`, `["cp37m"]`, `["cp27mu"]`, `["cp313td", "cp313t"]`.
+fn cpython_abis(facts: &TagFacts, major: u32, minor: u32) -> Vec<String> {
+    let version = format!("{major}{minor}");
+    let with_debug = truthy(facts.py_debug.as_ref());
+    let has_debug_ext = facts.extension_suffixes.iter().any(|s| s == "_d.pyd");
+    let debug = match with_debug {
+        Some(d) => d,
+        None => facts.has_total_refcount || has_debug_ext,
+    };
+    let debug = if debug { "d" } else { "" };
+    let threading =
+        if (major, minor) >= (3, 13) && truthy(facts.gil_disabled.as_ref()) == Some(true) {
+            "t"
+        } else {
+            ""
+        };
+    let mut pymalloc = "";
+    let mut ucs4 = "";
+    let mut abis = Vec::new();
+    if (major, minor) < (3, 8) {
+        if truthy(facts.with_pymalloc.as_ref()).unwrap_or(true) {
+            pymalloc = "m";
+        }
+        if (major, minor) < (3, 3) {
+            let wide = match facts
+                .unicode_size
+                .as_ref()
+                .and_then(serde_json::Value::as_u64)
+            {
+                Some(size) => size == 4,
+                None => facts.max_unicode == 0x10FFFF,
+            };
+            if wide {
+                ucs4 = "u";
+            }
+        }
+    } else if !debug.is_empty() {
+        abis.push(format!("cp{version}{threading}"));
+    }
+    abis.insert(0, format!("cp{version}{threading}{debug}{pymalloc}{ucs4}"));
+    abis
+}
+
+/// `packaging.tags._generic_abi()`: the ABI from the extension-module suffix.
+fn generic_abis(facts: &TagFacts, major: u32, minor: u32) -> Vec<String> {
+    let Some(suffix) = facts.ext_suffix.as_deref().filter(|s| s.starts_with('.')) else {
+        return Vec::new();
+    };
+    let parts: Vec<&str> = suffix.split('.').collect();
+    if parts.len() < 3 {
+        return cpython_abis(facts, major, minor);
+    }
+    let soabi = parts[1];
+    let abi = if soabi.starts_with("cpython") {
+        format!("cp{}", soabi.split('-').nth(1).unwrap_or_default())
+    } else if soabi.starts_with("cp") {
+        soabi.split('-').next().unwrap_or_default().to_string()
+    } else if soabi.starts_with("pypy") {
+        soabi.split('-').take(2).collect::<Vec<_>>().join("-")
+    } else if soabi.starts_with("graalpy") {
+        soabi.split('-').take(3).collect::<Vec<_>>().join("-")
+    } else if !soabi.is_empty() {
+        soabi.to_string()
+    } else {
+        return Vec::new();
+    };
+    vec![normalize(&abi)]
+}
+
+fn py_interpreter_range(major: u32, minor: u32) -> Vec<String> {
+    let mut range = vec![format!("py{major}{minor}"), format!("py{major}")];
+    range.extend((0..minor).rev().map(|m| format!("py{major}{m}")));
+    range
+}
+
+/// `packaging.tags._normalize_string()`.
+fn normalize(s: &str) -> String {
+    s.replace(['.', '-', ' '], "_")
+}
+
+/// Platform tags, best first.
+fn platform_tags(facts: &TagFacts, system: &str) -> Vec<String> {
+    match system {
+        "Darwin" => mac_platforms(facts),
+        "Linux" => linux_platforms(facts),
+        _ => vec![normalize(&facts.platform)],
+    }
+}
+
+fn linux_platforms(facts: &TagFacts) -> Vec<String> {
+    let mut linux = normalize(&facts.platform);
+    if !linux.starts_with("linux_") {
+        return vec![linux];
+    }
+    if facts.is_32bit {
+        if linux == "linux_x86_64" {
+            linux = "linux_i686".to_string();
+        } else if linux == "linux_aarch64" {
+            linux = "linux_armv8l".to_string();
+        }
+    }
+    let arch = &linux["linux_".len()..];
+    let archs: Vec<&str> = if arch == "armv8l" {
+        vec!["armv8l", "armv7l"]
+    } else {
+        vec![arch]
+    };
+    let mut tags = manylinux_tags(facts, &archs);
+    if let Some((major, minor)) = facts.musl_version.as_deref().and_then(parse_two) {
+        for arch in &archs {
+            for m in (0..=minor).rev() {
+                tags.push(format!("musllinux_{major}_{m}_{arch}"));
+            }
+        }
+    }
+    tags.extend(archs.iter().map(|arch| format!("linux_{arch}")));
+    tags
+}
+
+/// PEP 600 manylinux tags for every glibc from the running one down to the oldest the
+/// architecture ever shipped with, with the PEP 513/571/599 aliases at 2.5, 2.12 and 2.17.
+fn manylinux_tags(facts: &TagFacts, archs: &[&str]) -> Vec<String> {
+    const MANYLINUX_ARCHS: [&str; 9] = [
+        "x86_64",
+        "aarch64",
+        "ppc64",
+        "ppc64le",
+        "s390x",
+        "loongarch64",
+        "riscv64",
+        "i686",
+        "armv7l",
+    ];
+    let mut tags = Vec::new();
+    let Some((glibc_major, glibc_minor)) = facts.glibc_version.as_deref().and_then(parse_two)
+    else {
+        return tags;
+    };
+    if !archs.iter().any(|a| MANYLINUX_ARCHS.contains(a)) {
+        return tags;
+    }
+    let too_old: (u32, i64) = if archs.iter().any(|a| *a == "x86_64" || *a == "i686") {
+        (2, 4)
+    } else {
+        (2, 16)
+    };
+    // glibc 2 is the only major version so far; were there a 3, its 2.x list would follow.
+    let mut maxima = vec![(glibc_major, glibc_minor)];
+    for major in (2..glibc_major).rev() {
+        maxima.push((major, 50));
+    }
+    for arch in archs {
+        for &(major, max_minor) in &maxima {
+            let min_minor = if major == too_old.0 { too_old.1 } else { -1 };
+            let mut minor = i64::from(max_minor);
+            while minor > min_minor {
+                tags.push(format!("manylinux_{major}_{minor}_{arch}"));
+                let legacy = match (major, minor) {
+                    (2, 17) => Some("manylinux2014"),
+                    (2, 12) => Some("manylinux2010"),
+                    (2, 5) => Some("manylinux1"),
+                    _ => None,
+                };
+                if let Some(legacy) = legacy {
+                    tags.push(format!("{legacy}_{arch}"));
+                }
+                minor -= 1;
+            }
+        }
+    }
+    tags
+}
+
+fn mac_platforms(facts: &TagFacts) -> Vec<String> {
+    let Some((major, minor)) = facts.mac_version.as_deref().and_then(parse_two) else {
+        return vec![normalize(&facts.platform)];
+    };
+    let machine = facts.mac_machine.clone().unwrap_or_default();
+    let arch = if facts.is_32bit {
+        if machine.starts_with("ppc") {
+            "ppc".to_string()
+        } else {
+            "i386".to_string()
+        }
+    } else {
+        machine
+    };
+    let mut tags = Vec::new();
+    if (10..11).contains(&major) {
+        for m in (0..=minor).rev() {
+            for format in mac_binary_formats((10, m), &arch) {
+                tags.push(format!("macosx_10_{m}_{format}"));
+            }
+        }
+    }
+    if major >= 11 {
+        for big in (11..=major).rev() {
+            for format in mac_binary_formats((big, 0), &arch) {
+                tags.push(format!("macosx_{big}_0_{format}"));
+            }
+        }
+        for m in (4..=16).rev() {
+            if arch == "x86_64" {
+                for format in mac_binary_formats((10, m), &arch) {
+                    tags.push(format!("macosx_10_{m}_{format}"));
+                }
+            } else {
+                tags.push(format!("macosx_10_{m}_universal2"));
+            }
+        }
+    }
+    tags
+}
+
+fn mac_binary_formats(version: (u32, u32), arch: &str) -> Vec<String> {
+    let mut formats = vec![arch.to_string()];
+    let extra: &[&str] = match arch {
+        "x86_64" if version < (10, 4) => return Vec::new(),
+        "x86_64" => &["intel", "fat64", "fat32"],
+        "i386" if version < (10, 4) => return Vec::new(),
+        "i386" => &["intel", "fat32", "fat"],
+        "ppc64" if version > (10, 5) || version < (10, 4) => return Vec::new(),
+        "ppc64" => &["fat64"],
+        "ppc" if version > (10, 6) => return Vec::new(),
+        "ppc" => &["fat32", "fat"],
+        _ => &[],
+    };
+    formats.extend(extra.iter().map(|s| s.to_string()));
+    if arch == "arm64" || arch == "x86_64" {
+        formats.push("universal2".to_string());
+    }
+    if ["x86_64", "i386", "ppc64", "ppc", "intel"].contains(&arch) {
+        formats.push("universal".to_string());
+    }
+    formats
+}
+
+/// Parses the first two dot-separated numbers of a version such as `2.36` or `14.2.1`.
+fn parse_two(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.split('.');
+    let major = parts.next()?.trim().parse().ok()?;
+    let minor = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> TagFacts {
+        TagFacts {
+            py_version_nodot: Some("312".into()),
+            py_debug: Some(0.into()),
+            has_total_refcount: false,
+            extension_suffixes: vec![".cpython-312-x86_64-linux-gnu.so".into()],
+            gil_disabled: Some(0.into()),
+            with_pymalloc: Some(1.into()),
+            unicode_size: None,
+            max_unicode: 0x10FFFF,
+            ext_suffix: Some(".cpython-312-x86_64-linux-gnu.so".into()),
+            platform: "linux-x86_64".into(),
+            is_32bit: false,
+            glibc_version: Some("2.17".into()),
+            musl_version: None,
+            mac_version: None,
+            mac_machine: None,
+        }
+    }
+
+    #[test]
+    fn manylinux_aliases_sit_beside_their_pep600_names() {
+        let tags = linux_platforms(&facts());
+        assert_eq!(tags[0], "manylinux_2_17_x86_64");
+        assert_eq!(tags[1], "manylinux2014_x86_64");
+        let i = tags
+            .iter()
+            .position(|t| t == "manylinux_2_12_x86_64")
+            .unwrap();
+        assert_eq!(tags[i + 1], "manylinux2010_x86_64");
+        let n = tags.len();
+        assert_eq!(
+            &tags[n - 3..],
+            ["manylinux_2_5_x86_64", "manylinux1_x86_64", "linux_x86_64"]
+        );
+    }
+
+    #[test]
+    fn musllinux_comes_after_manylinux_and_before_linux() {
+        let mut f = facts();
+        f.glibc_version = None;
+        f.musl_version = Some("1.2.4".into());
+        assert_eq!(
+            linux_platforms(&f),
+            [
+                "musllinux_1_2_x86_64",
+                "musllinux_1_1_x86_64",
+                "musllinux_1_0_x86_64",
+                "linux_x86_64"
+            ]
+        );
+    }
+
+    #[test]
+    fn cpython_abi_flags() {
+        let mut f = facts();
+        assert_eq!(cpython_abis(&f, 3, 12), ["cp312"]);
+        assert_eq!(cpython_abis(&f, 3, 7), ["cp37m"]);
+        f.unicode_size = Some(4.into());
+        assert_eq!(cpython_abis(&f, 2, 7), ["cp27mu"]);
+        f.py_debug = Some(1.into());
+        f.gil_disabled = Some(1.into());
+        assert_eq!(cpython_abis(&f, 3, 13), ["cp313td", "cp313t"]);
+    }
+
+    #[test]
+    fn macos_arm64_on_14() {
+        let mut f = facts();
+        f.mac_version = Some("14.2.1".into());
+        f.mac_machine = Some("arm64".into());
+        let tags = mac_platforms(&f);
+        assert_eq!(
+            &tags[..4],
+            [
+                "macosx_14_0_arm64",
+                "macosx_14_0_universal2",
+                "macosx_13_0_arm64",
+                "macosx_13_0_universal2"
+            ]
+        );
+        assert_eq!(tags.last().unwrap(), "macosx_10_4_universal2");
+    }
+
+    #[test]
+    fn windows_uses_the_sysconfig_platform() {
+        let mut f = facts();
+        f.platform = "win-amd64".into();
+        assert_eq!(platform_tags(&f, "Windows"), ["win_amd64"]);
+    }
+}

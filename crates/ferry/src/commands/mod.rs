@@ -1,0 +1,21 @@
+//! One module per subcommand; each takes its parsed arguments and returns an exit code.
+
+mod cache;
+mod python;
+mod venv;
+
+use std::process::ExitCode;
+
+use ferry_cache::Cache;
+
+use crate::cli::{Cli, Command};
+use crate::printer::Printer;
+
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let cache = Cache::from_settings(cli.global.cache_dir.clone(), cli.global.no_cache_dir)?;
+    match cli.command {
+        Command::Venv(args) => venv::run(&args, &cache, printer),
+        Command::Python(command) => python::run(command, &cache, printer),
+        Command::Cache(command) => cache::run(&command, &cache, printer),
+    }
+}
