@@ -105,6 +105,10 @@ impl PythonRequest {
         if let Some(version) = parse_version_request(value) {
             return Self::Version(version);
         }
+        // A bare name that exists here, such as `venv`, is a path.
+        if Path::new(value).exists() {
+            return Self::Path(PathBuf::from(value));
+        }
         Self::ExecutableName(value.to_string())
     }
 }

@@ -58,7 +58,9 @@ fn parse_section(text: &str, wanted: &str) -> Vec<(String, String)> {
         if !in_section || trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
-        let continuation = raw.starts_with([' ', '\t']);
+        // Indented lines continue the previous value; so do empty ones (configparser keeps
+        // blank lines inside a value and trims them at its end).
+        let continuation = raw.starts_with([' ', '\t']) || trimmed.is_empty();
         if continuation {
             if let Some((_, value)) = entries.last_mut() {
                 if !value.is_empty() || !trimmed.is_empty() {

@@ -43,7 +43,7 @@ pub fn supported_tags(info: &InterpreterInfo) -> Vec<Tag> {
     let facts = &info.tags;
     let major = info.version.0;
     let minor = info.version.1;
-    let platforms = platform_tags(facts, &info.markers.platform_system);
+    let platforms = platform_tags(facts, &info.markers.platform_system, (major, minor));
     let short = short_name(&info.implementation);
     let mut tags = Vec::new();
 
@@ -63,19 +63,25 @@ pub fn supported_tags(info: &InterpreterInfo) -> Vec<Tag> {
                     .contains('t')
             })
             .unwrap_or(false);
-        let abi3 = (major, minor) >= (3, 2) && !threaded;
-        if abi3 {
+        // Stable ABIs: `abi3` for regular builds, `abi3t` (PEP 803) for free-threaded ones,
+        // this minor version first and the older ones after the `none` tags.
+        let stable = match ((major, minor) >= (3, 2), threaded) {
+            (false, _) => None,
+            (true, false) => Some("abi3"),
+            (true, true) => Some("abi3t"),
+        };
+        if let Some(stable) = stable {
             for platform in &platforms {
-                tags.push(Tag::new(&interpreter, "abi3", platform));
+                tags.push(Tag::new(&interpreter, stable, platform));
             }
         }
         for platform in &platforms {
             tags.push(Tag::new(&interpreter, "none", platform));
         }
-        if abi3 {
+        if let Some(stable) = stable {
             for older in (2..minor).rev() {
                 for platform in &platforms {
-                    tags.push(Tag::new(format!("cp{major}{older}"), "abi3", platform));
+                    tags.push(Tag::new(format!("cp{major}{older}"), stable, platform));
                 }
             }
         }
@@ -99,8 +105,12 @@ pub fn supported_tags(info: &InterpreterInfo) -> Vec<Tag> {
             tags.push(Tag::new(python, "none", platform));
         }
     }
+    // `cpXY-none-any` arrived in packaging 22, which needs Python 3.7: older interpreters
+    // (and the pip releases that still run on them) never accept it, so neither do we.
     let compat_interpreter = match short {
-        "cp" => Some(format!("cp{}", interpreter_version(facts, major, minor))),
+        "cp" if (major, minor) >= (3, 7) => {
+            Some(format!("cp{}", interpreter_version(facts, major, minor)))
+        }
         "pp" => Some("pp3".to_string()),
         _ => None,
     };
@@ -226,15 +236,19 @@ fn normalize(s: &str) -> String {
 }
 
 /// Platform tags, best first.
-fn platform_tags(facts: &TagFacts, system: &str) -> Vec<String> {
+fn platform_tags(facts: &TagFacts, system: &str, python: (u32, u32)) -> Vec<String> {
     match system {
         "Darwin" => mac_platforms(facts),
-        "Linux" => linux_platforms(facts),
+        "Linux" => linux_platforms(facts, python >= (3, 9)),
         _ => vec![normalize(&facts.platform)],
     }
 }
 
-fn linux_platforms(facts: &TagFacts) -> Vec<String> {
+/// Linux platform tags. `local_first` puts `linux_<arch>` (wheels built on this machine)
+/// ahead of manylinux and musllinux, as packaging 26.3 and later do; those releases need
+/// Python 3.9, so older interpreters keep the previous order, last, like the pip that runs on
+/// them.
+fn linux_platforms(facts: &TagFacts, local_first: bool) -> Vec<String> {
     let mut linux = normalize(&facts.platform);
     if !linux.starts_with("linux_") {
         return vec![linux];
@@ -252,7 +266,11 @@ fn linux_platforms(facts: &TagFacts) -> Vec<String> {
     } else {
         vec![arch]
     };
-    let mut tags = manylinux_tags(facts, &archs);
+    let mut tags = Vec::new();
+    if local_first {
+        tags.extend(archs.iter().map(|arch| format!("linux_{arch}")));
+    }
+    tags.extend(manylinux_tags(facts, &archs));
     if let Some((major, minor)) = facts.musl_version.as_deref().and_then(parse_two) {
         for arch in &archs {
             for m in (0..=minor).rev() {
@@ -260,7 +278,9 @@ fn linux_platforms(facts: &TagFacts) -> Vec<String> {
             }
         }
     }
-    tags.extend(archs.iter().map(|arch| format!("linux_{arch}")));
+    if !local_first {
+        tags.extend(archs.iter().map(|arch| format!("linux_{arch}")));
+    }
     tags
 }
 
@@ -422,7 +442,7 @@ mod tests {
 
     #[test]
     fn manylinux_aliases_sit_beside_their_pep600_names() {
-        let tags = linux_platforms(&facts());
+        let tags = linux_platforms(&facts(), false);
         assert_eq!(tags[0], "manylinux_2_17_x86_64");
         assert_eq!(tags[1], "manylinux2014_x86_64");
         let i = tags
@@ -443,7 +463,7 @@ mod tests {
         f.glibc_version = None;
         f.musl_version = Some("1.2.4".into());
         assert_eq!(
-            linux_platforms(&f),
+            linux_platforms(&f, false),
             [
                 "musllinux_1_2_x86_64",
                 "musllinux_1_1_x86_64",
@@ -451,6 +471,14 @@ mod tests {
                 "linux_x86_64"
             ]
         );
+    }
+
+    #[test]
+    fn local_linux_tag_first_from_python_3_9() {
+        let tags = linux_platforms(&facts(), true);
+        assert_eq!(tags[0], "linux_x86_64");
+        assert_eq!(tags[1], "manylinux_2_17_x86_64");
+        assert_eq!(tags.last().unwrap(), "manylinux1_x86_64");
     }
 
     #[test]
@@ -487,6 +515,6 @@ mod tests {
     fn windows_uses_the_sysconfig_platform() {
         let mut f = facts();
         f.platform = "win-amd64".into();
-        assert_eq!(platform_tags(&f, "Windows"), ["win_amd64"]);
+        assert_eq!(platform_tags(&f, "Windows", (3, 12)), ["win_amd64"]);
     }
 }

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 pub struct TestContext {
     temp: tempfile::TempDir,
     bin: PathBuf,
-    envs: Vec<(String, String)>,
+    envs: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl TestContext {
@@ -26,7 +26,7 @@ impl TestContext {
         Self {
             temp,
             bin: bin.into(),
-            envs: Vec::new(),
+            envs: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -49,8 +49,8 @@ impl TestContext {
     }
 
     /// Sets an extra environment variable for every command built afterwards.
-    pub fn env(&mut self, key: &str, value: impl AsRef<OsStr>) -> &mut Self {
-        self.envs.push((
+    pub fn env(&self, key: &str, value: impl AsRef<OsStr>) -> &Self {
+        self.envs.borrow_mut().push((
             key.to_string(),
             value.as_ref().to_string_lossy().into_owned(),
         ));
@@ -103,7 +103,7 @@ impl TestContext {
         if let Some(root) = pyenv_root {
             cmd.env("PYENV_ROOT", root);
         }
-        for (key, value) in &self.envs {
+        for (key, value) in self.envs.borrow().iter() {
             cmd.env(key, value);
         }
     }

@@ -15,8 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Cache directory [default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry]
-    #[arg(long, global = true, env = "FERRY_CACHE_DIR", value_name = "DIR")]
+    /// Cache directory [env: FERRY_CACHE_DIR] [default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry]
+    #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Use a throwaway cache for this run only
     #[arg(long, global = true)]

@@ -1,7 +1,7 @@
 # Enter this virtual environment: `source {{BIN_DIR}}/activate.csh` from csh or tcsh.
 # Leave it again with `deactivate`. Written by ferry; re-created by `ferry venv`.
 
-alias deactivate 'if ($?_ferry_saved_path) setenv PATH "$_ferry_saved_path:q"; if ($?_ferry_saved_path) unset _ferry_saved_path; if ($?_ferry_saved_prompt) set prompt="$_ferry_saved_prompt:q"; if ($?_ferry_saved_prompt) unset _ferry_saved_prompt; unsetenv VIRTUAL_ENV; unsetenv VIRTUAL_ENV_PROMPT; rehash; test "\!:*" != "nondestructive" && unalias deactivate'
+alias deactivate 'test $?_ferry_saved_path != 0 && setenv PATH "$_ferry_saved_path:q" && unset _ferry_saved_path; test $?_ferry_saved_prompt != 0 && set prompt="$_ferry_saved_prompt:q" && unset _ferry_saved_prompt; unsetenv VIRTUAL_ENV; unsetenv VIRTUAL_ENV_PROMPT; rehash; test "\!:*" != "nondestructive" && unalias deactivate'
 
 deactivate nondestructive
 

@@ -1,0 +1,85 @@
+//! Shared helpers for the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use ferry_test::{pythons::InstalledPython, TestContext};
+
+pub fn ctx() -> TestContext {
+    TestContext::new(env!("CARGO_BIN_EXE_ferry"))
+}
+
+/// Runs `python -c code` and returns trimmed stdout, panicking with stderr on failure.
+pub fn python_output(python: &Path, code: &str) -> String {
+    let out = Command::new(python)
+        .args(["-c", code])
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "{} -c failed: {}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Lists a directory tree (relative paths, sorted) to show that a failed command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            out.push(path.strip_prefix(base).unwrap().display().to_string());
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(base, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+static PACKAGING_LOCK: Mutex<()> = Mutex::new(());
+
+/// A directory holding the newest `packaging` that supports `python`, installed once from the
+/// package index (found through pip's own configuration) and reused across runs.
+pub fn packaging_for(python: &InstalledPython) -> PathBuf {
+    let _guard = PACKAGING_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (major, minor) = python.major_minor;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("packaging/py{major}.{minor}"));
+    let done = dir.join(".complete");
+    if done.is_file() {
+        return dir;
+    }
+    let installer = ferry_test::pythons::with_pip().expect("a CPython with pip to fetch packaging");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(&installer.path)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+        ])
+        .args(["--python-version", &format!("{major}.{minor}"), "--target"])
+        .arg(&dir)
+        .arg("packaging")
+        .output()
+        .expect("run pip");
+    assert!(
+        out.status.success(),
+        "installing packaging for Python {major}.{minor} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&done, "").unwrap();
+    dir
+}

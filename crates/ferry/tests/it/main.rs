@@ -1,0 +1,7 @@
+//! End-to-end tests of the `ferry` binary. One test binary for the whole crate keeps link
+//! time down; each module covers one command or concern.
+
+mod common;
+mod discovery;
+mod tags;
+mod venv;

@@ -1,0 +1,64 @@
+//! Wheel tags computed by ferry equal `packaging.tags.sys_tags()` for every installed CPython.
+
+use std::process::Command;
+
+use ferry_test::pythons;
+
+use crate::common::{ctx, packaging_for};
+
+#[test]
+fn tags_match_packaging_for_every_installed_cpython() {
+    let all = pythons::all();
+    assert!(!all.is_empty(), "no CPython installed");
+    let ctx = ctx();
+    for python in &all {
+        let out = ctx
+            .run(
+                ctx.ferry(["python", "find", "--json", "--tags"])
+                    .arg(&python.path),
+            )
+            .success();
+        let info: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        let ours: Vec<String> = serde_json::from_value(info["supported_tags"].clone()).unwrap();
+
+        let packaging = packaging_for(python);
+        let theirs = Command::new(&python.path)
+            .args([
+                "-c",
+                "from packaging import tags\nfor t in tags.sys_tags(): print(t)",
+            ])
+            .env("PYTHONPATH", &packaging)
+            .output()
+            .unwrap();
+        assert!(
+            theirs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: Vec<String> = String::from_utf8_lossy(&theirs.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+
+        assert!(
+            theirs.len() > 10,
+            "packaging listed too few tags for {}",
+            python.version
+        );
+        if ours != theirs {
+            let first = ours
+                .iter()
+                .zip(&theirs)
+                .position(|(a, b)| a != b)
+                .unwrap_or(ours.len().min(theirs.len()));
+            panic!(
+                "tags differ for Python {} at position {first}: ours {:?} vs packaging {:?} (lengths {} and {})",
+                python.version,
+                ours.get(first),
+                theirs.get(first),
+                ours.len(),
+                theirs.len()
+            );
+        }
+    }
+}
