@@ -386,7 +386,7 @@ fn mac_binary_formats(version: (u32, u32), arch: &str) -> Vec<String> {
         "x86_64" => &["intel", "fat64", "fat32"],
         "i386" if version < (10, 4) => return Vec::new(),
         "i386" => &["intel", "fat32", "fat"],
-        "ppc64" if version > (10, 5) || version < (10, 4) => return Vec::new(),
+        "ppc64" if !((10, 4)..=(10, 5)).contains(&version) => return Vec::new(),
         "ppc64" => &["fat64"],
         "ppc" if version > (10, 6) => return Vec::new(),
         "ppc" => &["fat32", "fat"],

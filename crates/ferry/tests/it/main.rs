@@ -1,6 +1,8 @@
 //! End-to-end tests of the `ferry` binary. One test binary for the whole crate keeps link
 //! time down; each module covers one command or concern.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod common;
 mod discovery;
 mod tags;

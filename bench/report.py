@@ -1,0 +1,51 @@
+"""Turns hyperfine's JSON exports and peak-memory files into the BENCHMARKS.md table.
+
+usage: report.py RESULTS_DIR COMMIT COMMAND PYTHON
+"""
+import json
+import os
+import platform
+import sys
+
+
+def main():
+    results, commit, command, python = sys.argv[1:5]
+    rows = []
+    for name in sorted(os.listdir(results)):
+        if not name.endswith(".json"):
+            continue
+        scenario = name[:-5]
+        data = json.load(open(os.path.join(results, name)))
+        medians = {r["command"]: r["median"] for r in data["results"]}
+        memory = {}
+        mem_path = os.path.join(results, scenario + ".mem")
+        if os.path.exists(mem_path):
+            for line in open(mem_path):
+                parts = line.split()
+                if len(parts) == 2 and parts[1].isdigit():
+                    memory[parts[0]] = int(parts[1])
+        ferry = medians["ferry"]
+
+        def ratio(tool):
+            return "%.2f" % (ferry / medians[tool]) if tool in medians else "n/a"
+
+        def mem(tool):
+            return "%.1f MiB" % (memory[tool] / 1024) if tool in memory else "n/a"
+
+        rows.append(
+            "| %s | %s | %s | %s | %s | %s |"
+            % (scenario, ratio("uv"), ratio("pip"), mem("ferry"), mem("uv"), mem("pip"))
+        )
+    header = [
+        "Measured at commit `%s` on %s (%d cores), %s, with `%s`."
+        % (commit, platform.machine(), os.cpu_count() or 0, os.path.basename(python), command),
+        "Ratios are ferry's median wall time divided by the other tool's (below 1.00 means ferry is faster);",
+        "memory is peak RSS of one run. The \"pip\" column for `venv` is `python -m venv --without-pip`.",
+        "",
+        "| scenario | ferry ÷ uv | ferry ÷ pip | ferry peak RSS | uv peak RSS | pip peak RSS |",
+        "|---|---|---|---|---|---|",
+    ]
+    print("\n".join(header + rows))
+
+
+main()

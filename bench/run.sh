@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Times ferry against uv and pip on this machine, in one run, and writes the ratios to
+# docs/BENCHMARKS.md. Usage: bench/run.sh [--runs N] [--no-write]
+#
+# Installs what it needs: hyperfine (from the system package manager, if missing) and the
+# pinned comparison tools (bench/tools.txt) into a scratch venv under bench/.work/. Every
+# tool uses the same interpreter and its own cache directory under bench/.work/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work="$root/bench/.work"
+runs=30
+write=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --no-write) write=0; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v hyperfine >/dev/null 2>&1; then
+  echo "installing hyperfine" >&2
+  apt-get update -qq >/dev/null && apt-get install -y -qq hyperfine >/dev/null
+fi
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq time >/dev/null
+fi
+
+python=${BENCH_PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
+python=$("$python" -c 'import os, sys; print(os.path.realpath(sys.executable))')
+echo "interpreter: $python ($("$python" -V 2>&1))" >&2
+
+mkdir -p "$work"
+if [ ! -x "$work/tools/bin/uv" ] || ! cmp -s bench/tools.txt "$work/tools/.pinned"; then
+  echo "installing comparison tools from bench/tools.txt" >&2
+  rm -rf "$work/tools"
+  "$python" -m venv "$work/tools"
+  "$work/tools/bin/python" -m pip install -q --disable-pip-version-check -r bench/tools.txt
+  cp bench/tools.txt "$work/tools/.pinned"
+fi
+uv="$work/tools/bin/uv"
+cargo build --release -q
+ferry="$root/target/release/ferry"
+
+export FERRY_CACHE_DIR="$work/ferry-cache" UV_CACHE_DIR="$work/uv-cache"
+results="$work/results"
+rm -rf "$results" && mkdir -p "$results"
+scratch="$work/scratch"
+
+# bench NAME -- CMD_FERRY -- CMD_UV -- CMD_PIP(or "") -- PREPARE
+bench() {
+  local name=$1 ferry_cmd=$2 uv_cmd=$3 pip_cmd=$4 prepare=$5
+  local args=(--warmup 3 --runs "$runs" --prepare "$prepare" --export-json "$results/$name.json" -N)
+  local cmds=(-n ferry "$ferry_cmd" -n uv "$uv_cmd")
+  [ -n "$pip_cmd" ] && cmds+=(-n pip "$pip_cmd")
+  hyperfine "${args[@]}" "${cmds[@]}" >&2
+  # Peak memory (max RSS, KiB) of one run of each, after the same preparation.
+  : > "$results/$name.mem"
+  for tool in ferry uv pip; do
+    local cmd
+    case $tool in ferry) cmd=$ferry_cmd ;; uv) cmd=$uv_cmd ;; pip) cmd=$pip_cmd ;; esac
+    [ -z "$cmd" ] && continue
+    bash -c "$prepare"
+    /usr/bin/time -f "$tool %M" -a -o "$results/$name.mem" bash -c "$cmd" >/dev/null 2>&1
+  done
+}
+
+# 1. Creating a virtual environment (interpreter facts already cached by both tools).
+"$ferry" venv -q "$scratch/warm" --python "$python" --clear
+"$uv" venv -q "$scratch/warm" --python "$python" --clear
+bench venv \
+  "$ferry venv -q $scratch/v --python $python" \
+  "$uv venv -q $scratch/v --python $python" \
+  "$python -m venv --without-pip $scratch/v" \
+  "rm -rf $scratch/v"
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+table=$("$python" bench/report.py "$results" "$commit" "bench/run.sh --runs $runs" "$python")
+echo "$table"
+if [ "$write" = 1 ]; then
+  "$python" - "$table" <<'PY'
+import sys, re
+path = "docs/BENCHMARKS.md"
+text = open(path).read()
+start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+new = start + "\n" + sys.argv[1] + "\n" + end
+text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: new, text, flags=re.S)
+open(path, "w").write(text)
+PY
+  echo "updated docs/BENCHMARKS.md" >&2
+fi
