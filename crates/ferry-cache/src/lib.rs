@@ -36,6 +36,8 @@ pub enum CacheError {
 pub enum Bucket {
     /// Results of querying a Python interpreter (JSON), keyed by the interpreter's path and mtime.
     Interpreter,
+    /// HTTP responses (index pages, metadata files) with their RFC 9111 cache policy.
+    Http,
 }
 
 impl Bucket {
@@ -43,6 +45,7 @@ impl Bucket {
     pub fn dir_name(self) -> &'static str {
         match self {
             Bucket::Interpreter => "interpreter-v1",
+            Bucket::Http => "http-v1",
         }
     }
 }

@@ -84,6 +84,9 @@ pub struct InterpreterInfo {
     pub markers: MarkerEnvironment,
     pub tags: TagFacts,
     pub pointer_size: u32,
+    /// The index URL the interpreter's pip falls back to when nothing is configured.
+    #[serde(default)]
+    pub pip_default_index: Option<String>,
 }
 
 /// A queried interpreter: the path it was reached by and what it said about itself.
@@ -288,12 +291,14 @@ fn cache_key(path: &Path) -> String {
     format!("{hex}.json")
 }
 
-/// Runs the query script with the interpreter. `-E -s -S` keeps `PYTHON*` variables, the user
-/// site and `.pth` side effects out of the answer (and work on every version, unlike `-I`).
+/// Runs the query script with the interpreter. `-E -s` keeps `PYTHON*` variables and the user
+/// site out of the answer (and works on every version, unlike `-I`). `site` itself must run:
+/// it is what points `sys.prefix` at a virtual environment. Since `.pth` files may print,
+/// the answer is the last line of output.
 fn run_query(path: &Path) -> Result<InterpreterInfo, PythonError> {
     tracing::debug!("querying interpreter {}", path.display());
     let output = Command::new(path)
-        .args(["-E", "-s", "-S", "-c", QUERY_SCRIPT])
+        .args(["-E", "-s", "-c", QUERY_SCRIPT])
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|source| match source.kind() {
@@ -312,7 +317,13 @@ fn run_query(path: &Path) -> Result<InterpreterInfo, PythonError> {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    serde_json::from_slice(&output.stdout).map_err(|err| PythonError::BadQueryOutput {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answer = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    serde_json::from_str(answer).map_err(|err| PythonError::BadQueryOutput {
         path: path.to_path_buf(),
         message: err.to_string(),
     })

@@ -252,6 +252,31 @@ def base_executable():
     return os.path.realpath(sys.executable)
 
 
+def pip_default_index():
+    """The index this interpreter's pip uses when none is configured (or the base
+    interpreter's pip, for a virtual environment without one)."""
+    directories = [sysconfig.get_paths().get("purelib")]
+    base = getattr(sys, "base_prefix", None) or getattr(sys, "real_prefix", None) or sys.prefix
+    if base != sys.prefix:
+        try:
+            directories.append(sysconfig.get_paths(vars={"base": base, "platbase": base})["purelib"])
+        except Exception:
+            pass
+    for directory in directories:
+        if not directory or not os.path.isfile(os.path.join(directory, "pip", "__init__.py")):
+            continue
+        sys.path.insert(0, directory)
+        try:
+            from pip._internal.models.index import PyPI
+
+            return PyPI.simple_url
+        except Exception:
+            continue
+        finally:
+            sys.path.remove(directory)
+    return None
+
+
 def main():
     prefix = sys.prefix
     base_prefix = getattr(sys, "base_prefix", None) or getattr(sys, "real_prefix", None) or prefix
@@ -269,8 +294,9 @@ def main():
         "markers": marker_environment(),
         "tags": tag_facts(),
         "pointer_size": 32 if sys.maxsize <= 2 ** 32 else 64,
+        "pip_default_index": pip_default_index(),
     }
-    sys.stdout.write(json.dumps(info))
+    sys.stdout.write("\n" + json.dumps(info) + "\n")
     sys.stdout.flush()
 
 

@@ -55,6 +55,8 @@ pub enum FaultKind {
     Truncate(usize),
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// Answer `302 Found` with this `Location` (a path on this server or a full URL).
+    Redirect(String),
 }
 
 /// A fault applied to requests whose path contains `path`, for the next `times` matching
@@ -81,6 +83,10 @@ impl Fault {
 
     pub fn delay(path: &str, delay: Duration) -> Self {
         Self::new(path, FaultKind::Delay(delay))
+    }
+
+    pub fn redirect(path: &str, location: &str) -> Self {
+        Self::new(path, FaultKind::Redirect(location.to_string()))
     }
 
     pub fn new(path: &str, kind: FaultKind) -> Self {
@@ -129,6 +135,7 @@ struct State {
     format: PageFormat,
     api_version: String,
     cache_control: Option<String>,
+    ranges: bool,
     requests: Vec<RequestRecord>,
 }
 
@@ -156,6 +163,7 @@ impl IndexServer {
             format: PageFormat::Negotiate,
             api_version: "1.1".into(),
             cache_control: None,
+            ranges: true,
             requests: Vec::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -253,6 +261,18 @@ impl IndexServer {
     pub fn set_cache_control(&self, value: &str) -> &Self {
         self.lock().cache_control = Some(value.to_string());
         self
+    }
+
+    /// Whether `Range` requests are honoured (default true); when off, files are always sent
+    /// whole with status 200, as by servers without range support.
+    pub fn set_ranges(&self, enabled: bool) -> &Self {
+        self.lock().ranges = enabled;
+        self
+    }
+
+    /// A flat HTML page linking every published file (for `--find-links`).
+    pub fn links_url(&self) -> String {
+        format!("{}/links/", self.base_url())
     }
 
     /// Every request received so far.
@@ -360,6 +380,11 @@ fn serve_connection(stream: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
             Some(FaultKind::Status(code)) => {
                 Response::text(*code, &format!("injected fault: {code}"))
             }
+            Some(FaultKind::Redirect(location)) => {
+                let mut r = Response::text(302, "redirected");
+                r.headers.push(("Location".into(), location.clone()));
+                r
+            }
             _ => route(&request, &path, addr, state),
         };
         record.status = Some(response.status);
@@ -445,6 +470,17 @@ fn route(request: &Request, path: &str, addr: SocketAddr, state: &Mutex<State>) 
             Some(entries) => project_page(request, &state, &normalized, entries),
             None => Response::text(404, "no such project"),
         }
+    } else if path == "/links/" {
+        let mut html = String::from("<!DOCTYPE html>\n<html><body>\n");
+        for e in state.projects.values().flatten() {
+            html.push_str(&format!(
+                "<a href=\"../files/{0}#sha256={1}\">{0}</a><br>\n",
+                e.file.filename,
+                e.file.sha256()
+            ));
+        }
+        html.push_str("<a href=\"not-a-dist.txt\">notes</a>\n</body></html>\n");
+        Response::new(200, HTML_TYPE, html.into_bytes())
     } else if let Some(filename) = path.strip_prefix("/files/") {
         return serve_file(request, &state, filename);
     } else {
@@ -661,7 +697,8 @@ fn serve_file(request: &Request, state: &State, filename: &str) -> Response {
     };
     let body = &entry.file.bytes;
     let total = body.len();
-    let mut response = match request.header("range").map(|r| parse_range(r, total)) {
+    let range = request.header("range").filter(|_| state.ranges);
+    let mut response = match range.map(|r| parse_range(r, total)) {
         None => Response::new(200, "application/octet-stream", body.clone()),
         Some(Some((start, end))) => {
             let mut r = Response::new(206, "application/octet-stream", body[start..=end].to_vec());
@@ -737,6 +774,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         206 => "Partial Content",
         301 => "Moved Permanently",
+        302 => "Found",
         304 => "Not Modified",
         401 => "Unauthorized",
         403 => "Forbidden",

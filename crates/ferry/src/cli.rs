@@ -39,6 +39,98 @@ pub enum Command {
     /// Inspect ferry's cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Look at what package indexes offer
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+/// Where packages come from and how to reach it; names follow pip's options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IndexArgs {
+    /// Base URL of the package index (pip's --index-url; default: PIP_INDEX_URL, pip.conf, then
+    /// the target interpreter's pip default)
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Extra index URLs, consulted after the main one
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Ignore package indexes (only --find-links)
+    #[arg(long)]
+    pub no_index: bool,
+    /// A directory, file:// URL or HTML page of links to look in as well
+    #[arg(short = 'f', long, value_name = "LOCATION")]
+    pub find_links: Vec<String>,
+    /// How several indexes combine: first-index (default; a project comes from the first index
+    /// that has it) or unsafe-best-match (merge all, like pip)
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub index_strategy: Option<IndexStrategyArg>,
+    /// Extra CA bundle (PEM) to trust, on top of the system store
+    #[arg(long, value_name = "PATH")]
+    pub cert: Option<PathBuf>,
+    /// Client certificate and key (one PEM file)
+    #[arg(long, value_name = "PATH")]
+    pub client_cert: Option<PathBuf>,
+    /// Do not verify TLS certificates of this host (insecure)
+    #[arg(long, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
+    /// Socket timeout in seconds (default 15)
+    #[arg(long, alias = "default-timeout", value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Retries for connection errors and server errors (default 5)
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Use only cached responses; never touch the network
+    #[arg(long)]
+    pub offline: bool,
+    /// Revalidate every cached response with the server
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IndexStrategyArg {
+    FirstIndex,
+    UnsafeBestMatch,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// List the versions of a package available for the target interpreter, like
+    /// `pip index versions`
+    Versions(IndexVersionsArgs),
+    /// Fetch the index pages of packages and say where each came from
+    Pages(IndexPagesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexVersionsArgs {
+    /// The package name
+    pub package: String,
+    /// Include pre-release and development versions
+    #[arg(long)]
+    pub pre: bool,
+    /// Print JSON, as `pip index versions --json`
+    #[arg(long)]
+    pub json: bool,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexPagesArgs {
+    /// Package names
+    pub packages: Vec<String>,
+    /// Read package names from a requirements file (names only; versions are ignored)
+    #[arg(short, long, value_name = "FILE")]
+    pub requirement: Vec<PathBuf>,
+    /// The target interpreter or environment (for its pip's default index)
+    #[arg(short, long)]
+    pub python: Option<String>,
+    #[command(flatten)]
+    pub index: IndexArgs,
 }
 
 #[derive(Debug, Args)]

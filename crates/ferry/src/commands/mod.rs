@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes its parsed arguments and returns an exit code.
 
 mod cache;
+mod index;
 mod python;
 mod venv;
 
@@ -17,5 +18,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Venv(args) => venv::run(&args, &cache, printer),
         Command::Python(command) => python::run(command, &cache, printer),
         Command::Cache(command) => cache::run(&command, &cache, printer),
+        Command::Index(command) => index::run(command, &cache, printer),
     }
 }

@@ -49,6 +49,30 @@ fn environment_precedence_virtual_env_conda_dotvenv() {
 }
 
 #[test]
+fn a_venv_interpreter_reports_the_venv_as_its_prefix() {
+    let ctx = ctx();
+    // A .pth file that prints must not confuse the query.
+    ctx.run(&mut ctx.ferry(["venv", "v"])).success();
+    let root = ctx.work().join("v");
+    let purelib = crate::common::python_output(
+        &root.join("bin/python"),
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    );
+    std::fs::write(
+        std::path::Path::new(&purelib).join("noisy.pth"),
+        "import sys; print('hello from a .pth file')\n",
+    )
+    .unwrap();
+    let out = ctx
+        .run(&mut ctx.ferry(["python", "find", "--json", "v"]))
+        .success();
+    let info: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(info["prefix"], root.display().to_string());
+    assert_ne!(info["prefix"], info["base_prefix"]);
+    assert_eq!(info["paths"]["purelib"], purelib);
+}
+
+#[test]
 fn no_environment_explains_how_to_make_one() {
     let ctx = ctx();
     let out = ctx.run(&mut ctx.ferry(["python", "find"])).failure();

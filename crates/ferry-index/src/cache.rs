@@ -1,0 +1,127 @@
+//! The on-disk HTTP cache (`http-v1` bucket).
+//!
+//! One file per (URL, `Accept`) pair: a magic line, the length of a JSON header (origin URL,
+//! when it was stored, the RFC 9111 policy, content type, body length and sha256), the header,
+//! then the body. A file that is short, garbled or whose body does not match its hash is
+//! treated as absent and overwritten, never trusted.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ferry_cache::{write_atomic, Bucket, Cache};
+use http_cache_semantics::CachePolicy;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const MAGIC: &[u8] = b"FERRY-HTTP-CACHE-1\n";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EntryHeader {
+    /// The URL requested (never with credentials).
+    pub url: String,
+    pub accept: String,
+    /// The URL the body finally came from, after redirects.
+    pub final_url: String,
+    /// Seconds since the epoch when the body was fetched or last revalidated.
+    pub stored_at: u64,
+    pub content_type: Option<String>,
+    pub policy: CachePolicy,
+    pub body_len: u64,
+    pub body_sha256: String,
+}
+
+pub(crate) struct Entry {
+    pub header: EntryHeader,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct HttpCache {
+    dir: PathBuf,
+    /// The cache root, tagged with CACHEDIR.TAG on first write.
+    root: PathBuf,
+}
+
+impl HttpCache {
+    pub(crate) fn new(cache: &Cache) -> Self {
+        Self {
+            dir: cache.bucket(Bucket::Http),
+            root: cache.root().to_path_buf(),
+        }
+    }
+
+    fn path(&self, url: &Url, accept: &str) -> PathBuf {
+        let mut hasher = Sha256::new();
+        hasher.update(url.as_str().as_bytes());
+        hasher.update([0]);
+        hasher.update(accept.as_bytes());
+        let digest = hasher.finalize();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(&hex[..2]).join(format!("{hex}.http"))
+    }
+
+    pub(crate) fn read(&self, url: &Url, accept: &str) -> Option<Entry> {
+        let path = self.path(url, accept);
+        let bytes = std::fs::read(&path).ok()?;
+        match decode(&bytes) {
+            Some(entry) if entry.header.url == url.as_str() && entry.header.accept == accept => {
+                Some(entry)
+            }
+            _ => {
+                tracing::debug!(
+                    "ignoring corrupt or mismatched cache entry {}",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn write(
+        &self,
+        header: &EntryHeader,
+        body: &[u8],
+    ) -> Result<(), ferry_cache::CacheError> {
+        let path = self.path(
+            &Url::parse(&header.url).expect("cached URLs parse"),
+            &header.accept,
+        );
+        Cache::at(self.root.clone(), ferry_cache::CacheSource::Flag).ensure_root()?;
+        let json = serde_json::to_vec(header).expect("cache header serializes");
+        let mut out = Vec::with_capacity(MAGIC.len() + 8 + json.len() + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        out.extend_from_slice(&json);
+        out.extend_from_slice(body);
+        write_atomic(&path, &out)
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Entry> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let len = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?) as usize;
+    let json = rest.get(8..8 + len)?;
+    let body = rest.get(8 + len..)?;
+    let header: EntryHeader = serde_json::from_slice(json).ok()?;
+    if header.body_len != body.len() as u64 || header.body_sha256 != sha256_hex(body) {
+        return None;
+    }
+    Some(Entry {
+        header,
+        body: body.to_vec(),
+    })
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+pub(crate) fn now_secs(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,671 @@
+//! HTTP: TLS from the OS store plus configured certificates, retries, resumable bodies,
+//! credentials, and the RFC 9111 cache.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_cache_semantics::{AfterResponse, BeforeRequest, CacheOptions, CachePolicy};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::StatusCode;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::auth::{AuthStore, Netrc};
+use crate::cache::{now_secs, sha256_hex, EntryHeader, HttpCache};
+use crate::url_util::{host_key, redact};
+use crate::IndexError;
+
+/// How to talk HTTP. Defaults follow pip: 15 s socket timeout, 5 retries.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Connect and read timeout (`--timeout`).
+    pub timeout: Duration,
+    /// How many times to retry connection errors, 5xx and broken bodies (`--retries`).
+    pub retries: u32,
+    /// Extra CA bundles trusted on top of the OS store (`SSL_CERT_FILE` is read by the OS
+    /// store loader; these are `PIP_CERT`/`cert` config and `--cert`).
+    pub certs: Vec<PathBuf>,
+    /// A PEM file with a client certificate and its key (`--client-cert`).
+    pub client_cert: Option<PathBuf>,
+    /// Hosts (`host` or `host:port`) whose certificates are not checked (`--trusted-host`).
+    pub trusted_hosts: Vec<String>,
+    /// Use only the cache (`--offline`).
+    pub offline: bool,
+    /// Revalidate every cached response (`--refresh`).
+    pub refresh: bool,
+    /// At most this many requests at once.
+    pub concurrency: usize,
+    /// Credentials from `~/.netrc`.
+    pub netrc: Netrc,
+    /// Base delay between retries (doubled each time).
+    pub retry_delay: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(15),
+            retries: 5,
+            certs: Vec::new(),
+            client_cert: None,
+            trusted_hosts: Vec::new(),
+            offline: false,
+            refresh: false,
+            concurrency: 50,
+            netrc: Netrc::default(),
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Where a response body came from; `-v` output and `ferry cache` show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchOrigin {
+    /// Fetched over the network now.
+    Network,
+    /// Served from the cache without a request: still fresh.
+    CacheFresh,
+    /// Served from the cache after the server said it had not changed (304).
+    CacheRevalidated,
+    /// Served from the cache because of `--offline`, fresh or not.
+    CacheOffline,
+}
+
+/// A fetched response body.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: Vec<u8>,
+    /// The `Content-Type` without parameters, lowercased.
+    pub content_type: Option<String>,
+    /// Where the body finally came from, after redirects (never with credentials).
+    pub url: Url,
+    pub origin: FetchOrigin,
+    /// When the body was fetched (or last revalidated) from the network.
+    pub fetched_at: SystemTime,
+}
+
+/// The shared HTTP client of a run.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: reqwest::Client,
+    settings: HttpSettings,
+    auth: AuthStore,
+    cache: Option<HttpCache>,
+    limit: Semaphore,
+}
+
+impl HttpClient {
+    /// Builds the client; `cache` enables the HTTP cache.
+    pub fn new(
+        settings: HttpSettings,
+        cache: Option<&ferry_cache::Cache>,
+    ) -> Result<Self, IndexError> {
+        let tls = tls_config(&settings)?;
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(settings.timeout)
+            .read_timeout(settings.timeout)
+            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(settings.concurrency)
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .build()
+            .map_err(|e| IndexError::Client(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                auth: AuthStore::new(settings.netrc.clone()),
+                cache: cache.map(HttpCache::new),
+                limit: Semaphore::new(settings.concurrency.max(1)),
+                settings,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.inner.settings
+    }
+
+    /// Remembers the credentials in an index URL so links from it to the same host use them.
+    pub fn remember_credentials(&self, url: &Url) {
+        self.inner.auth.remember(url);
+    }
+
+    /// GET through the HTTP cache: fresh entries are served without a request, stale ones are
+    /// revalidated (ETag / Last-Modified), `--refresh` revalidates everything and `--offline`
+    /// never touches the network.
+    pub async fn get_cached(&self, url: &Url, accept: &str) -> Result<Fetched, IndexError> {
+        let (bare, _) = crate::url_util::split_credentials(url);
+        let Some(cache) = &self.inner.cache else {
+            return self.get(url, accept).await;
+        };
+        let now = SystemTime::now();
+        let mut request = http::Request::builder().method("GET").uri(bare.as_str());
+        if !accept.is_empty() {
+            request = request.header(ACCEPT, accept);
+        }
+        if self.inner.settings.refresh {
+            request = request.header("cache-control", "no-cache");
+        }
+        let request = request.body(()).map_err(|e| IndexError::BadUrl {
+            url: redact(url),
+            message: e.to_string(),
+        })?;
+        let (request_parts, ()) = request.into_parts();
+
+        let cached = cache.read(&bare, accept);
+        if let Some(entry) = cached {
+            let fetched = |origin, fetched_at| Fetched {
+                body: entry.body.clone(),
+                content_type: entry.header.content_type.clone(),
+                url: Url::parse(&entry.header.final_url).unwrap_or_else(|_| bare.clone()),
+                origin,
+                fetched_at,
+            };
+            let stored_at = UNIX_EPOCH + Duration::from_secs(entry.header.stored_at);
+            if self.inner.settings.offline {
+                return Ok(fetched(FetchOrigin::CacheOffline, stored_at));
+            }
+            match entry.header.policy.before_request(&request_parts, now) {
+                BeforeRequest::Fresh(_) => {
+                    tracing::debug!("fresh in cache: {}", redact(&bare));
+                    return Ok(fetched(FetchOrigin::CacheFresh, stored_at));
+                }
+                BeforeRequest::Stale {
+                    request: revalidate,
+                    ..
+                } => {
+                    tracing::debug!("revalidating {}", redact(&bare));
+                    let response = self.send(url, &revalidate.headers).await?;
+                    if response.status == StatusCode::NOT_MODIFIED {
+                        let response_parts = response.parts();
+                        if let AfterResponse::NotModified(policy, _) = entry
+                            .header
+                            .policy
+                            .after_response(&request_parts, &response_parts, now)
+                        {
+                            let mut header = entry.header.clone();
+                            header.policy = policy;
+                            header.stored_at = now_secs(now);
+                            if let Err(err) = cache.write(&header, &entry.body) {
+                                tracing::warn!("{err}");
+                            }
+                        }
+                        return Ok(fetched(FetchOrigin::CacheRevalidated, now));
+                    }
+                    return self.store(cache, &bare, accept, &request_parts, response, now);
+                }
+            }
+        }
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(&bare) });
+        }
+        let mut headers = HeaderMap::new();
+        if !accept.is_empty() {
+            headers.insert(
+                ACCEPT,
+                HeaderValue::from_str(accept).map_err(|e| IndexError::Client(e.to_string()))?,
+            );
+        }
+        let response = self.send(url, &headers).await?;
+        self.store(cache, &bare, accept, &request_parts, response, now)
+    }
+
+    fn store(
+        &self,
+        cache: &HttpCache,
+        bare: &Url,
+        accept: &str,
+        request: &http::request::Parts,
+        response: Response,
+        now: SystemTime,
+    ) -> Result<Fetched, IndexError> {
+        let response = response.ok()?;
+        let parts = response.parts();
+        let options = CacheOptions {
+            shared: false,
+            // Never guess freshness from Last-Modified: an index page must not go stale
+            // silently for weeks.
+            cache_heuristic: 0.0,
+            ..CacheOptions::default()
+        };
+        let policy = CachePolicy::new_options(request, &parts, now, options);
+        if policy.is_storable() {
+            let header = EntryHeader {
+                url: bare.to_string(),
+                accept: accept.to_string(),
+                final_url: response.url.to_string(),
+                stored_at: now_secs(now),
+                content_type: response.content_type.clone(),
+                policy,
+                body_len: response.body.len() as u64,
+                body_sha256: sha256_hex(&response.body),
+            };
+            if let Err(err) = cache.write(&header, &response.body) {
+                tracing::warn!("{err}");
+            }
+        }
+        Ok(Fetched {
+            body: response.body,
+            content_type: response.content_type,
+            url: response.url,
+            origin: FetchOrigin::Network,
+            fetched_at: now,
+        })
+    }
+
+    /// GET without the cache; fails on any non-2xx status.
+    pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, IndexError> {
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
+        let mut headers = HeaderMap::new();
+        if !accept.is_empty() {
+            headers.insert(
+                ACCEPT,
+                HeaderValue::from_str(accept).map_err(|e| IndexError::Client(e.to_string()))?,
+            );
+        }
+        let response = self.send(url, &headers).await?.ok()?;
+        Ok(Fetched {
+            body: response.body,
+            content_type: response.content_type,
+            url: response.url,
+            origin: FetchOrigin::Network,
+            fetched_at: SystemTime::now(),
+        })
+    }
+
+    /// GET a byte range (`Range: bytes=...`). Returns the status (206, or 200 if the server
+    /// ignores ranges and sent everything), the body and the total size if known.
+    pub(crate) async fn get_range(
+        &self,
+        url: &Url,
+        range: &str,
+    ) -> Result<(u16, Vec<u8>, Option<u64>), IndexError> {
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::RANGE,
+            HeaderValue::from_str(range).map_err(|e| IndexError::Client(e.to_string()))?,
+        );
+        // Ranges are of the raw bytes: no transparent decompression.
+        headers.insert(
+            reqwest::header::ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        let response = self.send(url, &headers).await?;
+        let status = response.status.as_u16();
+        if status == 416 {
+            return Ok((status, Vec::new(), None));
+        }
+        let response = response.ok()?;
+        let total = if status == 206 {
+            response
+                .headers
+                .get(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit('/').next())
+                .and_then(|t| t.parse().ok())
+        } else {
+            Some(response.body.len() as u64)
+        };
+        Ok((status, response.body, total))
+    }
+
+    /// Sends a GET with retries for connection errors, 5xx and broken bodies. A body that
+    /// breaks off is resumed with a range request when the server supports it (same ETag),
+    /// and restarted otherwise. Returns any final status, including 304 and 4xx.
+    async fn send(&self, url: &Url, headers: &HeaderMap) -> Result<Response, IndexError> {
+        let _permit = self
+            .inner
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| IndexError::Client(e.to_string()))?;
+        let (bare, creds) = self.inner.auth.credentials_for(url);
+        let shown = redact(&bare);
+        let max_attempts = self.inner.settings.retries + 1;
+        let mut partial: Option<Partial> = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.inner.client.get(bare.clone()).headers(headers.clone());
+            if let Some((user, password)) = &creds {
+                request = request.basic_auth(user, password.as_deref());
+            }
+            if let Some(p) = &partial {
+                request = request
+                    .header(reqwest::header::RANGE, format!("bytes={}-", p.body.len()))
+                    .header(reqwest::header::IF_RANGE, p.etag.clone());
+            }
+            tracing::debug!("GET {shown} (attempt {attempt})");
+            let result = request.send().await;
+            let response = match result {
+                Ok(response) => response,
+                Err(err) => {
+                    if err.is_redirect() || attempt >= max_attempts || err.is_builder() {
+                        return Err(IndexError::Request {
+                            url: shown,
+                            attempts: attempt,
+                            source: err,
+                        });
+                    }
+                    tracing::warn!("retrying {shown} after: {}", error_chain(&err));
+                    self.backoff(attempt).await;
+                    continue;
+                }
+            };
+            let status = response.status();
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                if attempt >= max_attempts {
+                    return Err(IndexError::Status {
+                        url: shown,
+                        status: status.as_u16(),
+                        attempts: attempt,
+                    });
+                }
+                tracing::warn!("retrying {shown} after HTTP {}", status.as_u16());
+                self.backoff(attempt).await;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(if creds.is_some() {
+                    IndexError::Forbidden {
+                        url: shown,
+                        status: 401,
+                    }
+                } else {
+                    IndexError::Unauthorized { url: shown }
+                });
+            }
+            let final_url = response.url().clone();
+            let response_headers = response.headers().clone();
+            let expected = response.content_length();
+            let resumed = partial.is_some()
+                && status == StatusCode::PARTIAL_CONTENT
+                && headers.get(reqwest::header::RANGE).is_none();
+            let mut body = match partial.take() {
+                Some(p) if resumed => p.body,
+                _ => Vec::new(),
+            };
+            let start_len = body.len() as u64;
+            let mut response = response;
+            let outcome = loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(None) => break Ok(()),
+                    Err(err) => break Err(err),
+                }
+            };
+            let got = body.len() as u64 - start_len;
+            let short = expected.is_some_and(|e| got < e)
+                && !response_headers.contains_key(reqwest::header::CONTENT_ENCODING);
+            if outcome.is_err() || short {
+                let expected_total = expected.map(|e| e + start_len).unwrap_or(0);
+                if attempt >= max_attempts {
+                    return Err(match outcome {
+                        Err(err) => IndexError::Request {
+                            url: shown,
+                            attempts: attempt,
+                            source: err,
+                        },
+                        Ok(()) => IndexError::Truncated {
+                            url: shown,
+                            got: body.len() as u64,
+                            expected: expected_total,
+                            attempts: attempt,
+                        },
+                    });
+                }
+                // Resume only plain full-body GETs from servers that offer ranges and an ETag.
+                let can_resume = status == StatusCode::OK
+                    && headers.get(reqwest::header::RANGE).is_none()
+                    && response_headers
+                        .get(reqwest::header::ACCEPT_RANGES)
+                        .is_some_and(|v| v.as_bytes() == b"bytes")
+                    && !response_headers.contains_key(reqwest::header::CONTENT_ENCODING);
+                partial = match (can_resume, response_headers.get(reqwest::header::ETAG)) {
+                    (true, Some(etag)) if !body.is_empty() => Some(Partial {
+                        body,
+                        etag: etag.clone(),
+                    }),
+                    _ => None,
+                };
+                tracing::warn!(
+                    "{} {shown} after its body broke off",
+                    if partial.is_some() {
+                        "resuming"
+                    } else {
+                        "restarting"
+                    }
+                );
+                self.backoff(attempt).await;
+                continue;
+            }
+            let status = if resumed { StatusCode::OK } else { status };
+            let content_type = response_headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    v.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                });
+            let (final_bare, _) = crate::url_util::split_credentials(&final_url);
+            return Ok(Response {
+                status,
+                headers: response_headers,
+                body,
+                content_type,
+                url: final_bare,
+                shown,
+                attempts: attempt,
+            });
+        }
+    }
+
+    async fn backoff(&self, attempt: u32) {
+        let delay =
+            self.inner.settings.retry_delay * 2u32.saturating_pow(attempt.saturating_sub(1).min(5));
+        tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
+    }
+
+    /// Whether certificate checks are off for this URL's host.
+    pub fn is_trusted_host(&self, url: &Url) -> bool {
+        let hosts = &self.inner.settings.trusted_hosts;
+        url.host_str().is_some_and(|h| hosts.iter().any(|t| t == h))
+            || host_key(url).is_some_and(|k| hosts.contains(&k))
+    }
+}
+
+struct Partial {
+    body: Vec<u8>,
+    etag: HeaderValue,
+}
+
+struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    url: Url,
+    shown: String,
+    attempts: u32,
+}
+
+impl Response {
+    fn ok(self) -> Result<Self, IndexError> {
+        match self.status.as_u16() {
+            200..=299 => Ok(self),
+            403 => Err(IndexError::Forbidden {
+                url: self.shown,
+                status: 403,
+            }),
+            status => Err(IndexError::Status {
+                url: self.shown,
+                status,
+                attempts: self.attempts,
+            }),
+        }
+    }
+
+    fn parts(&self) -> http::response::Parts {
+        let mut builder = http::Response::builder().status(self.status.as_u16());
+        for (k, v) in &self.headers {
+            builder = builder.header(k, v);
+        }
+        builder.body(()).expect("response parts").into_parts().0
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// rustls settings: the OS trust store (which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`) plus
+/// any configured bundles, an optional client certificate, and no checks for trusted hosts.
+fn tls_config(settings: &HttpSettings) -> Result<rustls::ClientConfig, IndexError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for err in &native.errors {
+        tracing::debug!("while loading OS certificates: {err}");
+    }
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!("trusting {added} certificates from the OS store");
+    for path in &settings.certs {
+        let certs = read_certs(path)?;
+        if certs.is_empty() {
+            return Err(IndexError::Tls {
+                path: path.clone(),
+                message: "no PEM certificates in it".into(),
+            });
+        }
+        roots.add_parsable_certificates(certs);
+    }
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| IndexError::Client(format!("no usable CA certificates: {e}")))?;
+    let verifier: Arc<dyn ServerCertVerifier> = if settings.trusted_hosts.is_empty() {
+        verifier
+    } else {
+        Arc::new(TrustedHosts {
+            inner: verifier,
+            hosts: settings
+                .trusted_hosts
+                .iter()
+                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+                .collect(),
+        })
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| IndexError::Client(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match &settings.client_cert {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let certs = read_certs(path)?;
+            let key = PrivateKeyDer::from_pem_file(path).map_err(|e| IndexError::Tls {
+                path: path.clone(),
+                message: format!("no private key in it ({e})"),
+            })?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| IndexError::Tls {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+        }
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, IndexError> {
+    let iter = CertificateDer::pem_file_iter(path).map_err(|e| IndexError::Tls {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    iter.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| IndexError::Tls {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// Skips certificate checks for `--trusted-host` hosts and delegates everything else.
+#[derive(Debug)]
+struct TrustedHosts {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    hosts: Vec<String>,
+}
+
+impl ServerCertVerifier for TrustedHosts {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let name = match server_name {
+            ServerName::DnsName(d) => d.as_ref().to_string(),
+            ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+            _ => String::new(),
+        };
+        if self.hosts.contains(&name) {
+            return Ok(ServerCertVerified::assertion());
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}

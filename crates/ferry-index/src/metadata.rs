@@ -1,0 +1,281 @@
+//! A wheel's core metadata by the cheapest route: the PEP 658 `.metadata` file, else HTTP
+//! range requests for the zip's central directory and the one `METADATA` member, else the
+//! whole wheel.
+
+use std::io::Read;
+
+use url::Url;
+
+use crate::cache::sha256_hex;
+use crate::http::HttpClient;
+use crate::simple::{CoreMetadata, DistFile};
+use crate::url_util::redact;
+use crate::IndexError;
+
+/// How the metadata was obtained (shown at `-v`, asserted by tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataSource {
+    /// The index's `.metadata` file (PEP 658/714).
+    Pep658,
+    /// Range requests on the wheel.
+    Range,
+    /// The whole wheel was downloaded.
+    WholeFile,
+}
+
+/// How much of the end of a wheel to ask for first: enough for the central directory of
+/// most wheels, so that usually two small requests suffice.
+const TAIL: u64 = 64 * 1024;
+
+pub(crate) async fn wheel_metadata(
+    http: &HttpClient,
+    file: &DistFile,
+) -> Result<(String, MetadataSource), IndexError> {
+    if !file.filename.ends_with(".whl") {
+        return Err(IndexError::Metadata {
+            url: redact(&file.url),
+            message: "only wheels carry ready-made metadata; this file needs a build".into(),
+        });
+    }
+    if file.url.scheme() == "file" {
+        let path = file
+            .url
+            .to_file_path()
+            .map_err(|()| bad(&file.url, "not a local path"))?;
+        let bytes = fs_err::read(&path).map_err(|source| IndexError::Io {
+            what: "the wheel",
+            path: path.clone(),
+            source,
+        })?;
+        return Ok((
+            from_whole_zip(&file.url, &bytes)?,
+            MetadataSource::WholeFile,
+        ));
+    }
+    if let CoreMetadata::Available(hashes) = &file.core_metadata {
+        let mut url = file.url.clone();
+        url.set_path(&format!("{}.metadata", file.url.path()));
+        let fetched = http.get_cached(&url, "").await?;
+        if let Some(expected) = &hashes.sha256 {
+            let actual = sha256_hex(&fetched.body);
+            if &actual != expected {
+                return Err(IndexError::HashMismatch {
+                    url: redact(&url),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+        }
+        return Ok((text(&url, fetched.body)?, MetadataSource::Pep658));
+    }
+    match by_range(http, &file.url).await {
+        Ok(Some(metadata)) => return Ok((metadata, MetadataSource::Range)),
+        Ok(None) => {}
+        Err(
+            err @ (IndexError::Offline { .. }
+            | IndexError::Unauthorized { .. }
+            | IndexError::Forbidden { .. }),
+        ) => return Err(err),
+        Err(err) => tracing::debug!("range requests for {} failed: {err}", redact(&file.url)),
+    }
+    let whole = http.get(&file.url, "").await?;
+    if let Some(expected) = &file.hashes.sha256 {
+        let actual = sha256_hex(&whole.body);
+        if &actual != expected {
+            return Err(IndexError::HashMismatch {
+                url: redact(&file.url),
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+    Ok((
+        from_whole_zip(&file.url, &whole.body)?,
+        MetadataSource::WholeFile,
+    ))
+}
+
+fn text(url: &Url, bytes: Vec<u8>) -> Result<String, IndexError> {
+    String::from_utf8(bytes).map_err(|_| IndexError::Metadata {
+        url: redact(url),
+        message: "the metadata is not UTF-8".into(),
+    })
+}
+
+fn bad(url: &Url, message: impl Into<String>) -> IndexError {
+    IndexError::Metadata {
+        url: redact(url),
+        message: message.into(),
+    }
+}
+
+/// `Ok(None)` when the server does not do ranges or the zip needs the slow path (zip64).
+async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexError> {
+    let (status, tail, total) = http.get_range(url, &format!("bytes=-{TAIL}")).await?;
+    if status != 206 {
+        if status == 200 {
+            // The server sent the whole file anyway: use it.
+            return from_whole_zip(url, &tail).map(Some);
+        }
+        return Ok(None);
+    }
+    let Some(total) = total else { return Ok(None) };
+    let tail_start = total - tail.len() as u64;
+    let Some(eocd) = find_eocd(&tail) else {
+        return Err(bad(
+            url,
+            "no end-of-central-directory record: not a zip file",
+        ));
+    };
+    let cd_size = u64::from(le32(&tail, eocd + 12));
+    let cd_offset = u64::from(le32(&tail, eocd + 16));
+    if cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
+        return Ok(None); // zip64
+    }
+    let directory = if cd_offset >= tail_start {
+        let start = (cd_offset - tail_start) as usize;
+        tail.get(start..start + cd_size as usize)
+            .ok_or_else(|| bad(url, "central directory out of bounds"))?
+            .to_vec()
+    } else {
+        let (status, bytes, _) = http
+            .get_range(
+                url,
+                &format!("bytes={cd_offset}-{}", cd_offset + cd_size - 1),
+            )
+            .await?;
+        if status != 206 {
+            return Ok(None);
+        }
+        bytes
+    };
+    let entry = find_metadata_entry(&directory)
+        .ok_or_else(|| bad(url, "no .dist-info/METADATA in the wheel"))?;
+
+    // The local header (30 bytes + name + extra) precedes the data; read a little extra so one
+    // request usually covers it.
+    let guess_end = entry.local_offset + 30 + entry.name_len as u64 + 512 + entry.compressed;
+    let local = if entry.local_offset >= tail_start {
+        let start = (entry.local_offset - tail_start) as usize;
+        tail[start..].to_vec()
+    } else {
+        let (status, bytes, _) = http
+            .get_range(
+                url,
+                &format!("bytes={}-{}", entry.local_offset, guess_end.min(total) - 1),
+            )
+            .await?;
+        if status != 206 {
+            return Ok(None);
+        }
+        bytes
+    };
+    if local.len() < 30 || le32(&local, 0) != 0x0403_4b50 {
+        return Err(bad(url, "bad local file header for METADATA"));
+    }
+    let data_start = 30 + le16(&local, 26) as usize + le16(&local, 28) as usize;
+    let data_end = data_start + entry.compressed as usize;
+    let compressed = if local.len() >= data_end {
+        local[data_start..data_end].to_vec()
+    } else {
+        let from = entry.local_offset + data_start as u64;
+        let (status, bytes, _) = http
+            .get_range(
+                url,
+                &format!("bytes={from}-{}", from + entry.compressed - 1),
+            )
+            .await?;
+        if status != 206 {
+            return Ok(None);
+        }
+        bytes
+    };
+    let raw = match entry.method {
+        0 => compressed,
+        8 => {
+            let mut out = Vec::with_capacity(entry.uncompressed as usize);
+            flate2::read::DeflateDecoder::new(&compressed[..])
+                .read_to_end(&mut out)
+                .map_err(|e| bad(url, format!("METADATA does not inflate: {e}")))?;
+            out
+        }
+        other => {
+            return Err(bad(
+                url,
+                format!("METADATA uses unsupported compression method {other}"),
+            ))
+        }
+    };
+    text(url, raw).map(Some)
+}
+
+struct CentralEntry {
+    method: u16,
+    compressed: u64,
+    uncompressed: u64,
+    name_len: u16,
+    local_offset: u64,
+}
+
+fn find_eocd(tail: &[u8]) -> Option<usize> {
+    if tail.len() < 22 {
+        return None;
+    }
+    (0..=tail.len() - 22)
+        .rev()
+        .find(|&i| le32(tail, i) == 0x0605_4b50)
+}
+
+fn find_metadata_entry(directory: &[u8]) -> Option<CentralEntry> {
+    let mut pos = 0;
+    while pos + 46 <= directory.len() && le32(directory, pos) == 0x0201_4b50 {
+        let name_len = le16(directory, pos + 28);
+        let extra_len = le16(directory, pos + 30) as usize;
+        let comment_len = le16(directory, pos + 32) as usize;
+        let name = directory.get(pos + 46..pos + 46 + name_len as usize)?;
+        let name = String::from_utf8_lossy(name);
+        if let Some((dir, file)) = name.split_once('/') {
+            if dir.ends_with(".dist-info") && file == "METADATA" {
+                return Some(CentralEntry {
+                    method: le16(directory, pos + 10),
+                    compressed: u64::from(le32(directory, pos + 20)),
+                    uncompressed: u64::from(le32(directory, pos + 24)),
+                    name_len,
+                    local_offset: u64::from(le32(directory, pos + 42)),
+                });
+            }
+        }
+        pos += 46 + name_len as usize + extra_len + comment_len;
+    }
+    None
+}
+
+fn from_whole_zip(url: &Url, bytes: &[u8]) -> Result<String, IndexError> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| bad(url, format!("not a valid wheel: {e}")))?;
+    let is_metadata = |n: &str| {
+        n.split_once('/')
+            .is_some_and(|(d, f)| d.ends_with(".dist-info") && f == "METADATA")
+    };
+    let mut out = Vec::new();
+    for index in 0..archive.len() {
+        let mut member = archive
+            .by_index(index)
+            .map_err(|e| bad(url, format!("cannot read zip member {index}: {e}")))?;
+        if member.name().is_ok_and(|n| is_metadata(&n)) {
+            member
+                .read_to_end(&mut out)
+                .map_err(|e| bad(url, format!("cannot read METADATA: {e}")))?;
+            return text(url, out);
+        }
+    }
+    Err(bad(url, "no .dist-info/METADATA in the wheel"))
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}

@@ -1,0 +1,392 @@
+//! pip's configuration files and `PIP_*` environment variables.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::InputError;
+
+/// Where a configuration value came from, for messages and `-v` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// A configuration file and its section.
+    File { path: PathBuf, section: String },
+    /// A `PIP_*` environment variable.
+    Env(String),
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File { path, section } => write!(f, "[{section}] in {}", path.display()),
+            Self::Env(var) => write!(f, "environment variable {var}"),
+        }
+    }
+}
+
+/// One configured value and its origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigValue {
+    pub value: String,
+    pub source: ConfigSource,
+}
+
+/// pip's configuration, loaded once per run.
+#[derive(Debug, Clone, Default)]
+pub struct PipConfig {
+    /// `section -> key -> value`, keys normalized (`index_url` → `index-url`), later files
+    /// having overwritten earlier ones.
+    files: BTreeMap<String, BTreeMap<String, ConfigValue>>,
+    /// `PIP_*` variables, keyed by normalized option name.
+    env: BTreeMap<String, ConfigValue>,
+    /// The files that were read, in load order.
+    loaded: Vec<PathBuf>,
+}
+
+impl PipConfig {
+    /// Loads configuration the way pip does from the real process environment.
+    pub fn load() -> Result<Self, InputError> {
+        Self::load_from(&std::env::vars().collect())
+    }
+
+    /// Loads configuration with `env` standing in for the process environment.
+    pub fn load_from(env: &BTreeMap<String, String>) -> Result<Self, InputError> {
+        let var = |name: &str| env.get(name).cloned();
+        let mut config = Self::default();
+        let config_file = var("PIP_CONFIG_FILE").filter(|v| !v.is_empty());
+        // pip: pointing PIP_CONFIG_FILE at the null device disables every file.
+        if !matches!(config_file.as_deref(), Some("/dev/null" | "nul")) {
+            for path in config_files(&var, config_file.as_deref()) {
+                config.read_file(&path)?;
+            }
+        }
+        for (key, value) in env {
+            config.add_env(key, value.clone());
+        }
+        Ok(config)
+    }
+
+    /// Builds a configuration from explicit environment pairs only (no files).
+    pub fn from_env_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut config = Self::default();
+        for (key, value) in pairs {
+            config.add_env(key, value.to_string());
+        }
+        config
+    }
+
+    fn add_env(&mut self, key: &str, value: String) {
+        let Some(name) = key.strip_prefix("PIP_") else {
+            return;
+        };
+        if name == "CONFIG_FILE" || value.is_empty() {
+            return;
+        }
+        let option = normalize_key(name);
+        self.env.insert(
+            option,
+            ConfigValue {
+                value,
+                source: ConfigSource::Env(key.to_string()),
+            },
+        );
+    }
+
+    /// Reads one INI file; a missing file is skipped, as pip does.
+    pub fn read_file(&mut self, path: &Path) -> Result<(), InputError> {
+        let text = match fs_err::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(InputError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        tracing::debug!("reading pip configuration {}", path.display());
+        for (section, key, value) in parse_ini(path, &text)? {
+            self.files.entry(section.clone()).or_default().insert(
+                normalize_key(&key),
+                ConfigValue {
+                    value,
+                    source: ConfigSource::File {
+                        path: path.to_path_buf(),
+                        section,
+                    },
+                },
+            );
+        }
+        self.loaded.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// The files read, in load order.
+    pub fn loaded_files(&self) -> &[PathBuf] {
+        &self.loaded
+    }
+
+    /// The value of `option` (a long option name such as `index-url`) for `command`:
+    /// `PIP_INDEX_URL`, else `[command]`, else `[global]`. Empty values count as unset.
+    pub fn get(&self, command: &str, option: &str) -> Option<&ConfigValue> {
+        let option = normalize_key(option);
+        self.env
+            .get(&option)
+            .or_else(|| self.files.get(command).and_then(|s| s.get(&option)))
+            .or_else(|| self.files.get("global").and_then(|s| s.get(&option)))
+            .filter(|v| !v.value.trim().is_empty())
+    }
+
+    /// A list option (`extra-index-url`, `find-links`, `trusted-host`): whitespace-separated,
+    /// as pip splits them.
+    pub fn get_list(&self, command: &str, option: &str) -> Vec<(String, ConfigSource)> {
+        self.get(command, option)
+            .map(|v| {
+                v.value
+                    .split_whitespace()
+                    .map(|item| (item.to_string(), v.source.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A boolean option, read with pip's rules (`yes/true/on/1`, `no/false/off/0`). For
+    /// switches like `no-index`, pip also accepts a count (`PIP_VERBOSE=2`); any positive
+    /// number is true.
+    pub fn get_bool(&self, command: &str, option: &str) -> Result<Option<bool>, InputError> {
+        let Some(v) = self.get(command, option) else {
+            return Ok(None);
+        };
+        match v.value.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" | "t" | "true" | "on" | "1" => Ok(Some(true)),
+            "n" | "no" | "f" | "false" | "off" | "0" => Ok(Some(false)),
+            other => match other.parse::<i64>() {
+                Ok(n) => Ok(Some(n > 0)),
+                Err(_) => Err(bad_value(option, "boolean", v)),
+            },
+        }
+    }
+
+    /// A number of seconds or a count.
+    pub fn get_f64(&self, command: &str, option: &str) -> Result<Option<f64>, InputError> {
+        let Some(v) = self.get(command, option) else {
+            return Ok(None);
+        };
+        v.value
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| bad_value(option, "number", v))
+    }
+}
+
+fn bad_value(option: &str, kind: &'static str, v: &ConfigValue) -> InputError {
+    InputError::BadValue {
+        name: option.to_string(),
+        kind,
+        value: v.value.clone(),
+        source_desc: v.source.to_string(),
+    }
+}
+
+/// `INDEX_URL`, `index_url`, `index-url` → `index-url`.
+fn normalize_key(key: &str) -> String {
+    key.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// pip's file order on Unix: `PIP_CONFIG_FILE`, then global (`$XDG_CONFIG_DIRS/pip/pip.conf`
+/// and `/etc/pip.conf`), then user (legacy `~/.pip/pip.conf`, then
+/// `$XDG_CONFIG_HOME/pip/pip.conf`; skipped when `PIP_CONFIG_FILE` names an existing file), then
+/// site (`$VIRTUAL_ENV/pip.conf`). Later files override earlier ones.
+fn config_files(var: &dyn Fn(&str) -> Option<String>, config_file: Option<&str>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Some(file) = config_file {
+        files.push(PathBuf::from(file));
+    }
+    let xdg_dirs = var("XDG_CONFIG_DIRS")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "/etc/xdg".to_string());
+    for dir in xdg_dirs.split(':').filter(|d| !d.is_empty()) {
+        files.push(Path::new(dir).join("pip").join("pip.conf"));
+    }
+    files.push(PathBuf::from("/etc/pip.conf"));
+    let skip_user = config_file.is_some_and(|f| Path::new(f).exists());
+    if !skip_user {
+        if let Some(home) = var("HOME").filter(|h| !h.is_empty()) {
+            files.push(Path::new(&home).join(".pip").join("pip.conf"));
+            let config_home = var("XDG_CONFIG_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(&home).join(".config"));
+            files.push(config_home.join("pip").join("pip.conf"));
+        }
+    }
+    if let Some(venv) = var("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+        files.push(Path::new(&venv).join("pip.conf"));
+    }
+    files
+}
+
+/// configparser-style INI: `[section]`, `key = value` or `key: value`, indented continuation
+/// lines, `#` and `;` comments on their own lines.
+fn parse_ini(path: &Path, text: &str) -> Result<Vec<(String, String, String)>, InputError> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let mut section: Option<String> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if raw.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                if !last.2.is_empty() {
+                    last.2.push('\n');
+                }
+                last.2.push_str(trimmed);
+                continue;
+            }
+        }
+        if trimmed.starts_with('[') {
+            let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+                return Err(InputError::Parse {
+                    path: path.to_path_buf(),
+                    line: index + 1,
+                    message: format!("unclosed section header {trimmed:?}"),
+                });
+            };
+            section = Some(name.trim().to_string());
+            continue;
+        }
+        let Some(split) = trimmed.find(['=', ':']) else {
+            return Err(InputError::Parse {
+                path: path.to_path_buf(),
+                line: index + 1,
+                message: format!("expected `key = value`, found {trimmed:?}"),
+            });
+        };
+        let Some(section) = section.clone() else {
+            return Err(InputError::Parse {
+                path: path.to_path_buf(),
+                line: index + 1,
+                message: "a setting before any [section] header".into(),
+            });
+        };
+        out.push((
+            section,
+            trimmed[..split].trim().to_string(),
+            trimmed[split + 1..].trim().to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, String)]) -> PipConfig {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let mut config = PipConfig::default();
+        let var = |name: &str| map.get(name).cloned();
+        let config_file = var("PIP_CONFIG_FILE");
+        for path in config_files(&var, config_file.as_deref()) {
+            if path.starts_with("/etc") {
+                continue; // the machine's own files are not part of these tests
+            }
+            config.read_file(&path).unwrap();
+        }
+        for (k, v) in &map {
+            config.add_env(k, v.clone());
+        }
+        config
+    }
+
+    #[test]
+    fn precedence_env_over_command_over_global_and_later_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".config/pip")).unwrap();
+        std::fs::create_dir_all(home.join(".pip")).unwrap();
+        std::fs::write(
+            home.join(".pip/pip.conf"),
+            "[global]\nindex-url = http://legacy/\ntimeout = 5\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.join(".config/pip/pip.conf"),
+            "[global]\nindex_url = http://user/\nextra-index-url =\n    http://a/\n    http://b/\n[install]\ntimeout: 7\n",
+        )
+        .unwrap();
+        let venv = dir.path().join("venv");
+        std::fs::create_dir_all(&venv).unwrap();
+        std::fs::write(venv.join("pip.conf"), "[global]\nno-index = yes\n").unwrap();
+
+        let vars = vec![
+            ("HOME", home.display().to_string()),
+            ("VIRTUAL_ENV", venv.display().to_string()),
+        ];
+        let c = load(&vars);
+        assert_eq!(c.get("install", "index-url").unwrap().value, "http://user/");
+        assert_eq!(c.get("install", "timeout").unwrap().value, "7");
+        assert_eq!(c.get("download", "timeout").unwrap().value, "5");
+        let extras: Vec<String> = c
+            .get_list("install", "extra-index-url")
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        assert_eq!(extras, ["http://a/", "http://b/"]);
+        assert_eq!(c.get_bool("install", "no-index").unwrap(), Some(true));
+
+        let mut vars = vars;
+        vars.push(("PIP_INDEX_URL", "http://env/".into()));
+        let c = load(&vars);
+        let v = c.get("install", "index-url").unwrap();
+        assert_eq!(v.value, "http://env/");
+        assert_eq!(v.source, ConfigSource::Env("PIP_INDEX_URL".into()));
+    }
+
+    #[test]
+    fn config_file_env_is_lowest_and_hides_user_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".config/pip")).unwrap();
+        std::fs::write(
+            home.join(".config/pip/pip.conf"),
+            "[global]\nindex-url = http://user/\n",
+        )
+        .unwrap();
+        let file = dir.path().join("custom.conf");
+        std::fs::write(&file, "[global]\nindex-url = http://custom/\ntimeout = 3\n").unwrap();
+        let c = load(&[
+            ("HOME", home.display().to_string()),
+            ("PIP_CONFIG_FILE", file.display().to_string()),
+        ]);
+        assert_eq!(
+            c.get("install", "index-url").unwrap().value,
+            "http://custom/"
+        );
+    }
+
+    #[test]
+    fn bad_files_and_values_name_the_culprit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pip.conf");
+        std::fs::write(&path, "index-url = http://x/\n").unwrap();
+        let err = PipConfig::default()
+            .read_file(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pip.conf") && err.contains("line 1"), "{err}");
+
+        let c = PipConfig::from_env_pairs([("PIP_NO_INDEX", "maybe")]);
+        let err = c.get_bool("install", "no-index").unwrap_err().to_string();
+        assert!(
+            err.contains("PIP_NO_INDEX") && err.contains("maybe"),
+            "{err}"
+        );
+    }
+}

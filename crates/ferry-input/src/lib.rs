@@ -1,0 +1,38 @@
+//! What the user asks for, before any network: pip's configuration.
+//!
+//! Takes the process environment (`PIP_*` variables, `PIP_CONFIG_FILE`, `XDG_CONFIG_*`, `HOME`,
+//! `VIRTUAL_ENV`) and pip's configuration files, and gives a [`PipConfig`] that answers "what
+//! did the user configure for option X of command Y" with pip's precedence: environment
+//! variables over `[command]` sections over `[global]`, and within a section, later files
+//! (global, then user, then site) over earlier ones. Command-line flags sit above all of this
+//! and are applied by the caller.
+
+mod config;
+
+pub use config::{ConfigSource, ConfigValue, PipConfig};
+
+use std::path::PathBuf;
+
+/// Errors reading configuration; each names the file or variable at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("could not read pip configuration file `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("pip configuration file `{}` line {line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("`{name}` is not a valid {kind} (from {source_desc}): {value:?}")]
+    BadValue {
+        name: String,
+        kind: &'static str,
+        value: String,
+        source_desc: String,
+    },
+}

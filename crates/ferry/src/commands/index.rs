@@ -1,0 +1,342 @@
+//! `ferry index versions` and `ferry index pages`.
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use ferry_cache::Cache;
+use ferry_index::{
+    resolve_settings, DistFilename, FetchOrigin, HttpClient, IndexClient, IndexOptions,
+    IndexStrategy, ProjectFile,
+};
+use ferry_input::PipConfig;
+use ferry_python::{find_environment, find_interpreter, Interpreter, PythonError, PythonRequest};
+use pep440_rs::{Version, VersionSpecifiers};
+
+use crate::cli::{IndexArgs, IndexCommand, IndexStrategyArg};
+use crate::printer::Printer;
+
+pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    match command {
+        IndexCommand::Versions(args) => {
+            let interpreter = target_interpreter(args.python.as_deref(), cache)?;
+            let client = index_client(&args.index, &interpreter, cache, "index")?;
+            runtime.block_on(versions(
+                &client,
+                &interpreter,
+                &args.package,
+                args.pre,
+                args.json,
+                printer,
+            ))
+        }
+        IndexCommand::Pages(args) => {
+            let interpreter = target_interpreter(args.python.as_deref(), cache)?;
+            let client = index_client(&args.index, &interpreter, cache, "index")?;
+            let mut names = args.packages.clone();
+            for file in &args.requirement {
+                names.extend(requirement_names(file)?);
+            }
+            if names.is_empty() {
+                bail!("name at least one package, or a requirements file with -r");
+            }
+            runtime.block_on(pages(&client, &names, printer))
+        }
+    }
+}
+
+/// The interpreter a command targets: `--python`, else the active or nearest environment,
+/// else the first `python3` on PATH (listing packages needs no environment).
+pub fn target_interpreter(python: Option<&str>, cache: &Cache) -> anyhow::Result<Interpreter> {
+    let request = python.map(PythonRequest::parse);
+    match find_environment(request.as_ref(), cache) {
+        Ok((interpreter, source)) => {
+            tracing::info!(
+                "using {} (chosen by {source})",
+                interpreter.path().display()
+            );
+            Ok(interpreter)
+        }
+        Err(PythonError::NoEnvironment(_)) => Ok(find_interpreter(&PythonRequest::Any, cache)?),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// An index client configured from the command line, pip's configuration and the
+/// interpreter's pip default index.
+pub fn index_client(
+    args: &IndexArgs,
+    interpreter: &Interpreter,
+    cache: &Cache,
+    command: &str,
+) -> anyhow::Result<IndexClient> {
+    let config = PipConfig::load()?;
+    let options = IndexOptions {
+        index_url: args.index_url.clone(),
+        extra_index_urls: args.extra_index_url.clone(),
+        no_index: args.no_index,
+        find_links: args.find_links.clone(),
+        strategy: args.index_strategy.map(|s| match s {
+            IndexStrategyArg::FirstIndex => IndexStrategy::FirstIndex,
+            IndexStrategyArg::UnsafeBestMatch => IndexStrategy::UnsafeBestMatch,
+        }),
+        cert: args.cert.clone(),
+        client_cert: args.client_cert.clone(),
+        trusted_hosts: args.trusted_host.clone(),
+        timeout: args.timeout,
+        retries: args.retries,
+        offline: args.offline,
+        refresh: args.refresh,
+    };
+    let (index, http) = resolve_settings(
+        &options,
+        &config,
+        command,
+        interpreter.info().pip_default_index.as_deref(),
+        &interpreter.path().display().to_string(),
+    )?;
+    for url in &index.indexes {
+        tracing::info!("index: {}", url.redacted());
+    }
+    let http = HttpClient::new(http, Some(cache))?;
+    Ok(IndexClient::new(http, index)?)
+}
+
+/// Whether a listed file could be installed into `interpreter`: a wheel with a supported tag,
+/// or an sdist, and a `requires-python` that admits the interpreter (an unparseable one is
+/// ignored, as pip does).
+fn compatible(file: &ProjectFile, tags: &HashSet<(&str, &str, &str)>, python: &Version) -> bool {
+    if let DistFilename::Wheel(wheel) = &file.name {
+        if !wheel
+            .tags
+            .iter()
+            .any(|(p, a, pl)| tags.contains(&(p.as_str(), a.as_str(), pl.as_str())))
+        {
+            return false;
+        }
+    }
+    match file
+        .file
+        .requires_python
+        .as_deref()
+        .map(VersionSpecifiers::from_str)
+    {
+        Some(Ok(specifiers)) => specifiers.contains(python),
+        Some(Err(err)) => {
+            tracing::debug!(
+                "ignoring invalid requires-python of {}: {err}",
+                file.file.filename
+            );
+            true
+        }
+        None => true,
+    }
+}
+
+async fn versions(
+    client: &IndexClient,
+    interpreter: &Interpreter,
+    package: &str,
+    pre: bool,
+    json: bool,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let project = client.project(package).await?;
+    for page in &project.pages {
+        tracing::info!(
+            "{} files from {} ({})",
+            page.files,
+            page.url,
+            origin_text(page.origin)
+        );
+    }
+    let tags: HashSet<(&str, &str, &str)> = interpreter
+        .tags()
+        .iter()
+        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
+        .collect();
+    let python = Version::from_str(interpreter.version_string()).with_context(|| {
+        format!(
+            "interpreter version {} is not PEP 440",
+            interpreter.version_string()
+        )
+    })?;
+    let mut versions: Vec<Version> = project
+        .files
+        .iter()
+        // Like pip's `index versions`, yanked files are not offered.
+        .filter(|f| f.file.yanked.is_none() && compatible(f, &tags, &python))
+        .map(|f| f.name.version().clone())
+        .filter(|v| pre || !v.any_prerelease())
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions.reverse();
+    let Some(latest) = versions.first() else {
+        bail!(
+            "No matching distribution found for {package}: {} files are listed, none for {} {} on this platform{}",
+            project.files.len(),
+            interpreter.implementation_display(),
+            interpreter.version_string(),
+            if pre { "" } else { " (pre-releases are hidden without --pre)" }
+        );
+    };
+    let formatted: Vec<String> = versions.iter().map(ToString::to_string).collect();
+    let installed = installed_version(interpreter, package);
+    if json {
+        // pip prints json.dumps() output: keys in this order, ", " and ": " separators.
+        let mut fields = vec![
+            ("name", serde_json::json!(package)),
+            ("versions", serde_json::json!(formatted)),
+            ("latest", serde_json::json!(latest.to_string())),
+        ];
+        if let Some(installed) = &installed {
+            fields.push(("installed_version", serde_json::json!(installed)));
+        }
+        printer.result(python_style_json(&fields));
+    } else {
+        printer.result(format!("{package} ({latest})"));
+        printer.result(format!("Available versions: {}", formatted.join(", ")));
+        if let Some(installed) = installed {
+            printer.result(format!("  INSTALLED: {installed}"));
+            if latest.is_pre() {
+                printer.result(format!(
+                    "  LATEST:    {latest} (pre-release; install with `pip install --pre`)"
+                ));
+            } else {
+                printer.result(format!("  LATEST:    {latest}"));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A flat JSON object formatted like Python's `json.dumps`.
+fn python_style_json(fields: &[(&str, serde_json::Value)]) -> String {
+    let item = |v: &serde_json::Value| match v {
+        serde_json::Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    };
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}: {}", serde_json::json!(k), item(v)))
+        .collect();
+    format!("{{{}}}", body.join(", "))
+}
+
+fn origin_text(origin: Option<FetchOrigin>) -> &'static str {
+    match origin {
+        None => "local",
+        Some(FetchOrigin::Network) => "network",
+        Some(FetchOrigin::CacheFresh) => "cache, fresh",
+        Some(FetchOrigin::CacheRevalidated) => "cache, revalidated",
+        Some(FetchOrigin::CacheOffline) => "cache, offline",
+    }
+}
+
+async fn pages(
+    client: &IndexClient,
+    names: &[String],
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let results = futures::future::join_all(names.iter().map(|name| client.project(name))).await;
+    let mut total_files = 0;
+    let mut failed = 0;
+    for (name, result) in names.iter().zip(results) {
+        match result {
+            Ok(project) => {
+                total_files += project.files.len();
+                for page in &project.pages {
+                    printer.result(format!(
+                        "{name}: {} files from {} ({})",
+                        page.files,
+                        page.url,
+                        origin_text(page.origin)
+                    ));
+                }
+            }
+            Err(err) => {
+                failed += 1;
+                printer.error(&anyhow::Error::new(err).context(format!("{name}: failed")));
+            }
+        }
+    }
+    printer.status(format!(
+        "{} pages, {total_files} files in {} ms",
+        names.len() - failed,
+        start.elapsed().as_millis()
+    ));
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Project names from a requirements file: the part of each line before any version,
+/// extra or marker. (Full requirements-file parsing arrives with the resolver.)
+fn requirement_names(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = fs_err::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .filter_map(|l| {
+            let end = l
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(l.len());
+            (end > 0).then(|| l[..end].to_string())
+        })
+        .collect())
+}
+
+/// The version of `name` installed in the interpreter's environment, from its dist-info.
+fn installed_version(interpreter: &Interpreter, name: &str) -> Option<String> {
+    let wanted = ferry_index::normalize_name(name);
+    let paths = &interpreter.info().paths;
+    for dir in [paths.purelib.as_deref(), paths.platlib.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(stem) = file_name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".dist-info"))
+            else {
+                continue;
+            };
+            let Some((dist, version)) = stem.rsplit_once('-') else {
+                continue;
+            };
+            if ferry_index::normalize_name(dist) != wanted {
+                continue;
+            }
+            let metadata = std::fs::read_to_string(entry.path().join("METADATA")).ok();
+            let from_metadata = metadata.as_deref().and_then(|m| {
+                m.lines()
+                    .take_while(|l| !l.is_empty())
+                    .find_map(|l| l.strip_prefix("Version:").map(|v| v.trim().to_string()))
+            });
+            return Some(from_metadata.unwrap_or_else(|| version.to_string()));
+        }
+    }
+    None
+}
