@@ -75,6 +75,17 @@ bench venv \
   "$python -m venv --without-pip $scratch/v" \
   "rm -rf $scratch/v"
 
+# 2. Index pages: fetch and parse the simple pages of the 91 projects of the pinned jupyter
+# set with an empty cache, against uv resolving the same set cold (the bar issue 3 sets).
+bench index-pages-jupyter-cold \
+  "$ferry index pages -q -r bench/requirements/jupyter.txt --no-cache-dir --python $python" \
+  "$uv pip compile -q bench/requirements/jupyter.in --no-cache --python $python -o /dev/null" \
+  "" \
+  "true"
+
+# 3. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
+cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 table=$("$python" bench/report.py "$results" "$commit" "bench/run.sh --runs $runs" "$python")
 echo "$table"

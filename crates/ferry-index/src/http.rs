@@ -102,6 +102,10 @@ struct Inner {
     auth: AuthStore,
     cache: Option<HttpCache>,
     limit: Semaphore,
+    /// Hosts already reached in this run. Until a host has answered once, its requests go one
+    /// at a time: otherwise dozens of concurrent first requests each open a connection (and a
+    /// DNS lookup) before the first HTTP/2 connection exists that they could all share.
+    reached: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
 }
 
 impl HttpClient {
@@ -126,6 +130,7 @@ impl HttpClient {
                 auth: AuthStore::new(settings.netrc.clone()),
                 cache: cache.map(HttpCache::new),
                 limit: Semaphore::new(settings.concurrency.max(1)),
+                reached: std::sync::Mutex::default(),
                 settings,
             }),
         })
@@ -328,6 +333,22 @@ impl HttpClient {
     /// breaks off is resumed with a range request when the server supports it (same ETag),
     /// and restarted otherwise. Returns any final status, including 304 and 4xx.
     async fn send(&self, url: &Url, headers: &HeaderMap) -> Result<Response, IndexError> {
+        let gate = host_key(url).map(|host| {
+            let mut reached = self.inner.reached.lock().unwrap_or_else(|e| e.into_inner());
+            reached.entry(host).or_default().clone()
+        });
+        if let Some(gate) = gate {
+            let mut first = gate.lock().await;
+            if !*first {
+                let result = self.send_now(url, headers).await;
+                *first = true;
+                return result;
+            }
+        }
+        self.send_now(url, headers).await
+    }
+
+    async fn send_now(&self, url: &Url, headers: &HeaderMap) -> Result<Response, IndexError> {
         let _permit = self
             .inner
             .limit

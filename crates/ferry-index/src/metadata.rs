@@ -68,19 +68,23 @@ pub(crate) async fn wheel_metadata(
         }
         return Ok((text(&url, fetched.body)?, MetadataSource::Pep658));
     }
-    match by_range(http, &file.url).await {
-        Ok(Some(metadata)) => return Ok((metadata, MetadataSource::Range)),
-        Ok(None) => {}
+    let whole = match by_range(http, &file.url).await {
+        Ok(Ranged::Metadata(metadata)) => return Ok((metadata, MetadataSource::Range)),
+        // The server ignored the range and sent everything: use it.
+        Ok(Ranged::Whole(body)) => body,
+        Ok(Ranged::Unsupported) => http.get(&file.url, "").await?.body,
         Err(
             err @ (IndexError::Offline { .. }
             | IndexError::Unauthorized { .. }
             | IndexError::Forbidden { .. }),
         ) => return Err(err),
-        Err(err) => tracing::debug!("range requests for {} failed: {err}", redact(&file.url)),
-    }
-    let whole = http.get(&file.url, "").await?;
+        Err(err) => {
+            tracing::debug!("range requests for {} failed: {err}", redact(&file.url));
+            http.get(&file.url, "").await?.body
+        }
+    };
     if let Some(expected) = &file.hashes.sha256 {
-        let actual = sha256_hex(&whole.body);
+        let actual = sha256_hex(&whole);
         if &actual != expected {
             return Err(IndexError::HashMismatch {
                 url: redact(&file.url),
@@ -89,10 +93,7 @@ pub(crate) async fn wheel_metadata(
             });
         }
     }
-    Ok((
-        from_whole_zip(&file.url, &whole.body)?,
-        MetadataSource::WholeFile,
-    ))
+    Ok((from_whole_zip(&file.url, &whole)?, MetadataSource::WholeFile))
 }
 
 fn text(url: &Url, bytes: Vec<u8>) -> Result<String, IndexError> {
@@ -109,17 +110,22 @@ fn bad(url: &Url, message: impl Into<String>) -> IndexError {
     }
 }
 
-/// `Ok(None)` when the server does not do ranges or the zip needs the slow path (zip64).
-async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexError> {
+enum Ranged {
+    Metadata(String),
+    /// The server answered the range request with the whole file.
+    Whole(Vec<u8>),
+    /// No ranges, or a zip that needs the slow path (zip64).
+    Unsupported,
+}
+
+async fn by_range(http: &HttpClient, url: &Url) -> Result<Ranged, IndexError> {
     let (status, tail, total) = http.get_range(url, &format!("bytes=-{TAIL}")).await?;
     if status != 206 {
-        if status == 200 {
-            // The server sent the whole file anyway: use it.
-            return from_whole_zip(url, &tail).map(Some);
-        }
-        return Ok(None);
+        return Ok(if status == 200 { Ranged::Whole(tail) } else { Ranged::Unsupported });
     }
-    let Some(total) = total else { return Ok(None) };
+    let Some(total) = total else {
+        return Ok(Ranged::Unsupported);
+    };
     let tail_start = total - tail.len() as u64;
     let Some(eocd) = find_eocd(&tail) else {
         return Err(bad(
@@ -130,7 +136,7 @@ async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexE
     let cd_size = u64::from(le32(&tail, eocd + 12));
     let cd_offset = u64::from(le32(&tail, eocd + 16));
     if cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
-        return Ok(None); // zip64
+        return Ok(Ranged::Unsupported); // zip64
     }
     let directory = if cd_offset >= tail_start {
         let start = (cd_offset - tail_start) as usize;
@@ -145,7 +151,7 @@ async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexE
             )
             .await?;
         if status != 206 {
-            return Ok(None);
+            return Ok(Ranged::Unsupported);
         }
         bytes
     };
@@ -166,7 +172,7 @@ async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexE
             )
             .await?;
         if status != 206 {
-            return Ok(None);
+            return Ok(Ranged::Unsupported);
         }
         bytes
     };
@@ -186,7 +192,7 @@ async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexE
             )
             .await?;
         if status != 206 {
-            return Ok(None);
+            return Ok(Ranged::Unsupported);
         }
         bytes
     };
@@ -206,7 +212,7 @@ async fn by_range(http: &HttpClient, url: &Url) -> Result<Option<String>, IndexE
             ))
         }
     };
-    text(url, raw).map(Some)
+    text(url, raw).map(Ranged::Metadata)
 }
 
 struct CentralEntry {

@@ -217,6 +217,19 @@ async fn metadata_files_are_checked_against_their_hash() {
 }
 
 #[tokio::test]
+async fn whole_file_downloads_are_checked_against_the_index_hash() {
+    let server = IndexServer::start();
+    server.publish_with(&wheel("demo", "1.0"), FileOptions { wrong_hash: true, no_metadata: true, ..Default::default() });
+    server.set_ranges(false);
+    let s = setup();
+    let client = client(&s, &[server.url()], fast_settings());
+    let demo = client.project("demo").await.unwrap();
+    let err = client.metadata(&demo.files[0].file).await.unwrap_err();
+    assert!(matches!(err, IndexError::HashMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("demo-1.0-py3-none-any.whl"), "{err}");
+}
+
+#[tokio::test]
 async fn server_errors_and_broken_bodies_are_retried() {
     let server = IndexServer::start();
     server.publish(&wheel("demo", "1.0"));

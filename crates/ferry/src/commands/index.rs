@@ -23,7 +23,7 @@ pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::R
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    match command {
+    let result = match command {
         IndexCommand::Versions(args) => {
             let interpreter = target_interpreter(args.python.as_deref(), cache)?;
             let client = index_client(&args.index, &interpreter, cache, "index")?;
@@ -48,7 +48,10 @@ pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::R
             }
             runtime.block_on(pages(&client, &names, printer))
         }
-    }
+    };
+    // Do not wait for lookups or idle connections still parked on blocking threads.
+    runtime.shutdown_background();
+    result
 }
 
 /// The interpreter a command targets: `--python`, else the active or nearest environment,

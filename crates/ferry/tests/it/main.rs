@@ -5,5 +5,6 @@
 
 mod common;
 mod discovery;
+mod index;
 mod tags;
 mod venv;
