@@ -42,9 +42,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http = HttpClient::new(settings, None)?;
 
     let html = http.get(&url, "text/html").await?;
-    let json = http.get(&url, "application/vnd.pypi.simple.v1+json").await?;
+    let json = http
+        .get(&url, "application/vnd.pypi.simple.v1+json")
+        .await?;
     let parsed = parse_html(&html.body, &html.url);
-    let (json_body, json_synthesized) = if json.content_type.as_deref().is_some_and(|c| c.ends_with("+json")) {
+    let (json_body, json_synthesized) = if json
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.ends_with("+json"))
+    {
         (json.body, false)
     } else {
         let files: Vec<_> = parsed
@@ -69,7 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 file
             })
             .collect();
-        let doc = serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": files});
+        let doc =
+            serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": files});
         (serde_json::to_vec(&doc)?, true)
     };
 

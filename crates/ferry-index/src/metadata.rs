@@ -93,7 +93,10 @@ pub(crate) async fn wheel_metadata(
             });
         }
     }
-    Ok((from_whole_zip(&file.url, &whole)?, MetadataSource::WholeFile))
+    Ok((
+        from_whole_zip(&file.url, &whole)?,
+        MetadataSource::WholeFile,
+    ))
 }
 
 fn text(url: &Url, bytes: Vec<u8>) -> Result<String, IndexError> {
@@ -121,7 +124,11 @@ enum Ranged {
 async fn by_range(http: &HttpClient, url: &Url) -> Result<Ranged, IndexError> {
     let (status, tail, total) = http.get_range(url, &format!("bytes=-{TAIL}")).await?;
     if status != 206 {
-        return Ok(if status == 200 { Ranged::Whole(tail) } else { Ranged::Unsupported });
+        return Ok(if status == 200 {
+            Ranged::Whole(tail)
+        } else {
+            Ranged::Unsupported
+        });
     }
     let Some(total) = total else {
         return Ok(Ranged::Unsupported);

@@ -219,14 +219,24 @@ async fn metadata_files_are_checked_against_their_hash() {
 #[tokio::test]
 async fn whole_file_downloads_are_checked_against_the_index_hash() {
     let server = IndexServer::start();
-    server.publish_with(&wheel("demo", "1.0"), FileOptions { wrong_hash: true, no_metadata: true, ..Default::default() });
+    server.publish_with(
+        &wheel("demo", "1.0"),
+        FileOptions {
+            wrong_hash: true,
+            no_metadata: true,
+            ..Default::default()
+        },
+    );
     server.set_ranges(false);
     let s = setup();
     let client = client(&s, &[server.url()], fast_settings());
     let demo = client.project("demo").await.unwrap();
     let err = client.metadata(&demo.files[0].file).await.unwrap_err();
     assert!(matches!(err, IndexError::HashMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("demo-1.0-py3-none-any.whl"), "{err}");
+    assert!(
+        err.to_string().contains("demo-1.0-py3-none-any.whl"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -597,4 +607,23 @@ async fn find_links_directories_file_urls_and_pages() {
             assert!(metadata.contains("Version: 3.0"));
         }
     }
+}
+
+#[tokio::test]
+async fn redirected_pages_resolve_links_against_where_they_landed() {
+    let server = IndexServer::start();
+    server.publish(&wheel("demo", "1.0"));
+    server.fault(Fault::redirect("/mirror/simple/demo/", "/simple/demo/"));
+    let s = setup();
+    let c = client(
+        &s,
+        &[format!("{}/mirror/simple/", server.base_url())],
+        fast_settings(),
+    );
+    let demo = c.project("demo").await.unwrap();
+    assert_eq!(
+        demo.files[0].file.url.as_str(),
+        format!("{}/files/demo-1.0-py3-none-any.whl", server.base_url())
+    );
+    c.metadata(&demo.files[0].file).await.unwrap();
 }

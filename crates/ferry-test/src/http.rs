@@ -23,7 +23,7 @@ impl Request {
 }
 
 /// Reads one request head (and discards any body). `Ok(None)` when the peer closed cleanly.
-pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
+pub(crate) fn read_request<S: Read>(reader: &mut BufReader<S>) -> std::io::Result<Option<Request>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);

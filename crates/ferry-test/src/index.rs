@@ -146,14 +146,26 @@ struct State {
 /// `/files/<filename>.metadata` (PEP 658).
 pub struct IndexServer {
     addr: SocketAddr,
+    scheme: &'static str,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl IndexServer {
-    /// Starts an empty index.
+    /// Starts an empty index over plain HTTP.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts an empty index over HTTPS with the given server configuration (see
+    /// [`crate::TestCa`]).
+    pub fn start_tls(config: Arc<rustls::ServerConfig>) -> Self {
+        Self::start_with(Some(config))
+    }
+
+    fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
@@ -177,21 +189,23 @@ impl IndexServer {
                     }
                     let Ok(stream) = stream else { continue };
                     let state = Arc::clone(&state);
-                    std::thread::spawn(move || serve_connection(stream, addr, &state));
+                    let tls = tls.clone();
+                    std::thread::spawn(move || serve_connection(stream, &state, tls.as_ref()));
                 }
             })
         };
         Self {
             addr,
+            scheme,
             state,
             stop,
             thread: Some(thread),
         }
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (or `https://`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The index URL to hand to ferry or pip: `http://127.0.0.1:PORT/simple/`.
@@ -201,7 +215,7 @@ impl IndexServer {
 
     /// The index URL with basic-auth credentials in it.
     pub fn url_with_credentials(&self, user: &str, password: &str) -> String {
-        format!("http://{user}:{password}@{}/simple/", self.addr)
+        format!("{}://{user}:{password}@{}/simple/", self.scheme, self.addr)
     }
 
     /// Where a published file is served.
@@ -340,12 +354,26 @@ impl Response {
     }
 }
 
-fn serve_connection(stream: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
+fn serve_connection(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let Ok(write_half) = stream.try_clone() else {
-        return;
-    };
-    let mut writer = write_half;
+    match tls {
+        None => serve_stream(stream, state),
+        Some(config) => {
+            let Ok(connection) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                return;
+            };
+            serve_stream(rustls::StreamOwned::new(connection, stream), state);
+        }
+    }
+}
+
+/// Serves requests on one connection (plain or TLS) until it closes. Returning drops the
+/// stream, which is how faults cut connections short.
+fn serve_stream<S: std::io::Read + Write>(stream: S, state: &Mutex<State>) {
     let mut reader = BufReader::new(stream);
     loop {
         let request = match read_request(&mut reader) {
@@ -385,7 +413,7 @@ fn serve_connection(stream: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
                 r.headers.push(("Location".into(), location.clone()));
                 r
             }
-            _ => route(&request, &path, addr, state),
+            _ => route(&request, &path, state),
         };
         record.status = Some(response.status);
         lock(state).requests.push(record);
@@ -404,6 +432,7 @@ fn serve_connection(stream: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
             head.push_str("Connection: close\r\n");
         }
         head.push_str("\r\n");
+        let writer = reader.get_mut();
         if writer.write_all(head.as_bytes()).is_err() {
             return;
         }
@@ -411,7 +440,6 @@ fn serve_connection(stream: TcpStream, addr: SocketAddr, state: &Mutex<State>) {
             let n = n.min(response.body.len());
             let _ = writer.write_all(&response.body[..n]);
             let _ = writer.flush();
-            let _ = writer.shutdown(std::net::Shutdown::Both);
             return;
         }
         if !head_only && writer.write_all(&response.body).is_err() {
@@ -441,7 +469,7 @@ fn take_fault(state: &Mutex<State>, path: &str) -> Option<FaultKind> {
     Some(fault.kind.clone())
 }
 
-fn route(request: &Request, path: &str, addr: SocketAddr, state: &Mutex<State>) -> Response {
+fn route(request: &Request, path: &str, state: &Mutex<State>) -> Response {
     let state = lock(state);
     if let Some((user, password)) = &state.auth {
         let expected = format!(
@@ -464,7 +492,7 @@ fn route(request: &Request, path: &str, addr: SocketAddr, state: &Mutex<State>) 
         let name = rest.trim_end_matches('/');
         let normalized = normalize_name(name);
         if name != normalized || !rest.ends_with('/') {
-            return Response::redirect(&format!("http://{addr}/simple/{normalized}/"));
+            return Response::redirect(&format!("/simple/{normalized}/"));
         }
         match state.projects.get(&normalized) {
             Some(entries) => project_page(request, &state, &normalized, entries),

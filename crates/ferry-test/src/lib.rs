@@ -21,11 +21,13 @@ mod dist;
 mod http;
 mod index;
 pub mod pythons;
+mod tls;
 
 pub use context::{RunOutput, TestContext};
 pub use dist::{normalize_name, BuiltFile, SdistBuilder, WheelBuilder};
 pub use http::{http_get, HttpResponse};
 pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestRecord};
+pub use tls::TestCa;
 
 /// Hex-encoded sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
