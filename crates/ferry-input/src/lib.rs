@@ -1,4 +1,4 @@
-//! What the user asks for, before any network: pip's configuration.
+//! What the user asks for, before any network: pip's configuration and requirements.
 //!
 //! Takes the process environment (`PIP_*` variables, `PIP_CONFIG_FILE`, `XDG_CONFIG_*`, `HOME`,
 //! `VIRTUAL_ENV`) and pip's configuration files, and gives a [`PipConfig`] that answers "what
@@ -6,10 +6,19 @@
 //! variables over `[command]` sections over `[global]`, and within a section, later files
 //! (global, then user, then site) over earlier ones. Command-line flags sit above all of this
 //! and are applied by the caller.
+//!
+//! [`RequirementsSpec`] reads requirements and constraints from pip requirements files (with
+//! their nested files and options) and from `pyproject.toml`, each entry remembering where it
+//! was written.
 
 mod config;
+mod requirements;
 
 pub use config::{ConfigSource, ConfigValue, PipConfig};
+pub use pep508_rs;
+pub use requirements::{
+    normalize_extra, parse_requirement, Origin, RequirementEntry, RequirementsSpec,
+};
 
 use std::path::PathBuf;
 
@@ -26,6 +35,12 @@ pub enum InputError {
     Parse {
         path: PathBuf,
         line: usize,
+        message: String,
+    },
+    #[error("invalid requirement `{text}` in {origin}: {message}")]
+    Requirement {
+        text: String,
+        origin: String,
         message: String,
     },
     #[error("`{name}` is not a valid {kind} (from {source_desc}): {value:?}")]

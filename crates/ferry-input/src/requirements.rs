@@ -1,0 +1,490 @@
+//! Requirements from the command line, pip requirements files and `pyproject.toml`.
+//!
+//! The requirements-file grammar follows pip: one requirement per line, `#` comments (at the
+//! start of a line or after whitespace), `\` line continuations, `${VAR}` environment
+//! variables, nested `-r`/`--requirement` and `-c`/`--constraint` files relative to the file
+//! that names them, per-requirement `--hash` options, and these global options: `-i`,
+//! `--index-url`, `--extra-index-url`, `-f`, `--find-links`, `--no-index`, `--pre`,
+//! `--trusted-host`, `--prefer-binary`, `--only-binary`, `--no-binary`. Anything else (for
+//! example `-e`) is an error that names the file and line, never silently ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::Requirement;
+
+use crate::InputError;
+
+/// Where a requirement was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    CommandLine,
+    File { path: PathBuf, line: usize },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CommandLine => f.write_str("the command line"),
+            Self::File { path, line } => write!(f, "{} line {line}", path.display()),
+        }
+    }
+}
+
+/// One requirement and where it came from.
+#[derive(Debug, Clone)]
+pub struct RequirementEntry {
+    pub requirement: Requirement,
+    pub origin: Origin,
+    /// `--hash=algo:hex` options given with it.
+    pub hashes: Vec<String>,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct RequirementsSpec {
+    pub requirements: Vec<RequirementEntry>,
+    pub constraints: Vec<RequirementEntry>,
+    /// Global options found in requirements files, as `(long option name, value)`; flags have
+    /// an empty value.
+    pub options: Vec<(String, String)>,
+    /// The files read, in order (for `# via -r FILE` annotations).
+    pub files: Vec<PathBuf>,
+    /// `[project.optional-dependencies]` of any pyproject.toml read, by normalized extra name.
+    pub optional: BTreeMap<String, Vec<RequirementEntry>>,
+}
+
+/// Parses one PEP 508 requirement.
+pub fn parse_requirement(text: &str, origin: Origin) -> Result<RequirementEntry, InputError> {
+    let requirement = Requirement::from_str(text.trim()).map_err(|e| InputError::Requirement {
+        text: text.trim().to_string(),
+        origin: origin.to_string(),
+        message: first_line(&e.to_string()),
+    })?;
+    Ok(RequirementEntry {
+        requirement,
+        origin,
+        hashes: Vec::new(),
+    })
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().to_string()
+}
+
+impl RequirementsSpec {
+    /// Adds the requirements of a file: a requirements file, or a `pyproject.toml`.
+    pub fn add_file(&mut self, path: &Path, constraint: bool) -> Result<(), InputError> {
+        if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+            return self.add_pyproject(path);
+        }
+        self.read_requirements(path, constraint, 0)
+    }
+
+    fn read_requirements(
+        &mut self,
+        path: &Path,
+        constraint: bool,
+        depth: usize,
+    ) -> Result<(), InputError> {
+        if depth > 32 {
+            return Err(InputError::Parse {
+                path: path.to_path_buf(),
+                line: 0,
+                message: "requirements files nest more than 32 levels deep (a cycle?)".into(),
+            });
+        }
+        let text = fs_err::read_to_string(path).map_err(|source| InputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.files.push(path.to_path_buf());
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (line_no, line) in logical_lines(&text) {
+            let err = |message: String| InputError::Parse {
+                path: path.to_path_buf(),
+                line: line_no,
+                message,
+            };
+            let line = expand_env(&line);
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('-') {
+                let (option, value) = split_option(line);
+                let nested = |value: &str| {
+                    if value.is_empty() {
+                        return Err(err(format!("{option} needs a file")));
+                    }
+                    Ok(dir.join(value))
+                };
+                match option.as_str() {
+                    "-r" | "--requirement" => {
+                        self.read_requirements(&nested(&value)?, constraint, depth + 1)?
+                    }
+                    "-c" | "--constraint" => {
+                        self.read_requirements(&nested(&value)?, true, depth + 1)?
+                    }
+                    "-i" | "--index-url" => self.options.push(("index-url".into(), value)),
+                    "--extra-index-url" => self.options.push(("extra-index-url".into(), value)),
+                    "-f" | "--find-links" => {
+                        // Relative local paths are relative to the requirements file.
+                        let value = if value.contains("://") || Path::new(&value).is_absolute() {
+                            value
+                        } else {
+                            dir.join(&value).display().to_string()
+                        };
+                        self.options.push(("find-links".into(), value));
+                    }
+                    "--trusted-host" => self.options.push(("trusted-host".into(), value)),
+                    "--only-binary" | "--no-binary" => self
+                        .options
+                        .push((option.trim_start_matches('-').into(), value)),
+                    "--no-index" | "--pre" | "--prefer-binary" => self
+                        .options
+                        .push((option.trim_start_matches('-').into(), String::new())),
+                    "-e" | "--editable" => {
+                        return Err(err(
+                            "editable requirements (-e) are not supported yet".into()
+                        ))
+                    }
+                    other => {
+                        return Err(err(format!(
+                            "the option `{other}` is not supported in requirements files yet"
+                        )))
+                    }
+                }
+                continue;
+            }
+            // A requirement, possibly followed by per-requirement options (`--hash=...`).
+            let (requirement, options) = split_requirement_options(line);
+            let origin = Origin::File {
+                path: path.to_path_buf(),
+                line: line_no,
+            };
+            if !looks_named(requirement) {
+                return Err(err(format!(
+                    "`{requirement}` is a path or URL without a project name; write it as `NAME @ URL` (unnamed requirements need a build, which ferry cannot do yet)"
+                )));
+            }
+            let mut entry = parse_requirement(requirement, origin)?;
+            for option in options {
+                match option.split_once('=') {
+                    Some(("--hash", value)) => entry.hashes.push(value.to_string()),
+                    _ => {
+                        return Err(err(format!(
+                            "the per-requirement option `{option}` is not supported"
+                        )))
+                    }
+                }
+            }
+            if constraint {
+                self.constraints.push(entry);
+            } else {
+                self.requirements.push(entry);
+            }
+        }
+        Ok(())
+    }
+
+    /// `[project] dependencies` and `[project.optional-dependencies]`.
+    fn add_pyproject(&mut self, path: &Path) -> Result<(), InputError> {
+        let text = fs_err::read_to_string(path).map_err(|source| InputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let doc: toml::Table = toml::from_str(&text).map_err(|e| InputError::Parse {
+            path: path.to_path_buf(),
+            line: 0,
+            message: first_line(&e.to_string()),
+        })?;
+        let Some(project) = doc.get("project").and_then(|p| p.as_table()) else {
+            return Err(InputError::Parse {
+                path: path.to_path_buf(),
+                line: 0,
+                message: "no [project] table".into(),
+            });
+        };
+        if project
+            .get("dynamic")
+            .and_then(|d| d.as_array())
+            .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")))
+        {
+            return Err(InputError::Parse {
+                path: path.to_path_buf(),
+                line: 0,
+                message:
+                    "its dependencies are dynamic: they need a build, which ferry cannot do yet"
+                        .into(),
+            });
+        }
+        self.files.push(path.to_path_buf());
+        let parse_list =
+            |value: Option<&toml::Value>| -> Result<Vec<RequirementEntry>, InputError> {
+                let mut out = Vec::new();
+                for (index, item) in value
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let text = item.as_str().ok_or_else(|| InputError::Parse {
+                        path: path.to_path_buf(),
+                        line: 0,
+                        message: format!("dependency {index} is not a string"),
+                    })?;
+                    out.push(parse_requirement(
+                        text,
+                        Origin::File {
+                            path: path.to_path_buf(),
+                            line: 0,
+                        },
+                    )?);
+                }
+                Ok(out)
+            };
+        self.requirements
+            .extend(parse_list(project.get("dependencies"))?);
+        if let Some(optional) = project
+            .get("optional-dependencies")
+            .and_then(|o| o.as_table())
+        {
+            for (extra, list) in optional {
+                let name = normalize_extra(extra);
+                let entries = parse_list(Some(list))?;
+                self.optional.entry(name).or_default().extend(entries);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `--extra NAME` dependencies from pyproject.toml files read so far.
+    pub fn select_extra(&mut self, extra: &str) -> Result<(), InputError> {
+        let name = normalize_extra(extra);
+        let entries = self
+            .optional
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| InputError::BadValue {
+                name: "--extra".into(),
+                kind: "extra of the project",
+                value: extra.to_string(),
+                source_desc: "the command line".into(),
+            })?;
+        self.requirements.extend(entries);
+        Ok(())
+    }
+}
+
+/// PEP 685 extra name normalization.
+pub fn normalize_extra(extra: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    for c in extra.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Joins `\` continuations and strips comments; yields `(first line number, text)`.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (index, raw) in text.lines().enumerate() {
+        if current.is_empty() {
+            start = index + 1;
+        }
+        let line = strip_comment(raw);
+        if let Some(stripped) = line.strip_suffix('\\') {
+            current.push_str(stripped);
+            current.push(' ');
+            continue;
+        }
+        current.push_str(line);
+        out.push((start, std::mem::take(&mut current)));
+    }
+    if !current.trim().is_empty() {
+        out.push((start, current));
+    }
+    out
+}
+
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
+            return line[..i].trim_end();
+        }
+    }
+    line.trim_end()
+}
+
+/// `${NAME}` (upper-case letters, digits, `_`) from the environment; unknown ones stay as written.
+fn expand_env(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end)
+                if after[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && end > 0 =>
+            {
+                match std::env::var(&after[..end]) {
+                    Ok(value) => out.push_str(&value),
+                    Err(_) => out.push_str(&rest[start..start + 3 + end]),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("${");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `-r file`, `-rfile`, `--requirement=file`, `--requirement file` → (option, value).
+fn split_option(line: &str) -> (String, String) {
+    if let Some(long) = line.strip_prefix("--") {
+        let end = long
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(long.len());
+        let option = format!("--{}", &long[..end]);
+        let value = long[end..].trim_start_matches('=').trim().to_string();
+        return (option, value);
+    }
+    let option: String = line.chars().take(2).collect();
+    let value = line[option.len()..].trim().to_string();
+    (option, value)
+}
+
+/// Splits trailing ` --option=value` parts off a requirement line.
+fn split_requirement_options(line: &str) -> (&str, Vec<&str>) {
+    match line.find(" --") {
+        Some(index) => (
+            line[..index].trim(),
+            line[index..].split_whitespace().collect(),
+        ),
+        None => (line, Vec::new()),
+    }
+}
+
+/// Whether a requirement starts with a project name (rather than a path or URL).
+fn looks_named(requirement: &str) -> bool {
+    let first = requirement.trim_start();
+    if first.starts_with(['.', '/', '~']) || first.contains("://") && !first.contains('@') {
+        return false;
+    }
+    first
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_nest_continue_comment_and_collect_options() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(
+            dir.path().join("sub/base.txt"),
+            "six>=1.0 # inline comment\n-c cons.txt\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("sub/cons.txt"), "six<2\n").unwrap();
+        std::fs::write(
+            dir.path().join("req.txt"),
+            "# top comment\n-r sub/base.txt\n--index-url http://127.0.0.1:1/simple/\nrequests[socks, security] >= 2.0 ; \\\n    python_version >= '3.8'\nfoo==1.0 --hash=sha256:abcd\n--pre\n",
+        )
+        .unwrap();
+        let mut spec = RequirementsSpec::default();
+        spec.add_file(&dir.path().join("req.txt"), false).unwrap();
+        let names: Vec<String> = spec
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.to_string())
+            .collect();
+        assert_eq!(names, ["six", "requests", "foo"]);
+        assert_eq!(spec.constraints.len(), 1);
+        assert_eq!(spec.requirements[1].requirement.extras.len(), 2);
+        assert!(matches!(
+            spec.requirements[1].origin,
+            Origin::File { line: 4, .. }
+        ));
+        assert_eq!(spec.requirements[2].hashes, ["sha256:abcd"]);
+        assert!(spec
+            .options
+            .contains(&("index-url".into(), "http://127.0.0.1:1/simple/".into())));
+        assert!(spec.options.contains(&("pre".into(), String::new())));
+    }
+
+    #[test]
+    fn unsupported_lines_fail_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, needle) in [
+            ("six\n-e ./here\n", "editable"),
+            ("--use-feature fast\n", "--use-feature"),
+            ("./local/path\n", "without a project name"),
+            ("six===\n", "six==="),
+            ("-r missing.txt\n", "missing.txt"),
+        ] {
+            let path = dir.path().join("r.txt");
+            std::fs::write(&path, text).unwrap();
+            let err = RequirementsSpec::default()
+                .add_file(&path, false)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+            if !text.starts_with("-r") {
+                assert!(err.contains("r.txt"), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn pyproject_dependencies_and_extras() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &path,
+            "[project]\nname = \"x\"\ndependencies = [\"six>=1\", \"attrs\"]\n[project.optional-dependencies]\nDev_Tools = [\"pytest\"]\n",
+        )
+        .unwrap();
+        let mut spec = RequirementsSpec::default();
+        spec.add_file(&path, false).unwrap();
+        assert_eq!(spec.requirements.len(), 2);
+        spec.select_extra("dev-tools").unwrap();
+        assert_eq!(spec.requirements.len(), 3);
+        assert!(spec.select_extra("nope").is_err());
+    }
+
+    #[test]
+    fn env_vars_expand() {
+        std::env::set_var("FERRY_TEST_PIN", "1.2");
+        assert_eq!(
+            expand_env("six==${FERRY_TEST_PIN} ${lower} ${NOT_SET_ANYWHERE_X}"),
+            "six==1.2 ${lower} ${NOT_SET_ANYWHERE_X}"
+        );
+    }
+}
