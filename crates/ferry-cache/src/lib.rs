@@ -38,6 +38,8 @@ pub enum Bucket {
     Interpreter,
     /// HTTP responses (index pages, metadata files) with their RFC 9111 cache policy.
     Http,
+    /// Core metadata of distribution files, keyed by the file's sha256 (files are immutable).
+    Metadata,
 }
 
 impl Bucket {
@@ -46,6 +48,7 @@ impl Bucket {
         match self {
             Bucket::Interpreter => "interpreter-v1",
             Bucket::Http => "http-v1",
+            Bucket::Metadata => "metadata-v1",
         }
     }
 }
@@ -124,6 +127,12 @@ impl Cache {
             source: CacheSource::Temporary,
             _temp: Some(temp),
         })
+    }
+
+    /// A handle on the same cache that does not own it (a `--no-cache-dir` directory stays
+    /// owned by, and is removed with, the original).
+    pub fn view(&self) -> Self {
+        Self::at(self.root.clone(), self.source)
     }
 
     pub fn root(&self) -> &Path {

@@ -1,0 +1,329 @@
+//! Fetching what the solver asks about, once, in parallel, ahead of time where possible.
+//!
+//! Project listings are grouped by version with each file's compatibility worked out for the
+//! target; core metadata is fetched by the cheapest route and kept in the `metadata-v1` cache
+//! bucket, keyed by the file's hash (distribution files are immutable), so warm resolutions
+//! need only the index pages.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use ferry_cache::{Bucket, Cache};
+use ferry_index::{DistFile, DistFilename, IndexClient, ProjectFile};
+use pep440_rs::{Version, VersionSpecifiers};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::metadata::CoreMetadata;
+use crate::{ResolveError, Target};
+
+/// The files of one version, sorted by preference for the target.
+#[derive(Debug, Clone, Default)]
+pub struct VersionFiles {
+    /// Compatible wheels with their tag priority (lower is better), best first.
+    pub wheels: Vec<(usize, ProjectFile)>,
+    /// Sdists whose `requires-python` admits the target.
+    pub sdists: Vec<ProjectFile>,
+    /// Every file of the version, compatible or not (for `--generate-hashes`).
+    pub all: Vec<DistFile>,
+    /// Set when every usable file is yanked: the reason of the first.
+    pub yanked: Option<String>,
+}
+
+impl VersionFiles {
+    /// The file to use: the best non-yanked wheel, else a non-yanked sdist, else yanked ones.
+    pub fn best(&self, binary: Binary) -> Option<&ProjectFile> {
+        let wheels = self.wheels.iter().map(|(_, f)| f);
+        let sdists = self.sdists.iter();
+        let ordered: Vec<&ProjectFile> = match binary {
+            Binary::WheelsOnly => wheels.collect(),
+            Binary::SdistsOnly => sdists.collect(),
+            Binary::Any => wheels.chain(sdists).collect(),
+        };
+        ordered
+            .iter()
+            .find(|f| f.file.yanked.is_none())
+            .or_else(|| ordered.first())
+            .copied()
+    }
+}
+
+/// Which kinds of file a package may use (`--only-binary` / `--no-binary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    Any,
+    WheelsOnly,
+    SdistsOnly,
+}
+
+/// A project's versions.
+#[derive(Debug)]
+pub struct Project {
+    pub name: String,
+    pub versions: BTreeMap<Version, VersionFiles>,
+}
+
+type Shared<T> = Arc<OnceCell<Result<Arc<T>, Arc<ResolveError>>>>;
+
+pub struct Fetcher {
+    client: Arc<IndexClient>,
+    cache: Option<Cache>,
+    target: Arc<Target>,
+    projects: Mutex<HashMap<String, Shared<Project>>>,
+    metadata: Mutex<HashMap<(String, Version), Shared<CoreMetadata>>>,
+}
+
+impl Fetcher {
+    pub fn new(client: Arc<IndexClient>, cache: Option<Cache>, target: Arc<Target>) -> Self {
+        Self {
+            client,
+            cache,
+            target,
+            projects: Mutex::default(),
+            metadata: Mutex::default(),
+        }
+    }
+
+    /// The project's versions (fetched once per run).
+    pub async fn project(self: &Arc<Self>, name: &str) -> Result<Arc<Project>, Arc<ResolveError>> {
+        let cell = {
+            let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+            projects.entry(name.to_string()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let files = self
+                .client
+                .project(name)
+                .await
+                .map_err(|e| Arc::new(ResolveError::Index(e)))?;
+            Ok(Arc::new(self.group(name, files.files)))
+        })
+        .await
+        .clone()
+    }
+
+    /// Already-fetched project data, without waiting.
+    pub fn project_if_fetched(&self, name: &str) -> Option<Arc<Project>> {
+        let projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+        projects.get(name)?.get()?.as_ref().ok().cloned()
+    }
+
+    fn group(&self, name: &str, files: Vec<ProjectFile>) -> Project {
+        let mut versions: BTreeMap<Version, VersionFiles> = BTreeMap::new();
+        for file in files {
+            let version = file.name.version().clone();
+            let entry = versions.entry(version).or_default();
+            entry.all.push(file.file.clone());
+            if !self.requires_python_ok(&file.file) {
+                continue;
+            }
+            match &file.name {
+                DistFilename::Wheel(wheel) => {
+                    let priority = wheel
+                        .tags
+                        .iter()
+                        .filter_map(|(p, a, pl)| self.target.tag_priority(p, a, pl))
+                        .min();
+                    if let Some(priority) = priority {
+                        entry.wheels.push((priority, file));
+                    }
+                }
+                DistFilename::Sdist(_) => entry.sdists.push(file),
+            }
+        }
+        for files in versions.values_mut() {
+            files.wheels.sort_by_key(|(p, _)| *p);
+            let usable: Vec<&ProjectFile> = files
+                .wheels
+                .iter()
+                .map(|(_, f)| f)
+                .chain(files.sdists.iter())
+                .collect();
+            if !usable.is_empty() && usable.iter().all(|f| f.file.yanked.is_some()) {
+                files.yanked = usable[0].file.yanked.clone();
+            }
+        }
+        Project {
+            name: name.to_string(),
+            versions,
+        }
+    }
+
+    fn requires_python_ok(&self, file: &DistFile) -> bool {
+        match file
+            .requires_python
+            .as_deref()
+            .map(VersionSpecifiers::from_str)
+        {
+            Some(Ok(spec)) => spec.contains(&self.target.python_version),
+            _ => true,
+        }
+    }
+
+    /// The core metadata of a file (once per run; cached on disk across runs).
+    pub async fn metadata(
+        self: &Arc<Self>,
+        name: &str,
+        version: &Version,
+        file: &ProjectFile,
+    ) -> Result<Arc<CoreMetadata>, Arc<ResolveError>> {
+        let cell = {
+            let mut metadata = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
+            metadata
+                .entry((name.to_string(), version.clone()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| async {
+            let text = self.metadata_text(name, version, &file.file).await?;
+            let parsed = CoreMetadata::parse(&text).map_err(|message| {
+                Arc::new(ResolveError::BadMetadata {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    message,
+                })
+            })?;
+            Ok(Arc::new(parsed))
+        })
+        .await
+        .clone()
+    }
+
+    async fn metadata_text(
+        &self,
+        name: &str,
+        version: &Version,
+        file: &DistFile,
+    ) -> Result<String, Arc<ResolveError>> {
+        let key = cache_key(file);
+        let path = self.cache.as_ref().map(|c| c.entry(Bucket::Metadata, &key));
+        if let Some(path) = &path {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                tracing::debug!("metadata of {} from cache", file.filename);
+                return Ok(text);
+            }
+        }
+        let text = if file.filename.ends_with(".whl") {
+            let (text, source) = self
+                .client
+                .metadata(file)
+                .await
+                .map_err(|e| Arc::new(ResolveError::Index(e)))?;
+            tracing::debug!("metadata of {} via {source:?}", file.filename);
+            text
+        } else {
+            self.sdist_metadata(name, version, file).await?
+        };
+        if let (Some(cache), Some(_)) = (&self.cache, &path) {
+            if let Err(err) = cache.write_entry(Bucket::Metadata, &key, text.as_bytes()) {
+                tracing::warn!("{err}");
+            }
+        }
+        Ok(text)
+    }
+
+    /// PKG-INFO from an sdist, usable only when it is static (PEP 643).
+    async fn sdist_metadata(
+        &self,
+        name: &str,
+        version: &Version,
+        file: &DistFile,
+    ) -> Result<String, Arc<ResolveError>> {
+        let needs_build = |reason: String| {
+            Arc::new(ResolveError::NeedsBuild {
+                name: name.to_string(),
+                version: version.to_string(),
+                filename: file.filename.clone(),
+                reason,
+            })
+        };
+        let bytes = if file.url.scheme() == "file" {
+            let path = file
+                .url
+                .to_file_path()
+                .map_err(|()| needs_build("bad file URL".into()))?;
+            std::fs::read(&path)
+                .map_err(|e| needs_build(format!("cannot read {}: {e}", path.display())))?
+        } else {
+            let fetched = self
+                .client
+                .http()
+                .get(&file.url, "")
+                .await
+                .map_err(|e| Arc::new(ResolveError::Index(e)))?;
+            if let Some(expected) = &file.hashes.sha256 {
+                let actual = hex(&Sha256::digest(&fetched.body));
+                if &actual != expected {
+                    return Err(Arc::new(ResolveError::Index(
+                        ferry_index::IndexError::HashMismatch {
+                            url: ferry_index::redact(&file.url),
+                            expected: expected.clone(),
+                            actual,
+                        },
+                    )));
+                }
+            }
+            fetched.body
+        };
+        let text = pkg_info(&file.filename, &bytes)
+            .ok_or_else(|| needs_build("it has no PKG-INFO".into()))?;
+        let parsed = CoreMetadata::parse(&text).map_err(needs_build)?;
+        if !parsed.is_static() {
+            return Err(needs_build(format!(
+                "its metadata (version {}) may change when it is built, and building sdists is not supported yet",
+                if parsed.metadata_version.is_empty() { "unknown" } else { &parsed.metadata_version }
+            )));
+        }
+        Ok(text)
+    }
+}
+
+fn cache_key(file: &DistFile) -> String {
+    match &file.hashes.sha256 {
+        Some(hash) => format!("{hash}.metadata"),
+        None => format!(
+            "url-{}.metadata",
+            hex(&Sha256::digest(file.url.as_str().as_bytes()))
+        ),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The top-level `PKG-INFO` of a `.tar.gz` or `.zip` sdist.
+fn pkg_info(filename: &str, bytes: &[u8]) -> Option<String> {
+    let is_top_pkg_info = |path: &str| {
+        let mut parts = path.trim_start_matches("./").split('/');
+        matches!(
+            (parts.next(), parts.next(), parts.next()),
+            (Some(_), Some("PKG-INFO"), None)
+        )
+    };
+    if filename.ends_with(".zip") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+        for index in 0..archive.len() {
+            let mut member = archive.by_index(index).ok()?;
+            if member.name().is_ok_and(|n| is_top_pkg_info(&n)) {
+                let mut text = String::new();
+                member.read_to_string(&mut text).ok()?;
+                return Some(text);
+            }
+        }
+        return None;
+    }
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        let path = entry.path().ok()?.to_string_lossy().into_owned();
+        if is_top_pkg_info(&path) {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).ok()?;
+            return Some(text);
+        }
+    }
+    None
+}

@@ -1,0 +1,485 @@
+//! Resolution: requirements in, a consistent pinned set of distributions out.
+//!
+//! Takes a [`RequirementsSpec`] (requirements and constraints with their origins), a
+//! [`Target`] (the marker environment, wheel tags and Python version to resolve for: the
+//! target interpreter's, or overridden with `--python-version`/`--python-platform`),
+//! [`ResolveOptions`] (pre-releases, binary policy, preferences, upgrades, `--no-deps`) and an
+//! index client, and gives a [`Resolution`]: every package with its version, chosen file,
+//! all files of that version (for hashes), its core metadata, the extras requested of it,
+//! and what required it. Unsatisfiable inputs give [`ResolveError::NoSolution`] with an
+//! explanation derived from pubgrub's derivation tree.
+//!
+//! The solver is pubgrub, run on its own thread; its questions (project listings, metadata)
+//! are answered by an async [`fetcher::Fetcher`] that starts fetching listings and likely
+//! metadata as soon as a package is discovered, so the network works ahead of the solver.
+
+mod fetcher;
+mod metadata;
+mod provider;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use ferry_cache::Cache;
+use ferry_index::{DistFile, IndexClient, IndexError, ProjectFile};
+use ferry_input::RequirementsSpec;
+use ferry_python::Interpreter;
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};
+use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
+use tokio::runtime::Handle;
+
+pub use fetcher::Binary;
+pub use metadata::CoreMetadata;
+use provider::{Pkg, Provider, Range};
+
+/// Errors of resolution; each names the package, file or URL at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("no set of versions satisfies the requirements:\n{0}")]
+    NoSolution(String),
+    #[error("{name} {version} needs a build to know its dependencies ({filename}): {reason}")]
+    NeedsBuild {
+        name: String,
+        version: String,
+        filename: String,
+        reason: String,
+    },
+    #[error("the metadata of {name} {version} is invalid: {message}")]
+    BadMetadata {
+        name: String,
+        version: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Shared(Arc<ResolveError>),
+}
+
+impl ResolveError {
+    /// The error itself, seen through the sharing of cached errors.
+    pub fn root(&self) -> &ResolveError {
+        match self {
+            Self::Shared(inner) => inner.root(),
+            other => other,
+        }
+    }
+}
+
+/// A set of package names as pip's `--only-binary`/`--no-binary` take them (`:all:`, names).
+#[derive(Debug, Clone, Default)]
+pub enum NameSet {
+    #[default]
+    None,
+    All,
+    Names(HashSet<String>),
+}
+
+impl NameSet {
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Names(names) => names.contains(name),
+        }
+    }
+
+    /// Applies a pip value: comma-separated names, `:all:` or `:none:`.
+    pub fn apply(&mut self, value: &str) {
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                ":all:" => *self = Self::All,
+                ":none:" => *self = Self::None,
+                name => {
+                    let name = ferry_index::normalize_name(name);
+                    match self {
+                        Self::All => {}
+                        Self::None => *self = Self::Names(HashSet::from([name])),
+                        Self::Names(names) => {
+                            names.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which packages may move away from their preferred version.
+#[derive(Debug, Clone, Default)]
+pub enum Upgrade {
+    #[default]
+    None,
+    All,
+    Packages(HashSet<String>),
+}
+
+impl Upgrade {
+    pub fn applies(&self, name: &str) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Packages(names) => names.contains(name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// `--pre`.
+    pub pre: bool,
+    pub only_binary: NameSet,
+    pub no_binary: NameSet,
+    pub prefer_binary: bool,
+    /// `--no-deps`: only what was asked for.
+    pub no_deps: bool,
+    /// Versions to keep when they still fit (installed, or pinned in an existing output).
+    pub preferences: HashMap<String, Version>,
+    pub upgrade: Upgrade,
+}
+
+/// What to resolve for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub markers: MarkerEnvironment,
+    /// Supported tags, best first.
+    pub tags: Vec<(String, String, String)>,
+    tag_index: HashMap<(String, String, String), usize>,
+    pub python_version: Version,
+}
+
+impl Target {
+    /// The target interpreter's environment and tags.
+    pub fn from_interpreter(interpreter: &Interpreter) -> Result<Self, ResolveError> {
+        let m = interpreter.markers();
+        let builder = MarkerEnvironmentBuilder {
+            implementation_name: &m.implementation_name,
+            implementation_version: &m.implementation_version,
+            os_name: &m.os_name,
+            platform_machine: &m.platform_machine,
+            platform_python_implementation: &m.platform_python_implementation,
+            platform_release: &m.platform_release,
+            platform_system: &m.platform_system,
+            platform_version: &m.platform_version,
+            python_full_version: &m.python_full_version,
+            python_version: &m.python_version,
+            sys_platform: &m.sys_platform,
+        };
+        let markers = MarkerEnvironment::try_from(builder).map_err(|e| {
+            ResolveError::Unsupported(format!(
+                "the interpreter's marker environment is invalid: {e}"
+            ))
+        })?;
+        let tags = interpreter
+            .tags()
+            .iter()
+            .map(|t| (t.python.clone(), t.abi.clone(), t.platform.clone()))
+            .collect();
+        let python_version = markers.python_full_version().version.clone();
+        Ok(Self::new(markers, tags, python_version))
+    }
+
+    pub fn new(
+        markers: MarkerEnvironment,
+        tags: Vec<(String, String, String)>,
+        python_version: Version,
+    ) -> Self {
+        let tag_index = tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        Self {
+            markers,
+            tags,
+            tag_index,
+            python_version,
+        }
+    }
+
+    pub(crate) fn tag_priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
+        self.tag_index
+            .get(&(python.to_string(), abi.to_string(), platform.to_string()))
+            .copied()
+    }
+}
+
+/// Why a package is in the resolution.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Parent {
+    /// Asked for directly, at this origin (`-r requirements.in`, `the command line`).
+    Requested(String),
+    /// A dependency of this package.
+    Package(String),
+}
+
+/// One resolved distribution.
+#[derive(Debug, Clone)]
+pub struct ResolvedPackage {
+    pub name: String,
+    pub version: Version,
+    pub extras: BTreeSet<String>,
+    /// The file that would be installed.
+    pub file: ProjectFile,
+    /// Every file of this version on the index (for `--generate-hashes`).
+    pub all_files: Vec<DistFile>,
+    pub metadata: Option<Arc<CoreMetadata>>,
+    pub parents: BTreeSet<Parent>,
+}
+
+impl ResolvedPackage {
+    pub fn requested(&self) -> bool {
+        self.parents
+            .iter()
+            .any(|p| matches!(p, Parent::Requested(_)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// Sorted by name.
+    pub packages: Vec<ResolvedPackage>,
+}
+
+/// Resolves `spec` for `target`. Must be called outside the async runtime whose `handle` is
+/// given (it blocks while the solver runs on its own thread).
+#[allow(clippy::result_large_err)]
+pub fn resolve(
+    handle: &Handle,
+    client: Arc<IndexClient>,
+    cache: Option<&Cache>,
+    target: Target,
+    spec: &RequirementsSpec,
+    options: ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    let target = Arc::new(target);
+    let fetcher = Arc::new(fetcher::Fetcher::new(
+        client,
+        cache.map(Cache::view),
+        Arc::clone(&target),
+    ));
+
+    // Constraints: intersected into every dependency on the package.
+    let mut constraints: HashMap<String, Range> = HashMap::new();
+    let mut explicit_pre: HashSet<String> = HashSet::new();
+    for entry in &spec.constraints {
+        let requirement = &entry.requirement;
+        if !requirement.marker.evaluate(&target.markers, &[]) {
+            continue;
+        }
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            let name = requirement.name.to_string();
+            if specifiers.iter().any(|s| s.version().any_prerelease()) {
+                explicit_pre.insert(name.clone());
+            }
+            let range = provider::specifiers_to_range(specifiers);
+            let merged = match constraints.get(&name) {
+                Some(existing) => existing.intersection(&range),
+                None => range,
+            };
+            constraints.insert(name, merged);
+        }
+    }
+
+    let mut root = Vec::new();
+    let mut origins: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for entry in &spec.requirements {
+        let requirement = &entry.requirement;
+        if !requirement.marker.evaluate(&target.markers, &[]) {
+            tracing::debug!("skipping {requirement}: its markers do not match the target");
+            continue;
+        }
+        let name = requirement.name.to_string();
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            if specifiers.iter().any(|s| s.version().any_prerelease()) {
+                explicit_pre.insert(name.clone());
+            }
+        }
+        provider::requirement_deps(requirement, &constraints, &mut root)
+            .map_err(ResolveError::Unsupported)?;
+        let origin = match &entry.origin {
+            ferry_input::Origin::CommandLine => "the command line".to_string(),
+            ferry_input::Origin::File { path, .. } => format!("-r {}", path.display()),
+        };
+        origins.entry(name).or_default().insert(origin);
+    }
+    let inputs = provider::Inputs {
+        markers: target.markers.clone(),
+        python_version: target.python_version.clone(),
+        root,
+        constraints,
+        explicit_pre,
+        options,
+    };
+    let provider = Provider::new(Arc::clone(&fetcher), handle.clone(), inputs);
+
+    #[allow(clippy::result_large_err)]
+    let solution = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("ferry-resolver".into())
+            .stack_size(16 << 20)
+            .spawn_scoped(scope, || {
+                pubgrub::resolve(&provider, Pkg::Root, Version::new([0]))
+            })
+            .expect("spawn the resolver thread")
+            .join()
+            .expect("the resolver thread panicked")
+    });
+    let selected: HashMap<Pkg, Version> = match solution {
+        Ok(selected) => selected.into_iter().collect(),
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            let report = DefaultStringReporter::report(&tree)
+                .replace("your requirements 0", "your requirements");
+            return Err(ResolveError::NoSolution(explain(&report, &fetcher)));
+        }
+        Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
+        | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(unwrap_shared(source)),
+    };
+
+    // Assemble the result.
+    let mut extras: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for pkg in selected.keys() {
+        if let Pkg::Extra(name, extra) = pkg {
+            extras
+                .entry(name.clone())
+                .or_default()
+                .insert(extra.clone());
+        }
+    }
+    let mut parents: HashMap<String, BTreeSet<Parent>> = HashMap::new();
+    for (name, set) in origins {
+        if selected.contains_key(&Pkg::Project(name.clone())) {
+            parents
+                .entry(name)
+                .or_default()
+                .extend(set.into_iter().map(Parent::Requested));
+        }
+    }
+    let edges = provider
+        .edges
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for ((pkg, version), children) in &edges {
+        if selected.get(pkg) != Some(version) {
+            continue;
+        }
+        let Some(parent) = pkg.name() else { continue };
+        for child in children {
+            if let Some(child) = child.name().filter(|c| *c != parent) {
+                parents
+                    .entry(child.to_string())
+                    .or_default()
+                    .insert(Parent::Package(parent.to_string()));
+            }
+        }
+    }
+    let mut packages = Vec::new();
+    for (pkg, version) in &selected {
+        let Pkg::Project(name) = pkg else { continue };
+        let name = name.as_str();
+        let project = fetcher.project_if_fetched(name).ok_or_else(|| {
+            ResolveError::Unsupported(format!("{name} was resolved but never fetched"))
+        })?;
+        let files = project.versions.get(version).cloned().unwrap_or_default();
+        let binary = provider.binary(name);
+        let file = files.best(binary).cloned().ok_or_else(|| {
+            ResolveError::Unsupported(format!("no usable file for {name} {version}"))
+        })?;
+        let metadata = handle.block_on({
+            let fetcher = Arc::clone(&fetcher);
+            let (name, version, file) = (name.to_string(), version.clone(), file.clone());
+            async move { fetcher.metadata(&name, &version, &file).await.ok() }
+        });
+        packages.push(ResolvedPackage {
+            name: name.to_string(),
+            version: version.clone(),
+            extras: extras.remove(name).unwrap_or_default(),
+            file,
+            all_files: files.all.clone(),
+            metadata,
+            parents: parents.remove(name).unwrap_or_default(),
+        });
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Resolution { packages })
+}
+
+/// Shows `>=V, <V.post0.dev0` (how `==V` with its local versions is stored) as `==V`.
+fn readable_pins(report: &str) -> String {
+    let mut out = String::with_capacity(report.len());
+    let mut rest = report;
+    while let Some(start) = rest.find(">=") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start + 2..];
+        let version_end = candidate.find(", <").unwrap_or(0);
+        let low = &candidate[..version_end];
+        let pin = format!("{low}.post0.dev0");
+        let after = &candidate[version_end.saturating_add(3).min(candidate.len())..];
+        if version_end > 0 && after.starts_with(&pin) {
+            out.push_str("==");
+            out.push_str(low);
+            rest = &after[pin.len()..];
+        } else {
+            out.push_str(">=");
+            rest = candidate;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn unwrap_shared(error: Arc<ResolveError>) -> ResolveError {
+    match Arc::try_unwrap(error) {
+        Ok(error) => error,
+        Err(shared) => ResolveError::Shared(shared),
+    }
+}
+
+/// The pubgrub report, plus the versions that exist of each project it mentions, so that
+/// "no version of foo in >=3" comes with what there is.
+fn explain(report: &str, fetcher: &fetcher::Fetcher) -> String {
+    let mut text = readable_pins(report.trim());
+    let mut mentioned: Vec<String> = Vec::new();
+    for word in report.split(|c: char| c.is_whitespace() || c == ',' || c == '[') {
+        let word = word
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '.');
+        if !word.is_empty() && !mentioned.iter().any(|m| m == word) {
+            if let Some(project) = fetcher.project_if_fetched(word) {
+                mentioned.push(project.name.clone());
+            }
+        }
+    }
+    for name in mentioned {
+        if let Some(project) = fetcher.project_if_fetched(&name) {
+            let usable: Vec<String> = project
+                .versions
+                .iter()
+                .rev()
+                .filter(|(_, f)| f.best(Binary::Any).is_some())
+                .take(8)
+                .map(|(v, _)| v.to_string())
+                .collect();
+            let listing = if usable.is_empty() {
+                "none usable for this Python and platform".to_string()
+            } else {
+                format!(
+                    "{}{}",
+                    usable.join(", "),
+                    if project.versions.len() > 8 {
+                        ", ..."
+                    } else {
+                        ""
+                    }
+                )
+            };
+            text.push_str(&format!("\n  versions of {name}: {listing}"));
+        }
+    }
+    text
+}
