@@ -42,6 +42,102 @@ pub enum Command {
     /// Look at what package indexes offer
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Resolve requirements into a pinned requirements file, like pip-compile
+    Compile(CompileArgs),
+    /// Install packages (for now: `--dry-run`, to see what would be installed)
+    Install(InstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Requirements (PEP 508), e.g. `requests>=2` or `black[d]`
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Install from this requirements file (or pyproject.toml)
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Resolve and report what would be installed, without installing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write pip's installation report (JSON, version 1) to FILE, or `-` for stdout
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// Upgrade the named packages to the newest allowed versions
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+    /// With --upgrade: `only-if-needed` (default) upgrades dependencies only when required;
+    /// `eager` upgrades all of them
+    #[arg(long, value_enum, default_value = "only-if-needed")]
+    pub upgrade_strategy: UpgradeStrategy,
+    /// Resolve as if nothing were installed
+    #[arg(long)]
+    pub ignore_installed: bool,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum UpgradeStrategy {
+    OnlyIfNeeded,
+    Eager,
+}
+
+/// How to resolve; names follow pip's options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResolveArgs {
+    /// Constrain versions with this constraints file
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Include pre-release and development versions
+    #[arg(long)]
+    pub pre: bool,
+    /// Use only wheels for these packages (`:all:`, `:none:` or comma-separated names)
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Never use wheels for these packages (`:all:`, `:none:` or names)
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Prefer an older version with a wheel to a newer one that only has an sdist
+    #[arg(long)]
+    pub prefer_binary: bool,
+    /// Do not resolve dependencies: only what was named
+    #[arg(long)]
+    pub no_deps: bool,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Input files: requirements files (.in, .txt) or pyproject.toml
+    #[arg(required = true, value_name = "SRC")]
+    pub src: Vec<PathBuf>,
+    /// Write the pinned requirements here (and read existing pins from it) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Include the optional dependencies of this extra (from pyproject.toml)
+    #[arg(long, value_name = "EXTRA")]
+    pub extra: Vec<String>,
+    /// Add --hash options for every file of each pinned version
+    #[arg(long)]
+    pub generate_hashes: bool,
+    /// Leave out the `# via` annotations
+    #[arg(long)]
+    pub no_annotate: bool,
+    /// Leave out the header comment
+    #[arg(long)]
+    pub no_header: bool,
+    /// Ignore existing pins in the output file and take the newest versions
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+    /// Upgrade only this package (repeatable)
+    #[arg(short = 'P', long, value_name = "NAME")]
+    pub upgrade_package: Vec<String>,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
 }
 
 /// Where packages come from and how to reach it; names follow pip's options.

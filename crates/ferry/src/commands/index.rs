@@ -191,7 +191,8 @@ async fn versions(
         );
     };
     let formatted: Vec<String> = versions.iter().map(ToString::to_string).collect();
-    let installed = installed_version(interpreter, package);
+    let installed = super::install::installed_distributions(interpreter)
+        .remove(&ferry_index::normalize_name(package));
     if json {
         // pip prints json.dumps() output: keys in this order, ", " and ": " separators.
         let mut fields = vec![
@@ -305,41 +306,4 @@ fn requirement_names(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             (end > 0).then(|| l[..end].to_string())
         })
         .collect())
-}
-
-/// The version of `name` installed in the interpreter's environment, from its dist-info.
-fn installed_version(interpreter: &Interpreter, name: &str) -> Option<String> {
-    let wanted = ferry_index::normalize_name(name);
-    let paths = &interpreter.info().paths;
-    for dir in [paths.purelib.as_deref(), paths.platlib.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let file_name = entry.file_name();
-            let Some(stem) = file_name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".dist-info"))
-            else {
-                continue;
-            };
-            let Some((dist, version)) = stem.rsplit_once('-') else {
-                continue;
-            };
-            if ferry_index::normalize_name(dist) != wanted {
-                continue;
-            }
-            let metadata = std::fs::read_to_string(entry.path().join("METADATA")).ok();
-            let from_metadata = metadata.as_deref().and_then(|m| {
-                m.lines()
-                    .take_while(|l| !l.is_empty())
-                    .find_map(|l| l.strip_prefix("Version:").map(|v| v.trim().to_string()))
-            });
-            return Some(from_metadata.unwrap_or_else(|| version.to_string()));
-        }
-    }
-    None
 }

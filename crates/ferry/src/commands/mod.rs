@@ -1,8 +1,11 @@
 //! One module per subcommand; each takes its parsed arguments and returns an exit code.
 
 mod cache;
+mod compile;
 mod index;
+mod install;
 mod python;
+mod resolve;
 mod venv;
 
 use std::process::ExitCode;
@@ -19,5 +22,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Python(command) => python::run(command, &cache, printer),
         Command::Cache(command) => cache::run(&command, &cache, printer),
         Command::Index(command) => index::run(command, &cache, printer),
+        Command::Compile(args) => compile::run(&args, &cache, printer),
+        Command::Install(args) => install::run(&args, &cache, printer),
     }
 }
