@@ -38,10 +38,8 @@ fn apply_file_options(args: &ResolveArgs, spec: &RequirementsSpec) -> ResolveArg
     let mut args = args.clone();
     for (option, value) in &spec.options {
         match option.as_str() {
-            "index-url" => {
-                if args.index.index_url.is_none() {
-                    args.index.index_url = Some(value.clone());
-                }
+            "index-url" if args.index.index_url.is_none() => {
+                args.index.index_url = Some(value.clone())
             }
             "extra-index-url" => args.index.extra_index_url.push(value.clone()),
             "find-links" => args.index.find_links.push(value.clone()),
