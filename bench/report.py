@@ -49,6 +49,9 @@ def main():
         "",
         "For `index-pages-jupyter-cold` the uv column is `uv pip compile jupyter.in --no-cache` (a whole",
         "cold resolution); ferry only fetches and parses the 91 pages, and must not be slower than that.",
+        "`compile-jupyter-*` compare `ferry compile` with `uv pip compile` on jupyter.in: cold with both",
+        "caches removed before each run, warm with both caches filled. The proxy here sends no caching",
+        "headers, so even warm runs fetch every index page; metadata comes from the caches.",
     ]
     parse = os.path.join(results, "parse.txt")
     if os.path.exists(parse):

@@ -66,6 +66,7 @@ bench() {
   done
 }
 
+mkdir -p "$scratch"
 # 1. Creating a virtual environment (interpreter facts already cached by both tools).
 "$ferry" venv -q "$scratch/warm" --python "$python" --clear
 "$uv" venv -q "$scratch/warm" --python "$python" --clear
@@ -83,7 +84,21 @@ bench index-pages-jupyter-cold \
   "" \
   "true"
 
-# 3. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
+# 3. Resolution of the jupyter set (jupyter.in, 91 packages): cold (empty caches) and warm.
+bench compile-jupyter-cold \
+  "$ferry compile -q bench/requirements/jupyter.in --python $python -o $scratch/ferry-jupyter.txt" \
+  "$uv pip compile -q bench/requirements/jupyter.in --python $python -o $scratch/uv-jupyter.txt" \
+  "" \
+  "rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR"
+"$ferry" compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/ferry-jupyter.txt"
+"$uv" pip compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/uv-jupyter.txt"
+bench compile-jupyter-warm \
+  "$ferry compile -q bench/requirements/jupyter.in --python $python -o $scratch/ferry-jupyter.txt" \
+  "$uv pip compile -q bench/requirements/jupyter.in --python $python -o $scratch/uv-jupyter.txt" \
+  "" \
+  "true"
+
+# 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
 cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

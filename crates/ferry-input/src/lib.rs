@@ -31,7 +31,7 @@ pub enum InputError {
         #[source]
         source: std::io::Error,
     },
-    #[error("pip configuration file `{}` line {line}: {message}", path.display())]
+    #[error("{} line {line}: {message}", path.display())]
     Parse {
         path: PathBuf,
         line: usize,

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
+mod compile;
 mod discovery;
 mod index;
 mod tags;
