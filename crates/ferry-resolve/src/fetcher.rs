@@ -104,6 +104,28 @@ impl Fetcher {
         .clone()
     }
 
+    /// Makes `file` the only candidate of `name` (a direct URL requirement). Must be called
+    /// before anything asks for the project.
+    pub fn set_direct(&self, name: &str, file: ProjectFile) -> Result<(), ResolveError> {
+        let project = self.group(name, vec![file.clone()]);
+        let usable = project
+            .versions
+            .values()
+            .any(|v| v.best(Binary::Any).is_some());
+        if !usable {
+            return Err(ResolveError::Unsupported(format!(
+                "{name} @ {}: this wheel is not compatible with the target (its tags or requires-python exclude it)",
+                ferry_index::redact(&file.file.url)
+            )));
+        }
+        let cell: Shared<Project> = Arc::new(OnceCell::new_with(Some(Ok(Arc::new(project)))));
+        self.projects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), cell);
+        Ok(())
+    }
+
     /// Already-fetched project data, without waiting.
     pub fn project_if_fetched(&self, name: &str) -> Option<Arc<Project>> {
         let projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());

@@ -228,6 +228,8 @@ pub struct ResolvedPackage {
     pub all_files: Vec<DistFile>,
     pub metadata: Option<Arc<CoreMetadata>>,
     pub parents: BTreeSet<Parent>,
+    /// Set when the package came from a direct URL requirement (`name @ URL`).
+    pub direct_url: Option<url::Url>,
 }
 
 impl ResolvedPackage {
@@ -286,6 +288,7 @@ pub fn resolve(
 
     let mut root = Vec::new();
     let mut origins: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut direct: HashMap<String, url::Url> = HashMap::new();
     for entry in &spec.requirements {
         let requirement = &entry.requirement;
         if !requirement.marker.evaluate(&target.markers, &[]) {
@@ -293,6 +296,11 @@ pub fn resolve(
             continue;
         }
         let name = requirement.name.to_string();
+        if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
+            let file = direct_file(&name, url.to_url())?;
+            direct.insert(name.clone(), file.file.url.clone());
+            fetcher.set_direct(&name, file)?;
+        }
         if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
             if specifiers.iter().any(|s| s.version().any_prerelease()) {
                 explicit_pre.insert(name.clone());
@@ -404,6 +412,7 @@ pub fn resolve(
             all_files: files.all.clone(),
             metadata,
             parents: parents.remove(name).unwrap_or_default(),
+            direct_url: direct.get(name).cloned(),
         });
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
@@ -432,6 +441,56 @@ fn readable_pins(report: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A direct URL requirement as a listed file: only wheels (their name carries the version
+/// and tags); anything else needs a build.
+fn direct_file(name: &str, url: url::Url) -> Result<ProjectFile, ResolveError> {
+    let filename = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let shown = ferry_index::redact(&url);
+    let dist = ferry_index::DistFilename::parse(&filename, name);
+    let Some(ferry_index::DistFilename::Wheel(wheel)) = dist else {
+        return Err(ResolveError::NeedsBuild {
+            name: name.to_string(),
+            version: "(direct URL)".into(),
+            filename: shown,
+            reason:
+                "only wheel URLs can be used without building, and building is not supported yet"
+                    .into(),
+        });
+    };
+    let mut hashes = ferry_index::Hashes::default();
+    if let Some(fragment) = url.fragment() {
+        for part in fragment.split('&') {
+            if let Some(("sha256", value)) = part.split_once('=') {
+                hashes.sha256 = Some(value.to_ascii_lowercase());
+            }
+        }
+    }
+    let mut bare = url.clone();
+    bare.set_fragment(None);
+    Ok(ProjectFile {
+        file: DistFile {
+            filename,
+            url: bare,
+            hashes,
+            requires_python: None,
+            yanked: None,
+            core_metadata: ferry_index::CoreMetadata::Unavailable,
+            size: None,
+            upload_time: None,
+        },
+        name: ferry_index::DistFilename::Wheel(wheel),
+        source: shown,
+    })
 }
 
 fn unwrap_shared(error: Arc<ResolveError>) -> ResolveError {

@@ -218,11 +218,9 @@ pub fn requirement_deps(
     let range = match &requirement.version_or_url {
         None => Range::full(),
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_to_range(specifiers),
-        Some(VersionOrUrl::Url(url)) => {
-            return Err(format!(
-                "{name} @ {url}: direct URL requirements are not supported yet"
-            ));
-        }
+        // The URL's file was registered as the only candidate up front (see `resolve`);
+        // metadata that points at URLs is refused in `get_dependencies`.
+        Some(VersionOrUrl::Url(_)) => Range::full(),
     };
     let range = match constraints.get(&name) {
         Some(constraint) => range.intersection(constraint),
@@ -400,6 +398,11 @@ impl DependencyProvider for Provider {
             }
             if requirement.name.as_ref() == name.as_str() && requirement.extras.is_empty() {
                 continue;
+            }
+            if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+                return Ok(Dependencies::Unavailable(format!(
+                    "it depends on {requirement}, a direct URL, which only your own requirements may use"
+                )));
             }
             if let Err(message) = requirement_deps(requirement, &self.constraints, &mut deps) {
                 return Ok(Dependencies::Unavailable(message));

@@ -490,3 +490,43 @@ fn preferences_hold_unless_upgraded_and_no_deps_skips_dependencies() {
         ["app==2.0"]
     );
 }
+
+#[test]
+fn direct_wheel_urls_are_the_only_candidate() {
+    let index = Index::new();
+    index.add("lib", "1.0", &[]).add("lib", "2.0", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let local = WheelBuilder::new("mine", "0.3")
+        .requires_dist("lib<2")
+        .build();
+    let path = local.write_to(dir.path());
+    let url = format!("mine @ file://{}", path.display());
+    assert_eq!(index.resolve(&[&url]).unwrap(), ["lib==1.0", "mine==0.3"]);
+
+    // A wheel URL on a server, with its hash in the fragment.
+    let remote = WheelBuilder::new("remote", "5.0").build();
+    index.server.publish(&remote);
+    let url = format!(
+        "remote @ {}#sha256={}",
+        index.server.file_url(&remote.filename),
+        remote.sha256()
+    );
+    assert_eq!(index.resolve(&[&url]).unwrap(), ["remote==5.0"]);
+
+    // Sdists and incompatible wheels at URLs are refused with the reason.
+    let err = index
+        .resolve(&["thing @ https://127.0.0.1:9/thing-1.0.tar.gz"])
+        .unwrap_err();
+    assert!(
+        matches!(err.root(), ResolveError::NeedsBuild { .. }),
+        "{err}"
+    );
+    let win = WheelBuilder::new("winonly", "1.0")
+        .tag("cp311-cp311-win_amd64")
+        .build();
+    let path = win.write_to(dir.path());
+    let err = index
+        .resolve(&[&format!("winonly @ file://{}", path.display())])
+        .unwrap_err();
+    assert!(err.to_string().contains("not compatible"), "{err}");
+}

@@ -99,6 +99,17 @@ pub fn run(args: &CompileArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
 }
 
 fn pin_line(package: &ResolvedPackage) -> String {
+    if let Some(url) = &package.direct_url {
+        let extras = if package.extras.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "[{}]",
+                package.extras.iter().cloned().collect::<Vec<_>>().join(",")
+            )
+        };
+        return format!("{}{extras} @ {}", package.name, ferry_index::redact(url));
+    }
     if package.extras.is_empty() {
         format!("{}=={}", package.name, package.version)
     } else {

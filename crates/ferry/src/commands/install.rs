@@ -100,7 +100,7 @@ fn report_item(package: &ResolvedPackage) -> serde_json::Value {
     }
     let mut item = serde_json::json!({
         "download_info": { "url": file.url.as_str(), "archive_info": archive },
-        "is_direct": false,
+        "is_direct": package.direct_url.is_some(),
         "is_yanked": file.yanked.is_some(),
         "requested": package.requested(),
         "metadata": package.metadata.as_ref().map_or(serde_json::json!({}), |m| metadata_json(&m.raw)),

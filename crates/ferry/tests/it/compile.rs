@@ -309,3 +309,52 @@ fn live_dry_run_matches_pip_on_the_web_set() {
     };
     assert_eq!(load(&ours), load(&theirs));
 }
+
+#[test]
+fn direct_urls_compile_and_report_as_direct() {
+    let ctx = ctx();
+    let server = index();
+    let py = python();
+    let wheel = WheelBuilder::new("local-tool", "0.1")
+        .requires_dist("util")
+        .build();
+    let path = wheel.write_to(&ctx.work());
+    let requirement = format!("local-tool @ file://{}", path.display());
+    std::fs::write(ctx.work().join("req.in"), format!("{requirement}\n")).unwrap();
+    let out = ctx
+        .run(&mut ctx.ferry([
+            "compile",
+            "req.in",
+            "--no-header",
+            "--python",
+            &py,
+            "-i",
+            &server.url(),
+        ]))
+        .success();
+    assert_eq!(
+        out.stdout(),
+        format!("{requirement}\n    # via -r req.in\nutil==0.5\n    # via local-tool\n")
+    );
+    let out = ctx
+        .run(&mut ctx.ferry([
+            "install",
+            "--dry-run",
+            "--report",
+            "-",
+            &requirement,
+            "--python",
+            &py,
+            "-i",
+            &server.url(),
+        ]))
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let tool = report["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metadata"]["name"] == "local-tool")
+        .unwrap();
+    assert_eq!(tool["is_direct"], true);
+}
