@@ -14,6 +14,7 @@
 mod discovery;
 mod externally_managed;
 mod interpreter;
+mod retarget;
 pub mod tags;
 pub mod venv;
 
@@ -21,7 +22,8 @@ pub use discovery::{
     find_environment, find_interpreter, EnvironmentSource, PythonRequest, VersionRequest,
 };
 pub use externally_managed::ExternallyManaged;
-pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths};
+pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths, TagFacts};
+pub use retarget::PLATFORMS;
 
 use std::path::PathBuf;
 

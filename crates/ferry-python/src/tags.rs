@@ -238,7 +238,7 @@ fn normalize(s: &str) -> String {
 /// Platform tags, best first.
 fn platform_tags(facts: &TagFacts, system: &str, python: (u32, u32)) -> Vec<String> {
     match system {
-        "Darwin" => mac_platforms(facts),
+        "Darwin" => mac_platforms(facts, python >= (3, 9)),
         "Linux" => linux_platforms(facts, python >= (3, 9)),
         _ => vec![normalize(&facts.platform)],
     }
@@ -338,7 +338,9 @@ fn manylinux_tags(facts: &TagFacts, archs: &[&str]) -> Vec<String> {
     tags
 }
 
-fn mac_platforms(facts: &TagFacts) -> Vec<String> {
+/// macOS platform tags. `fat3` is the three-way universal build (i386, ppc, x86_64); packaging
+/// called it `fat32` until 26.3, which needs Python 3.9, so older interpreters keep that name.
+fn mac_platforms(facts: &TagFacts, fat3: bool) -> Vec<String> {
     let Some((major, minor)) = facts.mac_version.as_deref().and_then(parse_two) else {
         return vec![normalize(&facts.platform)];
     };
@@ -355,20 +357,20 @@ fn mac_platforms(facts: &TagFacts) -> Vec<String> {
     let mut tags = Vec::new();
     if (10..11).contains(&major) {
         for m in (0..=minor).rev() {
-            for format in mac_binary_formats((10, m), &arch) {
+            for format in mac_binary_formats((10, m), &arch, fat3) {
                 tags.push(format!("macosx_10_{m}_{format}"));
             }
         }
     }
     if major >= 11 {
         for big in (11..=major).rev() {
-            for format in mac_binary_formats((big, 0), &arch) {
+            for format in mac_binary_formats((big, 0), &arch, fat3) {
                 tags.push(format!("macosx_{big}_0_{format}"));
             }
         }
         for m in (4..=16).rev() {
             if arch == "x86_64" {
-                for format in mac_binary_formats((10, m), &arch) {
+                for format in mac_binary_formats((10, m), &arch, fat3) {
                     tags.push(format!("macosx_10_{m}_{format}"));
                 }
             } else {
@@ -379,18 +381,19 @@ fn mac_platforms(facts: &TagFacts) -> Vec<String> {
     tags
 }
 
-fn mac_binary_formats(version: (u32, u32), arch: &str) -> Vec<String> {
+fn mac_binary_formats(version: (u32, u32), arch: &str, fat3: bool) -> Vec<String> {
     let mut formats = vec![arch.to_string()];
-    let extra: &[&str] = match arch {
+    let three = if fat3 { "fat3" } else { "fat32" };
+    let extra: Vec<&str> = match arch {
         "x86_64" if version < (10, 4) => return Vec::new(),
-        "x86_64" => &["intel", "fat64", "fat32"],
+        "x86_64" => vec!["intel", "fat64", three],
         "i386" if version < (10, 4) => return Vec::new(),
-        "i386" => &["intel", "fat32", "fat"],
+        "i386" => vec!["intel", three, "fat"],
         "ppc64" if !((10, 4)..=(10, 5)).contains(&version) => return Vec::new(),
-        "ppc64" => &["fat64"],
+        "ppc64" => vec!["fat64"],
         "ppc" if version > (10, 6) => return Vec::new(),
-        "ppc" => &["fat32", "fat"],
-        _ => &[],
+        "ppc" => vec![three, "fat"],
+        _ => Vec::new(),
     };
     formats.extend(extra.iter().map(|s| s.to_string()));
     if arch == "arm64" || arch == "x86_64" {
@@ -498,7 +501,7 @@ mod tests {
         let mut f = facts();
         f.mac_version = Some("14.2.1".into());
         f.mac_machine = Some("arm64".into());
-        let tags = mac_platforms(&f);
+        let tags = mac_platforms(&f, true);
         assert_eq!(
             &tags[..4],
             [

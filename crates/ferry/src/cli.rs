@@ -106,6 +106,13 @@ pub struct ResolveArgs {
     /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
     #[arg(short, long)]
     pub python: Option<String>,
+    /// Resolve for this Python version instead of the interpreter's (e.g. 3.12 or 3.12.1)
+    #[arg(long, value_name = "VERSION")]
+    pub python_version: Option<String>,
+    /// Resolve for this platform instead of the interpreter's: linux, macos, windows,
+    /// x86_64-manylinux_2_28, aarch64-apple-darwin, ...
+    #[arg(long, value_name = "PLATFORM")]
+    pub python_platform: Option<String>,
     #[command(flatten)]
     pub index: IndexArgs,
 }
@@ -268,6 +275,12 @@ pub struct PythonFindArgs {
     /// With --json, include the supported wheel tags
     #[arg(long, requires = "json")]
     pub tags: bool,
+    /// Show the interpreter as it would be for this Python version (e.g. 3.12)
+    #[arg(long, value_name = "VERSION")]
+    pub python_version: Option<String>,
+    /// Show the interpreter as it would be on this platform (linux, macos, windows, ...)
+    #[arg(long, value_name = "PLATFORM")]
+    pub python_platform: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

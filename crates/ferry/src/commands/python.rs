@@ -18,6 +18,14 @@ pub fn run(command: PythonCommand, cache: &Cache, printer: &Printer) -> anyhow::
             interpreter
         }
     };
+    let interpreter = if args.python_version.is_some() || args.python_platform.is_some() {
+        interpreter.retarget(
+            args.python_version.as_deref(),
+            args.python_platform.as_deref(),
+        )?
+    } else {
+        interpreter
+    };
     if args.json {
         let mut value = serde_json::to_value(interpreter.info())?;
         value["path"] = serde_json::json!(interpreter.path());

@@ -64,7 +64,15 @@ pub fn prepare(
     let args = apply_file_options(args, spec);
     let interpreter = target_interpreter(args.python.as_deref(), cache)?;
     let client = Arc::new(index_client(&args.index, &interpreter, cache, command)?);
-    let target = Target::from_interpreter(&interpreter)?;
+    let target = if args.python_version.is_some() || args.python_platform.is_some() {
+        let other = interpreter.retarget(
+            args.python_version.as_deref(),
+            args.python_platform.as_deref(),
+        )?;
+        Target::from_interpreter(&other)?
+    } else {
+        Target::from_interpreter(&interpreter)?
+    };
     let mut options = ResolveOptions {
         pre: args.pre,
         prefer_binary: args.prefer_binary,

@@ -358,3 +358,55 @@ fn direct_urls_compile_and_report_as_direct() {
         .unwrap();
     assert_eq!(tool["is_direct"], true);
 }
+
+#[test]
+fn resolving_for_another_python_and_platform() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish(&WheelBuilder::new("lib", "1.0").build());
+    server.publish(
+        &WheelBuilder::new("lib", "2.0")
+            .requires_python(">=3.12")
+            .build(),
+    );
+    server.publish(
+        &WheelBuilder::new("native", "1.0")
+            .tag("cp312-cp312-win_amd64")
+            .requires_dist("colorama; sys_platform == 'win32'")
+            .build(),
+    );
+    server.publish(&WheelBuilder::new("native", "0.9").build());
+    server.publish(&WheelBuilder::new("colorama", "0.4").build());
+    let py = python();
+    std::fs::write(ctx.work().join("req.in"), "lib\nnative\n").unwrap();
+    let compile = |extra: &[&str]| {
+        let mut cmd = ctx.ferry([
+            "compile",
+            "req.in",
+            "--no-header",
+            "--no-annotate",
+            "--python",
+            &py,
+            "-i",
+            &server.url(),
+        ]);
+        cmd.args(extra);
+        ctx.run(&mut cmd)
+    };
+    let out = compile(&["--python-version", "3.12", "--python-platform", "windows"]).success();
+    assert_eq!(out.stdout(), "colorama==0.4\nlib==2.0\nnative==1.0\n");
+    let out = compile(&[
+        "--python-version",
+        "3.9",
+        "--python-platform",
+        "x86_64-manylinux_2_28",
+    ])
+    .success();
+    assert_eq!(out.stdout(), "lib==1.0\nnative==0.9\n");
+    let out = compile(&["--python-platform", "plan9"]).failure();
+    assert!(
+        out.stderr().contains("plan9") && out.stderr().contains("windows"),
+        "{}",
+        out.stderr()
+    );
+}

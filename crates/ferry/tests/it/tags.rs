@@ -62,3 +62,69 @@ fn tags_match_packaging_for_every_installed_cpython() {
         }
     }
 }
+
+#[test]
+fn retargeted_tags_match_packaging_for_other_platforms() {
+    let ctx = ctx();
+    let newest = pythons::all()
+        .into_iter()
+        .filter(|p| p.major_minor >= (3, 9))
+        .last()
+        .expect("a CPython 3.9+");
+    let packaging = packaging_for(&newest);
+    for (platform, platforms) in [
+        ("windows", "['win_amd64']"),
+        (
+            "aarch64-apple-darwin",
+            "list(tags.mac_platforms((11, 0), 'arm64'))",
+        ),
+        (
+            "x86_64-apple-darwin",
+            "list(tags.mac_platforms((10, 12), 'x86_64'))",
+        ),
+    ] {
+        let out = ctx
+            .run(
+                ctx.ferry([
+                    "python",
+                    "find",
+                    "--json",
+                    "--tags",
+                    "--python-version",
+                    "3.12",
+                    "--python-platform",
+                    platform,
+                ])
+                .arg(&newest.path),
+            )
+            .success();
+        let info: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        let ours: Vec<String> = serde_json::from_value(info["supported_tags"].clone()).unwrap();
+        let script = format!(
+            "from packaging import tags\np = {platforms}\nfor t in list(tags.cpython_tags((3, 12), ['cp312'], p)) + list(tags.compatible_tags((3, 12), 'cp312', p)): print(t)"
+        );
+        let theirs = Command::new(&newest.path)
+            .args(["-c", &script])
+            .env("PYTHONPATH", &packaging)
+            .output()
+            .unwrap();
+        assert!(
+            theirs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: Vec<String> = String::from_utf8_lossy(&theirs.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let first = ours.iter().zip(&theirs).position(|(a, b)| a != b);
+        assert!(
+            first.is_none() && ours.len() == theirs.len(),
+            "{platform}: first difference at {first:?}: ours {:?} vs packaging {:?} (lengths {} and {})",
+            first.and_then(|i| ours.get(i)),
+            first.and_then(|i| theirs.get(i)),
+            ours.len(),
+            theirs.len()
+        );
+    }
+}
