@@ -107,15 +107,15 @@ impl Fetcher {
     /// Makes `file` the only candidate of `name` (a direct URL requirement). Must be called
     /// before anything asks for the project.
     pub fn set_direct(&self, name: &str, file: ProjectFile) -> Result<(), ResolveError> {
-        let project = self.group(name, vec![file.clone()]);
+        let shown = ferry_index::redact(&file.file.url);
+        let project = self.group(name, vec![file]);
         let usable = project
             .versions
             .values()
             .any(|v| v.best(Binary::Any).is_some());
         if !usable {
             return Err(ResolveError::Unsupported(format!(
-                "{name} @ {}: this wheel is not compatible with the target (its tags or requires-python exclude it)",
-                ferry_index::redact(&file.file.url)
+                "{name} @ {shown}: this wheel is not compatible with the target (its tags or requires-python exclude it)"
             )));
         }
         let cell: Shared<Project> = Arc::new(OnceCell::new_with(Some(Ok(Arc::new(project)))));

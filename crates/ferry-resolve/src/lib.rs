@@ -475,7 +475,7 @@ fn direct_file(name: &str, url: url::Url) -> Result<ProjectFile, ResolveError> {
             }
         }
     }
-    let mut bare = url.clone();
+    let mut bare = url;
     bare.set_fragment(None);
     Ok(ProjectFile {
         file: DistFile {
