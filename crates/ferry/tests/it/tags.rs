@@ -68,8 +68,7 @@ fn retargeted_tags_match_packaging_for_other_platforms() {
     let ctx = ctx();
     let newest = pythons::all()
         .into_iter()
-        .filter(|p| p.major_minor >= (3, 9))
-        .last()
+        .rfind(|p| p.major_minor >= (3, 9))
         .expect("a CPython 3.9+");
     let packaging = packaging_for(&newest);
     for (platform, platforms) in [
