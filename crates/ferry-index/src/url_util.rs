@@ -58,23 +58,7 @@ pub(crate) fn host_key(url: &Url) -> Option<String> {
     })
 }
 
-/// PEP 503 project name normalization.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
+pub use ferry_input::normalize_name;
 
 #[cfg(test)]
 mod tests {

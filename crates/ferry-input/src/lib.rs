@@ -17,7 +17,7 @@ mod requirements;
 pub use config::{ConfigSource, ConfigValue, PipConfig};
 pub use pep508_rs;
 pub use requirements::{
-    normalize_extra, parse_requirement, Origin, RequirementEntry, RequirementsSpec,
+    normalize_extra, normalize_name, parse_requirement, Origin, RequirementEntry, RequirementsSpec,
 };
 
 use std::path::PathBuf;

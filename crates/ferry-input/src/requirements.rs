@@ -279,11 +279,12 @@ impl RequirementsSpec {
     }
 }
 
-/// PEP 685 extra name normalization.
-pub fn normalize_extra(extra: &str) -> String {
+/// PEP 503 project name normalization (lowercase, runs of `-_.` become `-`), which PEP 685
+/// also prescribes for extra names.
+pub fn normalize_name(name: &str) -> String {
     let mut out = String::new();
     let mut sep = false;
-    for c in extra.trim().chars() {
+    for c in name.trim().chars() {
         if matches!(c, '-' | '_' | '.') {
             sep = true;
         } else {
@@ -295,6 +296,11 @@ pub fn normalize_extra(extra: &str) -> String {
         }
     }
     out
+}
+
+/// PEP 685 extra name normalization (the same rule as project names).
+pub fn normalize_extra(extra: &str) -> String {
+    normalize_name(extra)
 }
 
 /// Joins `\` continuations and strips comments; yields `(first line number, text)`.

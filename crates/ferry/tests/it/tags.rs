@@ -45,21 +45,7 @@ fn tags_match_packaging_for_every_installed_cpython() {
             "packaging listed too few tags for {}",
             python.version
         );
-        if ours != theirs {
-            let first = ours
-                .iter()
-                .zip(&theirs)
-                .position(|(a, b)| a != b)
-                .unwrap_or(ours.len().min(theirs.len()));
-            panic!(
-                "tags differ for Python {} at position {first}: ours {:?} vs packaging {:?} (lengths {} and {})",
-                python.version,
-                ours.get(first),
-                theirs.get(first),
-                ours.len(),
-                theirs.len()
-            );
-        }
+        assert_same_tags(&ours, &theirs, &format!("Python {}", python.version));
     }
 }
 
@@ -116,14 +102,20 @@ fn retargeted_tags_match_packaging_for_other_platforms() {
             .lines()
             .map(str::to_string)
             .collect();
-        let first = ours.iter().zip(&theirs).position(|(a, b)| a != b);
-        assert!(
-            first.is_none() && ours.len() == theirs.len(),
-            "{platform}: first difference at {first:?}: ours {:?} vs packaging {:?} (lengths {} and {})",
-            first.and_then(|i| ours.get(i)),
-            first.and_then(|i| theirs.get(i)),
-            ours.len(),
-            theirs.len()
-        );
+        assert_same_tags(&ours, &theirs, platform);
     }
+}
+
+/// Equal tag lists, or a failure that shows only the first difference (the lists are long).
+#[track_caller]
+fn assert_same_tags(ours: &[String], theirs: &[String], label: &str) {
+    let first = ours.iter().zip(theirs).position(|(a, b)| a != b);
+    assert!(
+        first.is_none() && ours.len() == theirs.len(),
+        "{label}: tags differ, first at {first:?}: ours {:?} vs packaging {:?} (lengths {} and {})",
+        first.and_then(|i| ours.get(i)),
+        first.and_then(|i| theirs.get(i)),
+        ours.len(),
+        theirs.len()
+    );
 }
