@@ -504,13 +504,6 @@ impl HttpClient {
             self.inner.settings.retry_delay * 2u32.saturating_pow(attempt.saturating_sub(1).min(5));
         tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
     }
-
-    /// Whether certificate checks are off for this URL's host.
-    pub fn is_trusted_host(&self, url: &Url) -> bool {
-        let hosts = &self.inner.settings.trusted_hosts;
-        url.host_str().is_some_and(|h| hosts.iter().any(|t| t == h))
-            || host_key(url).is_some_and(|k| hosts.contains(&k))
-    }
 }
 
 struct Partial {

@@ -40,9 +40,15 @@ pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::R
             let interpreter = target_interpreter(args.python.as_deref(), cache)?;
             let client = index_client(&args.index, &interpreter, cache, "index")?;
             let mut names = args.packages.clone();
+            let mut spec = ferry_input::RequirementsSpec::default();
             for file in &args.requirement {
-                names.extend(requirement_names(file)?);
+                spec.add_file(file, false)?;
             }
+            names.extend(
+                spec.requirements
+                    .iter()
+                    .map(|r| r.requirement.name.to_string()),
+            );
             if names.is_empty() {
                 bail!("name at least one package, or a requirements file with -r");
             }
@@ -289,21 +295,4 @@ async fn pages(
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Project names from a requirements file: the part of each line before any version,
-/// extra or marker. (Full requirements-file parsing arrives with the resolver.)
-fn requirement_names(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let text = fs_err::read_to_string(path)?;
-    Ok(text
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('-'))
-        .filter_map(|l| {
-            let end = l
-                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-                .unwrap_or(l.len());
-            (end > 0).then(|| l[..end].to_string())
-        })
-        .collect())
 }
