@@ -87,6 +87,13 @@ pub struct InterpreterInfo {
     /// The index URL the interpreter's pip falls back to when nothing is configured.
     #[serde(default)]
     pub pip_default_index: Option<String>,
+    /// The `posix_prefix` (or `nt`) layout relative to an installation prefix.
+    pub prefix_scheme: SchemePaths,
+    /// The user scheme (`--user`) relative to the user base, if the interpreter has one.
+    pub user_scheme: Option<SchemePaths>,
+    /// `sys.implementation.cache_tag` (`cpython-311`); `None` on Python 2, where bytecode sits
+    /// beside the source.
+    pub cache_tag: Option<String>,
 }
 
 /// A queried interpreter: the path it was reached by and what it said about itself.

@@ -66,6 +66,30 @@ def venv_scheme():
         scheme = "nt"
     else:
         scheme = "posix_prefix"
+    return relative_scheme(scheme)
+
+
+def prefix_scheme():
+    """The layout under an installation prefix (`--prefix`, `--root`), relative to it."""
+    return relative_scheme("nt" if os.name == "nt" else "posix_prefix")
+
+
+def user_scheme():
+    """The user scheme (`--user`) relative to the user base, or None where it does not exist.
+    Relative, because the user base follows HOME and PYTHONUSERBASE, which this cached answer
+    must not freeze."""
+    if os.name == "nt":
+        name = "nt_user"
+    elif sys.platform == "darwin" and sysconfig.get_config_var("PYTHONFRAMEWORK"):
+        name = "osx_framework_user"
+    else:
+        name = "posix_user"
+    if name not in sysconfig.get_scheme_names():
+        return None
+    return relative_scheme(name)
+
+
+def relative_scheme(scheme):
     marker = os.path.join(os.path.abspath(os.sep), "ferry-venv-root")
     variables = {
         "base": marker,
@@ -295,6 +319,9 @@ def main():
         "tags": tag_facts(),
         "pointer_size": 32 if sys.maxsize <= 2 ** 32 else 64,
         "pip_default_index": pip_default_index(),
+        "prefix_scheme": prefix_scheme(),
+        "user_scheme": user_scheme(),
+        "cache_tag": getattr(getattr(sys, "implementation", None), "cache_tag", None),
     }
     sys.stdout.write("\n" + json.dumps(info) + "\n")
     sys.stdout.flush()
