@@ -40,6 +40,11 @@ pub enum Bucket {
     Http,
     /// Core metadata of distribution files, keyed by the file's sha256 (files are immutable).
     Metadata,
+    /// Unpacked wheels, one directory per wheel file named by the file's sha256, each with a
+    /// `<sha256>.json` beside it saying where the file was downloaded from and when.
+    Archive,
+    /// Which archive a wheel URL gave, for files the index lists without a hash.
+    Wheels,
 }
 
 impl Bucket {
@@ -49,6 +54,8 @@ impl Bucket {
             Bucket::Interpreter => "interpreter-v1",
             Bucket::Http => "http-v1",
             Bucket::Metadata => "metadata-v1",
+            Bucket::Archive => "archive-v1",
+            Bucket::Wheels => "wheels-v1",
         }
     }
 }

@@ -1,21 +1,41 @@
 //! Installing wheels into Python environments, and reading what is installed.
 //!
-//! Takes resolved distribution files (wheels, fetched by the caller) and a target [`Scheme`],
-//! and gives an environment where each package is either fully installed (its files in place,
-//! then its `RECORD`) or untouched. Wheels are unpacked once into a content-addressed store in
-//! the cache and linked from there. [`installed`] reads the `*.dist-info` and `*.egg-info`
-//! directories already in an environment, for planning, uninstalling, `freeze`, `list`, `show`
-//! and `check`.
+//! Takes resolved wheel files (URL, hashes, where they were listed) and a target [`Scheme`],
+//! and gives an environment where each package is either fully installed or untouched:
+//!
+//! - [`fetch`] gets each wheel into the unpacked-wheel [`store`] in the cache (downloaded once,
+//!   hash-checked against the index and the user's `--hash`es, unpacked once, entry names
+//!   checked before anything is written);
+//! - [`wheel`] installs an unpacked wheel per the binary distribution format (scheme
+//!   directories, `.data`, `#!python`, entry-point launchers, RECORD, INSTALLER, REQUESTED,
+//!   direct_url.json), linking files from the store;
+//! - [`txn`] holds the per-environment lock and the journal that rolls back a failed or
+//!   killed install;
+//! - [`uninstall`] removes distributions from their RECORD; [`compile`] writes bytecode.
+//!
+//! [`installed`] reads the `*.dist-info` and `*.egg-info` directories already in an
+//! environment, for planning, uninstalling, `freeze`, `list`, `show` and `check`.
 
+pub mod compile;
+pub mod fetch;
 pub mod installed;
 pub mod record;
+pub mod scheme;
+pub mod store;
+pub mod txn;
+pub mod uninstall;
+pub mod wheel;
 
 use std::path::PathBuf;
 
 pub use installed::{scan, DirectUrl, DistKind, InstalledDist};
 pub use record::RecordEntry;
+pub use scheme::{Layout, Scheme};
+pub use store::{Provenance, Store};
+pub use txn::{EnvLock, Transaction};
+pub use wheel::{Installer, LinkMode, WheelToInstall};
 
-/// Errors from installing and uninstalling; each names the file or package involved.
+/// Errors from fetching, installing and uninstalling; each names the file, URL or package.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     #[error("could not {action} `{}`", path.display())]
@@ -27,4 +47,32 @@ pub enum InstallError {
     },
     #[error("`{}` is not a valid RECORD file: {message}", path.display())]
     BadRecord { path: PathBuf, message: String },
+    #[error("the wheel {filename} is broken: {message}")]
+    BrokenWheel { filename: String, message: String },
+    #[error("cannot install from `{}`: {message}", path.display())]
+    BadWheelFile { path: PathBuf, message: String },
+    #[error("hash mismatch for {name} ({url}): expected {expected}, got {actual}")]
+    HashMismatch {
+        name: String,
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot uninstall {name} {version}: `{}` has no {what} listing its files (reinstall it with `ferry install --force-reinstall --no-deps {name}` to repair it)", path.display())]
+    NoRecord {
+        name: String,
+        version: String,
+        path: PathBuf,
+        what: &'static str,
+    },
+    #[error("{0}")]
+    Scheme(String),
+    #[error("could not byte-compile with {}: {message}", python.display())]
+    Compile { python: PathBuf, message: String },
+    #[error("`{0}` is not a usable file URL")]
+    BadUrl(String),
+    #[error("cache error: {0}")]
+    Cache(String),
+    #[error(transparent)]
+    Index(#[from] ferry_index::IndexError),
 }

@@ -1,0 +1,403 @@
+//! One ferry process per environment at a time, and all-or-nothing changes to it.
+//!
+//! [`EnvLock`] is an advisory file lock in the target's site-packages directory.
+//!
+//! A [`Transaction`] keeps a journal in a `.ferry-txn-*` directory beside the lock. Every change
+//! is written to the journal *before* it is made: files about to be created, directories about
+//! to be made, and files moved out of the way into the transaction's stash (old versions being
+//! replaced, or anything a new file would overwrite). Rolling back undoes the journal from the
+//! end: created files go, stashed files come back. It runs when an install fails, when the
+//! transaction is dropped without [`Transaction::commit`], and, for a process that was killed,
+//! when the next ferry process takes the lock. Committing deletes the journal first (the
+//! moment the change becomes permanent) and then the stash.
+
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::InstallError;
+
+const LOCK_NAME: &str = ".ferry-lock";
+const TXN_PREFIX: &str = ".ferry-txn-";
+const JOURNAL: &str = "journal";
+
+/// An exclusive lock on an installation target.
+#[derive(Debug)]
+pub struct EnvLock {
+    _file: File,
+    dir: PathBuf,
+}
+
+impl EnvLock {
+    /// Takes the lock in `dir` (created if missing), calling `on_wait` once if another process
+    /// holds it and this one has to wait.
+    pub fn acquire(dir: &Path, on_wait: impl FnOnce()) -> Result<Self, InstallError> {
+        fs_err::create_dir_all(dir).map_err(|source| InstallError::Io {
+            action: "create",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(LOCK_NAME);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| InstallError::Io {
+                action: "open the lock file",
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                on_wait();
+                file.lock().map_err(|source| InstallError::Io {
+                    action: "lock",
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(InstallError::Io {
+                    action: "lock",
+                    path,
+                    source,
+                })
+            }
+        }
+        Ok(Self {
+            _file: file,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Op {
+    /// A file (or, for a dist-info directory, a whole tree) about to be created.
+    Create(PathBuf),
+    /// A directory about to be made.
+    Mkdir(PathBuf),
+    /// `from` about to be moved to `stash`.
+    Move { from: PathBuf, stash: PathBuf },
+}
+
+/// A journaled set of changes to one installation target. See the module docs.
+#[derive(Debug)]
+pub struct Transaction {
+    dir: PathBuf,
+    journal: Mutex<File>,
+    ops: Mutex<Vec<Op>>,
+    counter: AtomicU64,
+    done: bool,
+}
+
+impl Transaction {
+    /// Starts a transaction under the locked target, first rolling back whatever a killed
+    /// process left there. Returns the transaction and how many leftovers were rolled back.
+    pub fn begin(lock: &EnvLock) -> Result<(Self, usize), InstallError> {
+        let recovered = recover(lock.dir())?;
+        let name = format!(
+            "{TXN_PREFIX}{}-{}",
+            std::process::id(),
+            crate::store::now_secs()
+        );
+        let dir = lock.dir().join(name);
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| InstallError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        fs_err::create_dir_all(dir.join("stash")).map_err(io("create", &dir))?;
+        fs_err::create_dir_all(dir.join("new")).map_err(io("create", &dir))?;
+        let journal_path = dir.join(JOURNAL);
+        let journal = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(io("create", &journal_path))?;
+        Ok((
+            Self {
+                dir,
+                journal: Mutex::new(journal),
+                ops: Mutex::new(Vec::new()),
+                counter: AtomicU64::new(0),
+                done: false,
+            },
+            recovered,
+        ))
+    }
+
+    /// A fresh directory inside the transaction for staging new files (not journaled: it goes
+    /// with the transaction directory).
+    pub fn staging_dir(&self) -> Result<PathBuf, InstallError> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let dir = self.dir.join("new").join(n.to_string());
+        fs_err::create_dir_all(&dir).map_err(|source| InstallError::Io {
+            action: "create",
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(dir)
+    }
+
+    fn log(&self, ops: Vec<Op>) -> Result<(), InstallError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for op in &ops {
+            text.push_str(&serde_json::to_string(op).unwrap_or_default());
+            text.push('\n');
+        }
+        {
+            let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+            journal
+                .write_all(text.as_bytes())
+                .map_err(|source| InstallError::Io {
+                    action: "write the journal",
+                    path: self.dir.join(JOURNAL),
+                    source,
+                })?;
+        }
+        self.ops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(ops);
+        Ok(())
+    }
+
+    /// Moves each existing path (file, link or directory) into the stash, journaled first.
+    /// Paths that do not exist are skipped.
+    pub fn stash(&self, paths: &[PathBuf]) -> Result<(), InstallError> {
+        let mut moves = Vec::new();
+        for path in paths {
+            if std::fs::symlink_metadata(path).is_ok() {
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                moves.push((path.clone(), self.dir.join("stash").join(n.to_string())));
+            }
+        }
+        self.log(
+            moves
+                .iter()
+                .map(|(from, stash)| Op::Move {
+                    from: from.clone(),
+                    stash: stash.clone(),
+                })
+                .collect(),
+        )?;
+        for (from, stash) in &moves {
+            move_path(from, stash)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the missing directories among `dirs` (parents first), journaled first.
+    pub fn make_dirs(&self, dirs: &[PathBuf]) -> Result<(), InstallError> {
+        let mut missing: Vec<PathBuf> = Vec::new();
+        for dir in dirs {
+            let mut current = Some(dir.as_path());
+            let mut chain = Vec::new();
+            while let Some(d) = current {
+                if d.is_dir() || missing.iter().any(|m| m == d) {
+                    break;
+                }
+                chain.push(d.to_path_buf());
+                current = d.parent();
+            }
+            chain.reverse();
+            missing.extend(chain);
+        }
+        self.log(missing.iter().cloned().map(Op::Mkdir).collect())?;
+        for dir in &missing {
+            match std::fs::create_dir(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(InstallError::Io {
+                        action: "create",
+                        path: dir.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Journals files (or trees) about to be created. Call before creating them.
+    pub fn will_create(&self, paths: &[PathBuf]) -> Result<(), InstallError> {
+        self.log(paths.iter().cloned().map(Op::Create).collect())
+    }
+
+    /// Makes the changes permanent: the journal goes first, then the stash.
+    pub fn commit(mut self) -> Result<(), InstallError> {
+        let journal = self.dir.join(JOURNAL);
+        fs_err::remove_file(&journal).map_err(|source| InstallError::Io {
+            action: "remove",
+            path: journal,
+            source,
+        })?;
+        self.done = true;
+        if let Err(err) = fs_err::remove_dir_all(&self.dir) {
+            tracing::warn!("could not clean up {}: {err}", self.dir.display());
+        }
+        Ok(())
+    }
+
+    /// Undoes everything journaled so far.
+    pub fn rollback(mut self) {
+        self.undo();
+    }
+
+    fn undo(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let ops = std::mem::take(&mut *self.ops.lock().unwrap_or_else(|e| e.into_inner()));
+        undo_ops(&ops);
+        if let Err(err) = fs_err::remove_dir_all(&self.dir) {
+            tracing::warn!("could not clean up {}: {err}", self.dir.display());
+        }
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.undo();
+    }
+}
+
+fn undo_ops(ops: &[Op]) {
+    for op in ops.iter().rev() {
+        match op {
+            Op::Create(path) => match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.is_dir() => {
+                    let _ = std::fs::remove_dir_all(path);
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(_) => {}
+            },
+            Op::Mkdir(path) => {
+                let _ = std::fs::remove_dir(path);
+            }
+            Op::Move { from, stash } => {
+                if std::fs::symlink_metadata(stash).is_ok() {
+                    if let Ok(meta) = std::fs::symlink_metadata(from) {
+                        if meta.is_dir() {
+                            let _ = std::fs::remove_dir_all(from);
+                        } else {
+                            let _ = std::fs::remove_file(from);
+                        }
+                    }
+                    if let Err(err) = move_path(stash, from) {
+                        tracing::warn!("could not restore {}: {err}", from.display());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rolls back the transactions a killed process left in `dir`; returns how many there were.
+fn recover(dir: &Path) -> Result<usize, InstallError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut count = 0;
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(TXN_PREFIX) {
+            continue;
+        }
+        let txn = entry.path();
+        let journal = txn.join(JOURNAL);
+        if let Ok(file) = File::open(&journal) {
+            let ops: Vec<Op> = std::io::BufReader::new(file)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|line| serde_json::from_str(&line).ok())
+                .collect();
+            tracing::warn!(
+                "rolling back an interrupted install ({} journaled changes in {})",
+                ops.len(),
+                txn.display()
+            );
+            undo_ops(&ops);
+            count += 1;
+        }
+        fs_err::remove_dir_all(&txn).map_err(|source| InstallError::Io {
+            action: "remove",
+            path: txn.clone(),
+            source,
+        })?;
+    }
+    Ok(count)
+}
+
+/// Renames `from` to `to`, copying across filesystems when a rename cannot.
+fn move_path(from: &Path, to: &Path) -> Result<(), InstallError> {
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(err) if err.raw_os_error() == Some(18) => {
+            // EXDEV: copy, then remove the original.
+            copy_tree(from, to)
+                .and_then(|()| {
+                    if from.is_dir() {
+                        std::fs::remove_dir_all(from)
+                    } else {
+                        std::fs::remove_file(from)
+                    }
+                })
+                .map_err(|source| InstallError::Io {
+                    action: "move",
+                    path: from.to_path_buf(),
+                    source,
+                })
+        }
+        Err(source) => Err(InstallError::Io {
+            action: "move",
+            path: from.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(from)?;
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(target, to)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = target;
+            std::fs::copy(from, to).map(|_| ())
+        }
+    } else {
+        std::fs::copy(from, to).map(|_| ())
+    }
+}
