@@ -44,8 +44,32 @@ pub enum Command {
     Index(IndexCommand),
     /// Resolve requirements into a pinned requirements file, like pip-compile
     Compile(CompileArgs),
-    /// Install packages (for now: `--dry-run`, to see what would be installed)
+    /// Install packages into an environment
     Install(InstallArgs),
+    /// Uninstall packages
+    Uninstall(UninstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Packages to uninstall
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+    /// Uninstall the packages named in this requirements file
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Don't ask for confirmation (ferry only asks when stdin is a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// The environment or interpreter to uninstall from
+    #[arg(short, long)]
+    pub python: Option<String>,
+    /// Uninstall from the interpreter on PATH even if it is not in a virtual environment
+    #[arg(long)]
+    pub system: bool,
+    /// Allow changing an environment its distributor marked as externally managed (PEP 668)
+    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES")]
+    pub break_system_packages: bool,
 }
 
 #[derive(Debug, Args)]
@@ -72,8 +96,53 @@ pub struct InstallArgs {
     /// Resolve as if nothing were installed
     #[arg(long)]
     pub ignore_installed: bool,
+    /// Reinstall every package even if it is already up to date
+    #[arg(long)]
+    pub force_reinstall: bool,
+    /// Reinstall this package even if it is already up to date (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub reinstall_package: Vec<String>,
+    /// How to put files from the cache into the environment
+    #[arg(long, value_enum, default_value = "hardlink", env = "FERRY_LINK_MODE")]
+    pub link_mode: LinkModeArg,
+    /// Byte-compile the installed Python files
+    #[arg(long, overrides_with = "no_compile")]
+    pub compile: bool,
+    /// Don't byte-compile (the default)
+    #[arg(long, hide = true)]
+    pub no_compile: bool,
+    /// Install into the interpreter on PATH (or --python) rather than a virtual environment
+    #[arg(long)]
+    pub system: bool,
+    /// Allow installing into an environment its distributor marked as externally managed
+    /// (PEP 668)
+    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES")]
+    pub break_system_packages: bool,
+    /// Install into the user site directory (PYTHONUSERBASE or ~/.local)
+    #[arg(long, conflicts_with_all = ["target", "prefix"])]
+    pub user: bool,
+    /// Install packages into DIR (scripts into DIR/bin)
+    #[arg(short = 't', long, value_name = "DIR", conflicts_with_all = ["prefix", "root"])]
+    pub target: Option<PathBuf>,
+    /// Install under this prefix (DIR/lib/pythonX.Y/site-packages, DIR/bin)
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Install everything relative to this alternate root directory
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Require a --hash for every requirement in requirements files
+    #[arg(long)]
+    pub require_hashes: bool,
     #[command(flatten)]
     pub resolve: ResolveArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LinkModeArg {
+    Hardlink,
+    Copy,
+    Clone,
+    Symlink,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

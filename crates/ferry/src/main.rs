@@ -13,7 +13,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    let printer = printer::Printer::new(cli.global.quiet);
+    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
     match commands::run(cli, &printer) {
         Ok(code) => code,
         Err(err) => {
@@ -28,8 +28,8 @@ fn init_logging(verbose: u8, quiet: u8) {
     let default = match (verbose, quiet) {
         (_, q) if q > 0 => "error",
         (0, _) => "warn",
-        (1, _) => "info",
-        (2, _) => "debug",
+        (1, _) => "info,pubgrub=warn",
+        (2, _) => "debug,pubgrub=info",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));

@@ -4,11 +4,27 @@
 
 pub struct Printer {
     quiet: bool,
+    verbose: bool,
 }
 
 impl Printer {
-    pub fn new(quiet: u8) -> Self {
-        Self { quiet: quiet > 0 }
+    pub fn new(quiet: u8, verbose: u8) -> Self {
+        Self {
+            quiet: quiet > 0,
+            verbose: verbose > 0 && quiet == 0,
+        }
+    }
+
+    /// Whether `-q` was given (progress bars stay hidden).
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// A detail line shown with `-v` (stderr).
+    pub fn detail(&self, line: impl std::fmt::Display) {
+        if self.verbose {
+            eprintln!("{line}");
+        }
     }
 
     /// A status line for people (stderr; hidden by `-q`).

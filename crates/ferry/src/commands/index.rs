@@ -197,8 +197,14 @@ async fn versions(
         );
     };
     let formatted: Vec<String> = versions.iter().map(ToString::to_string).collect();
-    let installed = super::install::installed_distributions(interpreter)
-        .remove(&ferry_index::normalize_name(package));
+    let paths = &interpreter.info().paths;
+    let site_dirs: Vec<std::path::PathBuf> = [&paths.purelib, &paths.platlib]
+        .into_iter()
+        .flatten()
+        .map(std::path::PathBuf::from)
+        .collect();
+    let installed = ferry_install::installed::find(&ferry_install::scan(&site_dirs), package)
+        .map(|d| d.version.clone());
     if json {
         // pip prints json.dumps() output: keys in this order, ", " and ": " separators.
         let mut fields = vec![

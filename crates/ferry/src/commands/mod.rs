@@ -6,6 +6,7 @@ mod index;
 mod install;
 mod python;
 mod resolve;
+mod uninstall;
 mod venv;
 
 use std::process::ExitCode;
@@ -24,5 +25,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Index(command) => index::run(command, &cache, printer),
         Command::Compile(args) => compile::run(&args, &cache, printer),
         Command::Install(args) => install::run(&args, &cache, printer),
+        Command::Uninstall(args) => uninstall::run(&args, &cache, printer),
     }
 }

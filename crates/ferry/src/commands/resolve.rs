@@ -61,8 +61,19 @@ pub fn prepare(
     cache: &Cache,
     command: &str,
 ) -> anyhow::Result<Prepared> {
-    let args = apply_file_options(args, spec);
     let interpreter = target_interpreter(args.python.as_deref(), cache)?;
+    prepare_for(args, spec, cache, command, interpreter)
+}
+
+/// Like [`prepare`], for an interpreter the caller already chose.
+pub fn prepare_for(
+    args: &ResolveArgs,
+    spec: &RequirementsSpec,
+    cache: &Cache,
+    command: &str,
+    interpreter: Interpreter,
+) -> anyhow::Result<Prepared> {
+    let args = apply_file_options(args, spec);
     let client = Arc::new(index_client(&args.index, &interpreter, cache, command)?);
     let target = if args.python_version.is_some() || args.python_platform.is_some() {
         let other = interpreter.retarget(
@@ -107,15 +118,24 @@ pub fn resolve(
     spec: &RequirementsSpec,
     cache: &Cache,
 ) -> anyhow::Result<(Resolution, Interpreter)> {
-    let result = ferry_resolve::resolve(
-        prepared.runtime.handle(),
-        Arc::clone(&prepared.client),
-        Some(cache),
-        prepared.target,
-        spec,
-        prepared.options,
-    );
+    let result = resolve_only(&prepared, spec, cache);
     // Do not wait for lookups or idle connections still parked on blocking threads.
     prepared.runtime.shutdown_background();
     Ok((result?, prepared.interpreter))
+}
+
+/// Resolves, keeping the runtime and client for what comes next (downloads).
+pub fn resolve_only(
+    prepared: &Prepared,
+    spec: &RequirementsSpec,
+    cache: &Cache,
+) -> anyhow::Result<Resolution> {
+    Ok(ferry_resolve::resolve(
+        prepared.runtime.handle(),
+        Arc::clone(&prepared.client),
+        Some(cache),
+        prepared.target.clone(),
+        spec,
+        prepared.options.clone(),
+    )?)
 }

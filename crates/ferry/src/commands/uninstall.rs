@@ -1,0 +1,120 @@
+//! `ferry uninstall`: remove distributions using their RECORD, in one transaction.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::bail;
+use ferry_cache::Cache;
+use ferry_input::RequirementsSpec;
+use ferry_install::{uninstall, EnvLock, Layout, Scheme, Transaction};
+use ferry_python::{find_environment, find_interpreter, PythonRequest};
+
+use crate::cli::UninstallArgs;
+use crate::printer::Printer;
+
+pub fn run(args: &UninstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let mut names: Vec<String> = args.packages.clone();
+    for file in &args.requirement_files {
+        let mut spec = RequirementsSpec::default();
+        spec.add_file(file, false)?;
+        names.extend(
+            spec.requirements
+                .iter()
+                .map(|r| r.requirement.name.to_string()),
+        );
+    }
+    if names.is_empty() {
+        bail!("name at least one package to uninstall, or a requirements file with -r");
+    }
+    let request = args.python.as_deref().map(PythonRequest::parse);
+    let interpreter = if args.system {
+        find_interpreter(request.as_ref().unwrap_or(&PythonRequest::Any), cache)?
+    } else {
+        find_environment(request.as_ref(), cache)?.0
+    };
+    let scheme = Scheme::new(&interpreter, &Layout::Environment, None)?;
+    interpreter.check_writable(args.break_system_packages)?;
+
+    let shown = scheme.purelib.display().to_string();
+    let lock = EnvLock::acquire(&scheme.purelib, || {
+        printer.status(format!(
+            "Waiting for another ferry process to finish with {shown}"
+        ));
+    })?;
+    let (txn, _) = Transaction::begin(&lock)?;
+    let installed = ferry_install::scan(&scheme.site_dirs());
+    let mut chosen = Vec::new();
+    for name in &names {
+        match ferry_install::installed::find(&installed, name) {
+            Some(dist)
+                if !chosen
+                    .iter()
+                    .any(|d: &&ferry_install::InstalledDist| d.normalized == dist.normalized) =>
+            {
+                chosen.push(dist)
+            }
+            Some(_) => {}
+            None => printer.status(format!("WARNING: Skipping {name} as it is not installed.")),
+        }
+    }
+    if chosen.is_empty() {
+        txn.commit()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Work out every file first, so a distribution without RECORD stops the whole run
+    // before anything is removed.
+    let mut plans = Vec::new();
+    for dist in &chosen {
+        plans.push((dist, uninstall::files_to_remove(dist)?));
+    }
+    for (dist, paths) in &plans {
+        printer.status(format!(
+            "Found existing installation: {} {}",
+            dist.name, dist.version
+        ));
+        printer.detail(format!("Would remove {} paths:", paths.len()));
+        for path in paths {
+            printer.detail(format!("  {}", path.display()));
+        }
+    }
+    if !args.yes && std::io::stdin().is_terminal() {
+        eprint_prompt("Proceed (Y/n)? ");
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        let answer = answer.trim().to_ascii_lowercase();
+        if !(answer.is_empty() || answer == "y" || answer == "yes") {
+            txn.commit()?;
+            printer.status("Nothing was uninstalled.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let mut removed = Vec::new();
+    for (dist, paths) in &plans {
+        txn.stash(paths)?;
+        removed.extend(paths.iter().cloned());
+        let _ = dist;
+    }
+    txn.commit()?;
+    uninstall::remove_empty_parents(
+        &removed,
+        &[
+            scheme.purelib.clone(),
+            scheme.platlib.clone(),
+            scheme.scripts.clone(),
+            scheme.data.clone(),
+        ],
+    );
+    for (dist, _) in &plans {
+        printer.status(format!(
+            "Successfully uninstalled {}-{}",
+            dist.name, dist.version
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stderr)]
+fn eprint_prompt(text: &str) {
+    eprint!("{text}");
+    let _ = std::io::stderr().flush();
+}
