@@ -161,6 +161,17 @@ impl Scheme {
         }
     }
 
+    /// Every directory of the scheme: removing files never removes these (or their parents).
+    pub fn roots(&self) -> Vec<PathBuf> {
+        vec![
+            self.purelib.clone(),
+            self.platlib.clone(),
+            self.scripts.clone(),
+            self.data.clone(),
+            self.headers.clone(),
+        ]
+    }
+
     /// The site directories to read installed distributions from.
     pub fn site_dirs(&self) -> Vec<PathBuf> {
         let mut dirs = vec![self.purelib.clone()];

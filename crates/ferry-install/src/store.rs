@@ -294,6 +294,13 @@ fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallEr
     }
 
     let record_path = record_path.ok_or_else(|| broken("it has no .dist-info/RECORD".into()))?;
+    // Only installable wheels enter the store: check the format version now.
+    let wheel_file = dir
+        .join(record_path.trim_end_matches("RECORD"))
+        .join("WHEEL");
+    let wheel_text = fs_err::read_to_string(&wheel_file)
+        .map_err(|_| broken("it has no .dist-info/WHEEL".into()))?;
+    crate::wheel::WheelFile::parse(&wheel_text, &wheel_file).map_err(|e| broken(e.to_string()))?;
     let record_file = dir.join(&record_path);
     let declared = record::parse(
         &fs_err::read_to_string(&record_file).map_err(|source| InstallError::Io {

@@ -81,7 +81,8 @@ pub fn remove_empty_parents(paths: &[PathBuf], stop: &[PathBuf]) {
         .collect();
     // Deepest first, so a parent is tried after its children.
     while let Some(dir) = dirs.pop_last() {
-        if stop.iter().any(|s| s == &dir) || !stop.iter().any(|s| dir.starts_with(s)) {
+        // Never a scheme directory or one above it (the environment's own `include/`, say).
+        if stop.iter().any(|s| s.starts_with(&dir)) || !stop.iter().any(|s| dir.starts_with(s)) {
             continue;
         }
         let pycache_only = std::fs::read_dir(&dir).is_ok_and(|mut entries| {

@@ -387,15 +387,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         ));
     }
     txn.commit()?;
-    uninstall::remove_empty_parents(
-        &removed_paths,
-        &[
-            scheme.purelib.clone(),
-            scheme.platlib.clone(),
-            scheme.scripts.clone(),
-            scheme.data.clone(),
-        ],
-    );
+    uninstall::remove_empty_parents(&removed_paths, &scheme.roots());
     drop(lock);
 
     let mut names: Vec<String> = wheels

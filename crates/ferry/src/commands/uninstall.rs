@@ -95,15 +95,7 @@ pub fn run(args: &UninstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Re
         let _ = dist;
     }
     txn.commit()?;
-    uninstall::remove_empty_parents(
-        &removed,
-        &[
-            scheme.purelib.clone(),
-            scheme.platlib.clone(),
-            scheme.scripts.clone(),
-            scheme.data.clone(),
-        ],
-    );
+    uninstall::remove_empty_parents(&removed, &scheme.roots());
     for (dist, _) in &plans {
         printer.status(format!(
             "Successfully uninstalled {}-{}",

@@ -7,5 +7,6 @@ mod common;
 mod compile;
 mod discovery;
 mod index;
+mod install;
 mod tags;
 mod venv;

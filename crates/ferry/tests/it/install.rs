@@ -1,0 +1,685 @@
+//! `ferry install` and `ferry uninstall` end to end, with wheels built in code, a local index,
+//! real virtual environments, and pip installing the same wheels for comparison.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ferry_test::{pythons, BuiltFile, FileOptions, IndexServer, TestContext, WheelBuilder};
+
+use crate::common::{ctx, python_output, snapshot};
+
+/// A wheel exercising every part of the binary distribution format.
+fn demo(version: &str) -> BuiltFile {
+    WheelBuilder::new("demo", version)
+        .file("demo/__init__.py", format!("VERSION = '{version}'\n"))
+        .file("demo/cli.py", "def main():\n    print('demo-cli ok')\n")
+        .file(
+            &format!("demo/only_in_{}.py", version.replace('.', "_")),
+            "",
+        )
+        .data_file("scripts", "demo-script", "#!python\nprint('script ok')\n")
+        .data_file("scripts", "demo-sh", "#!/bin/sh\necho sh ok\n")
+        .data_file("data", "share/demo/readme.txt", "data ok\n")
+        .data_file("headers", "demo.h", "/* header */\n")
+        .data_file("purelib", "demo_extra.py", "EXTRA = 1\n")
+        .console_script("demo-cli", "demo.cli:main")
+        .gui_script("demo-gui", "demo.cli:main")
+        .requires_dist("helper")
+        .build()
+}
+
+fn helper() -> BuiltFile {
+    WheelBuilder::new("helper", "1.0")
+        .file("helper.py", "HELP = True\n")
+        .build()
+}
+
+fn server() -> IndexServer {
+    let server = IndexServer::start();
+    server.publish(&demo("1.0"));
+    server.publish(&demo("2.0"));
+    server.publish(&helper());
+    server
+}
+
+/// A new virtual environment made by ferry (with pip when `seed`).
+fn make_venv(ctx: &TestContext, name: &str, python: &Path, seed: bool) -> PathBuf {
+    let mut cmd = ctx.ferry(["venv", name, "--python"]);
+    cmd.arg(python);
+    if seed {
+        cmd.arg("--seed");
+    }
+    ctx.run(&mut cmd).success();
+    ctx.work().join(name)
+}
+
+fn site_packages(venv: &Path) -> PathBuf {
+    PathBuf::from(python_output(
+        &venv.join("bin/python"),
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ))
+}
+
+fn install(ctx: &TestContext, venv: &Path, server: &IndexServer, args: &[&str]) -> Command {
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(venv).args(args);
+    cmd
+}
+
+/// RECORD as path → (hash, size).
+fn record(site: &Path, dist_info: &str) -> BTreeMap<String, (String, String)> {
+    let text = std::fs::read_to_string(site.join(dist_info).join("RECORD")).unwrap();
+    text.lines()
+        .map(|line| {
+            let mut parts = line.rsplitn(3, ',');
+            let size = parts.next().unwrap().to_string();
+            let hash = parts.next().unwrap().to_string();
+            let path = parts.next().unwrap().to_string();
+            (path, (hash, size))
+        })
+        .collect()
+}
+
+fn default_python() -> PathBuf {
+    pythons::with_pip().expect("a CPython with pip").path
+}
+
+#[test]
+fn installed_files_and_record_match_pip() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let by_pip = make_venv(&ctx, "by-pip", &python, true);
+    let by_ferry = make_venv(&ctx, "by-ferry", &python, false);
+    let out = ctx.run(
+        Command::new(by_pip.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-compile",
+                "-q",
+                "-i",
+                &server.url(),
+                "demo==1.0",
+            ])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    );
+    let out = out.success();
+    drop(out);
+    ctx.run(&mut install(&ctx, &by_ferry, &server, &["demo==1.0"]))
+        .success()
+        .stderr_contains("Successfully installed demo-1.0 helper-1.0");
+
+    let pip_site = site_packages(&by_pip);
+    let ferry_site = site_packages(&by_ferry);
+    let pip_record = record(&pip_site, "demo-1.0.dist-info");
+    let ferry_record = record(&ferry_site, "demo-1.0.dist-info");
+    assert_eq!(
+        pip_record.keys().collect::<Vec<_>>(),
+        ferry_record.keys().collect::<Vec<_>>(),
+        "the same files, at the same RECORD paths"
+    );
+    for (path, (hash, size)) in &pip_record {
+        // Launchers and INSTALLER are each installer's own; the scripts whose `#!python` was
+        // rewritten name each venv's own interpreter.
+        let own = path.ends_with("/INSTALLER")
+            || path.ends_with("bin/demo-cli")
+            || path.ends_with("bin/demo-gui")
+            || path.ends_with("bin/demo-script");
+        if !own {
+            assert_eq!(
+                (hash, size),
+                (&ferry_record[path].0, &ferry_record[path].1),
+                "{path}"
+            );
+        }
+    }
+    assert!(ferry_record.contains_key("../../../bin/demo-cli"));
+    assert!(ferry_record.contains_key("demo-1.0.dist-info/REQUESTED"));
+    assert_eq!(
+        std::fs::read_to_string(ferry_site.join("demo-1.0.dist-info/INSTALLER")).unwrap(),
+        "ferry\n"
+    );
+    // Only what the user named is REQUESTED.
+    assert!(!ferry_site.join("helper-1.0.dist-info/REQUESTED").exists());
+    assert!(!ferry_site
+        .join("demo-1.0.dist-info/direct_url.json")
+        .exists());
+
+    // The same tree outside site-packages (scripts, data, headers) as pip's.
+    let outside = |venv: &Path| -> Vec<String> {
+        let mut v: Vec<String> = snapshot(venv)
+            .into_iter()
+            .filter(|p| {
+                p.starts_with("share") || p.starts_with("include") || p.starts_with("bin/demo")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(outside(&by_pip), outside(&by_ferry));
+
+    // Everything runs.
+    let run = |program: PathBuf| {
+        let out = Command::new(&program).output().unwrap();
+        assert!(out.status.success(), "{}", program.display());
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(run(by_ferry.join("bin/demo-cli")), "demo-cli ok");
+    assert_eq!(run(by_ferry.join("bin/demo-gui")), "demo-cli ok");
+    assert_eq!(run(by_ferry.join("bin/demo-script")), "script ok");
+    assert_eq!(run(by_ferry.join("bin/demo-sh")), "sh ok");
+    let script = std::fs::read_to_string(by_ferry.join("bin/demo-script")).unwrap();
+    assert!(
+        script.starts_with(&format!("#!{}\n", by_ferry.join("bin/python").display())),
+        "{script}"
+    );
+    assert_eq!(
+        python_output(
+            &by_ferry.join("bin/python"),
+            "import demo, demo_extra, helper; print(demo.VERSION, demo_extra.EXTRA, helper.HELP)"
+        ),
+        "1.0 1 True"
+    );
+    // pip itself reads what ferry installed.
+    let check = ctx.run(
+        Command::new(by_pip.join("bin/python"))
+            .args(["-m", "pip", "--python"])
+            .arg(by_ferry.join("bin/python"))
+            .args(["show", "-f", "demo"]),
+    );
+    if check.code() == Some(0) {
+        assert!(
+            check.stdout().contains("Installer: ferry") || check.stdout().contains("Name: demo")
+        );
+    }
+}
+
+#[test]
+fn compile_writes_the_bytecode_pip_writes() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let by_pip = make_venv(&ctx, "by-pip", &python, true);
+    let by_ferry = make_venv(&ctx, "by-ferry", &python, false);
+    ctx.run(
+        Command::new(by_pip.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--compile",
+                "-i",
+                &server.url(),
+                "demo==1.0",
+            ])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    )
+    .success();
+    ctx.run(&mut install(
+        &ctx,
+        &by_ferry,
+        &server,
+        &["--compile", "demo==1.0"],
+    ))
+    .success();
+    let pycs = |venv: &Path| -> Vec<String> {
+        record(&site_packages(venv), "demo-1.0.dist-info")
+            .into_keys()
+            .filter(|p| p.ends_with(".pyc"))
+            .collect()
+    };
+    let ferry_pycs = pycs(&by_ferry);
+    assert!(!ferry_pycs.is_empty());
+    assert_eq!(pycs(&by_pip), ferry_pycs);
+    for pyc in &ferry_pycs {
+        assert!(site_packages(&by_ferry).join(pyc).is_file(), "{pyc}");
+    }
+}
+
+#[test]
+fn upgrade_downgrade_and_uninstall_round_trip() {
+    let ctx = ctx();
+    let server = server();
+    for python in pythons::oldest_and_newest()
+        .into_iter()
+        .filter(|p| p.major_minor >= (3, 3))
+    {
+        let venv = make_venv(
+            &ctx,
+            &format!("env-{}", python.version),
+            &python.path,
+            false,
+        );
+        let site = site_packages(&venv);
+        let before = snapshot(&venv);
+
+        ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+            .success();
+        assert!(site.join("demo/only_in_1_0.py").is_file());
+        // Python writes bytecode on import; uninstall must take it too.
+        python_output(&venv.join("bin/python"), "import demo.only_in_1_0");
+
+        ctx.run(&mut install(&ctx, &venv, &server, &["demo==2.0"]))
+            .success()
+            .stderr_contains("Successfully installed demo-2.0");
+        assert!(!site.join("demo/only_in_1_0.py").exists());
+        assert!(site.join("demo/only_in_2_0.py").is_file());
+        assert!(!site.join("demo-1.0.dist-info").exists());
+        assert_eq!(
+            python_output(&venv.join("bin/python"), "import demo; print(demo.VERSION)"),
+            "2.0"
+        );
+
+        ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+            .success();
+        assert!(site.join("demo-1.0.dist-info").is_dir());
+        assert!(!site.join("demo-2.0.dist-info").exists());
+        assert!(!site.join("demo/only_in_2_0.py").exists());
+
+        // Already satisfied: nothing changes.
+        ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+            .success()
+            .stderr_contains("Nothing to install");
+
+        let out = ctx
+            .run(
+                ctx.ferry(["uninstall", "-y", "demo", "helper", "--python"])
+                    .arg(&venv),
+            )
+            .success();
+        assert!(out.stderr().contains("Successfully uninstalled demo-1.0"));
+        // All gone but the lock file and, as after pip, the (now empty) headers directory.
+        let now: Vec<String> = snapshot(&venv)
+            .into_iter()
+            .filter(|p| !p.ends_with(".ferry-lock") && !p.starts_with("include/"))
+            .collect();
+        let before: Vec<String> = before
+            .iter()
+            .filter(|p| !p.starts_with("include/"))
+            .cloned()
+            .collect();
+        assert_eq!(now, before, "Python {}", python.version);
+        assert!(!venv.join("bin/demo-cli").exists());
+    }
+}
+
+#[test]
+fn reinstall_options() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let site = site_packages(&venv);
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    std::fs::remove_file(site.join("demo/cli.py")).unwrap();
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["--reinstall-package", "demo", "demo==1.0"],
+    ))
+    .success()
+    .stderr_contains("Successfully installed demo-1.0");
+    assert!(site.join("demo/cli.py").is_file());
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &["--force-reinstall", "demo==1.0"],
+        ))
+        .success();
+    assert!(
+        out.stderr().contains("demo-1.0 helper-1.0"),
+        "{}",
+        out.stderr()
+    );
+    // -U moves to the newest version; --no-deps leaves dependencies alone.
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["-U", "--no-deps", "demo"],
+    ))
+    .success()
+    .stderr_contains("Successfully installed demo-2.0");
+}
+
+#[test]
+fn a_failed_install_leaves_the_environment_as_it_was() {
+    let ctx = ctx();
+    let server = server();
+    server.publish(
+        &WheelBuilder::new("broken", "1.0")
+            .file("broken.py", "")
+            .console_script("broken", "not a valid target")
+            .build(),
+    );
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    let before = snapshot(&venv);
+    // demo 2.0 goes in (after 1.0 comes out) before broken fails: all of it is undone.
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==2.0", "broken"]))
+        .failure()
+        .stderr_contains("entry point");
+    assert_eq!(snapshot(&venv), before);
+    assert_eq!(
+        python_output(&venv.join("bin/python"), "import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+}
+
+#[test]
+fn a_killed_install_is_rolled_back_by_the_next_run() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    let before = snapshot(&venv);
+
+    let marker = ctx.root().join("paused");
+    let mut child = install(&ctx, &venv, &server, &["demo==2.0"])
+        .env("FERRY_TEST_FAULT", "pause-after:demo")
+        .env("FERRY_TEST_FAULT_MARKER", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "ferry never reached the pause");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Killed half-way: demo 1.0 is gone and 2.0's files are there, but not its dist-info.
+    let site = site_packages(&venv);
+    assert!(site.join("demo/only_in_2_0.py").exists());
+    assert!(!site.join("demo-2.0.dist-info").exists());
+    assert!(!site.join("demo-1.0.dist-info").exists());
+
+    ctx.run(&mut install(&ctx, &venv, &server, &["helper"]))
+        .success()
+        .stderr_contains("Rolled back 1 interrupted install");
+    assert_eq!(snapshot(&venv), before);
+    assert_eq!(
+        python_output(&venv.join("bin/python"), "import demo; print(demo.VERSION)"),
+        "1.0"
+    );
+}
+
+#[test]
+fn bad_wheels_and_bad_hashes_change_nothing() {
+    let ctx = ctx();
+    let server = server();
+    server.publish(
+        &WheelBuilder::new("escape", "1.0")
+            .file("../evil.py", "")
+            .build(),
+    );
+    server.publish(
+        &WheelBuilder::new("future", "1.0")
+            .wheel_version("2.0")
+            .build(),
+    );
+    server.publish(
+        &WheelBuilder::new("tampered", "1.0")
+            .file("tampered.py", "x = 1\n")
+            .corrupt_record_hash("tampered.py")
+            .build(),
+    );
+    server.publish_with(
+        &WheelBuilder::new("lying", "1.0")
+            .file("lying.py", "")
+            .build(),
+        FileOptions {
+            wrong_hash: true,
+            ..FileOptions::default()
+        },
+    );
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let before = snapshot(&venv);
+    for (name, message) in [
+        ("escape", "climbs out with `..`"),
+        ("future", "Wheel-Version 2.0 is not supported"),
+        ("tampered", "does not match its RECORD hash"),
+        ("lying", "hash mismatch for lying"),
+    ] {
+        ctx.run(&mut install(&ctx, &venv, &server, &[name]))
+            .failure()
+            .stderr_contains(message);
+        let now: Vec<String> = snapshot(&venv)
+            .into_iter()
+            .filter(|p| !p.ends_with(".ferry-lock"))
+            .collect();
+        assert_eq!(now, before, "{name}");
+    }
+    // Nothing broken reached the store either.
+    let archives = ctx.cache_dir().join("archive-v1");
+    let stored: Vec<String> = snapshot(&archives)
+        .into_iter()
+        .filter(|p| !p.contains('/') && !p.ends_with(".json"))
+        .collect();
+    assert_eq!(stored, Vec::<String>::new(), "{stored:?}");
+
+    // A --hash that does not match the file is refused, one that matches is accepted.
+    let reqs = ctx.work().join("reqs.txt");
+    std::fs::write(&reqs, "helper==1.0 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n").unwrap();
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["-r", reqs.to_str().unwrap()],
+    ))
+    .failure()
+    .stderr_contains("hash mismatch for helper");
+    std::fs::write(
+        &reqs,
+        format!("helper==1.0 --hash=sha256:{}\n", helper().sha256()),
+    )
+    .unwrap();
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["-r", reqs.to_str().unwrap()],
+    ))
+    .success();
+}
+
+#[test]
+fn link_modes_and_cache_reuse() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let mut inodes = Vec::new();
+    for mode in ["hardlink", "copy", "symlink", "clone"] {
+        let venv = make_venv(&ctx, mode, &python, false);
+        let out = ctx
+            .run(&mut install(
+                &ctx,
+                &venv,
+                &server,
+                &["-v", "--link-mode", mode, "helper"],
+            ))
+            .success();
+        if mode != "hardlink" {
+            // The first install downloaded; every later one links from the store.
+            assert!(
+                out.stderr()
+                    .contains("Using cached helper-1.0 (downloaded from http://127.0.0.1"),
+                "{}",
+                out.stderr()
+            );
+        }
+        let file = site_packages(&venv).join("helper.py");
+        let meta = std::fs::symlink_metadata(&file).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        match mode {
+            "hardlink" => assert!(meta.nlink() >= 2, "hard-linked from the store"),
+            "copy" | "clone" => assert_eq!(meta.nlink(), 1),
+            _ => assert!(meta.file_type().is_symlink()),
+        }
+        inodes.push(meta.ino());
+        assert_eq!(
+            python_output(
+                &venv.join("bin/python"),
+                "import helper; print(helper.HELP)"
+            ),
+            "True"
+        );
+    }
+    assert_ne!(inodes[0], inodes[1]);
+}
+
+#[test]
+fn direct_url_installs_record_pep_610() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let wheel = helper();
+    let url = server.file_url(&wheel.filename);
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &[&format!("helper @ {url}")],
+    ))
+    .success();
+    let text =
+        std::fs::read_to_string(site_packages(&venv).join("helper-1.0.dist-info/direct_url.json"))
+            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["url"], url);
+    assert_eq!(
+        json["archive_info"]["hashes"]["sha256"],
+        wheel.sha256(),
+        "{text}"
+    );
+}
+
+#[test]
+fn targets_outside_the_environment() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let (major, minor) = pythons::with_pip().unwrap().major_minor;
+    let run = |args: &[&str]| {
+        let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+        cmd.arg(&python).args(args).arg("demo==1.0");
+        ctx.run(&mut cmd).success()
+    };
+    let target = ctx.work().join("target");
+    run(&["--target", target.to_str().unwrap()]);
+    assert!(target.join("demo/__init__.py").is_file());
+    assert!(target.join("helper.py").is_file());
+    assert!(target.join("bin/demo-cli").is_file());
+
+    let prefix = ctx.work().join("prefix");
+    run(&["--prefix", prefix.to_str().unwrap()]);
+    let site = prefix.join(format!("lib/python{major}.{minor}/site-packages"));
+    assert!(site.join("demo-1.0.dist-info/RECORD").is_file());
+    assert!(prefix.join("bin/demo-cli").is_file());
+    assert!(prefix.join("share/demo/readme.txt").is_file());
+
+    let root = ctx.work().join("root");
+    run(&["--root", root.to_str().unwrap(), "--prefix", "/opt/app"]);
+    assert!(root
+        .join(format!(
+            "opt/app/lib/python{major}.{minor}/site-packages/demo/cli.py"
+        ))
+        .is_file());
+
+    let userbase = ctx.work().join("userbase");
+    ctx.env("PYTHONUSERBASE", &userbase);
+    run(&["--user"]);
+    assert!(userbase
+        .join(format!(
+            "lib/python{major}.{minor}/site-packages/demo/cli.py"
+        ))
+        .is_file());
+    assert!(userbase.join("bin/demo-cli").is_file());
+}
+
+#[test]
+fn without_an_environment_install_creates_dot_venv() {
+    let ctx = ctx();
+    let server = server();
+    let out = ctx
+        .run(&mut ctx.ferry(["install", "-i", &server.url(), "helper"]))
+        .success();
+    assert!(
+        out.stderr().contains("created one at .venv"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(
+        python_output(
+            &ctx.work().join(".venv/bin/python"),
+            "import helper; print(helper.HELP)"
+        ),
+        "True"
+    );
+}
+
+#[test]
+fn a_second_process_waits_for_the_lock() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let site = site_packages(&venv);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(site.join(".ferry-lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let child = install(&ctx, &venv, &server, &["helper"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!site.join("helper.py").exists(), "installed while locked");
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for another ferry process"),
+        "{stderr}"
+    );
+    assert!(site.join("helper.py").is_file());
+}
+
+#[test]
+fn uninstall_refuses_without_record_and_skips_unknown() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["helper"]))
+        .success();
+    let site = site_packages(&venv);
+    std::fs::remove_file(site.join("helper-1.0.dist-info/RECORD")).unwrap();
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "helper", "--python"])
+            .arg(&venv),
+    )
+    .failure()
+    .stderr_contains("has no RECORD");
+    assert!(site.join("helper.py").is_file());
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "nothere", "--python"])
+            .arg(&venv),
+    )
+    .success()
+    .stderr_contains("Skipping nothere as it is not installed");
+}
