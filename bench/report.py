@@ -52,6 +52,10 @@ def main():
         "`compile-jupyter-*` compare `ferry compile` with `uv pip compile` on jupyter.in: cold with both",
         "caches removed before each run, warm with both caches filled. The proxy here sends no caching",
         "headers, so even warm runs fetch every index page; metadata comes from the caches.",
+        "`install-SET-*` install the pinned `bench/requirements/SET.txt` into a new venv per run",
+        "(`ferry install -r`, `uv pip install -r`, `pip --python VENV install -r`): cold with all three",
+        "caches removed before each run, warm with the caches full. Fewer runs (--install-runs), since",
+        "pip takes tens of seconds; the network to the index is shared and noisy, so cold ratios vary.",
     ]
     parse = os.path.join(results, "parse.txt")
     if os.path.exists(parse):

@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 work="$root/bench/.work"
 runs=30
+install_runs=3
 write=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
+    --install-runs) install_runs=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -50,8 +52,8 @@ scratch="$work/scratch"
 
 # bench NAME -- CMD_FERRY -- CMD_UV -- CMD_PIP(or "") -- PREPARE
 bench() {
-  local name=$1 ferry_cmd=$2 uv_cmd=$3 pip_cmd=$4 prepare=$5
-  local args=(--warmup 3 --runs "$runs" --prepare "$prepare" --export-json "$results/$name.json" -N)
+  local name=$1 ferry_cmd=$2 uv_cmd=$3 pip_cmd=$4 prepare=$5 n=${6:-$runs} warmup=${7:-3}
+  local args=(--warmup "$warmup" --runs "$n" --prepare "$prepare" --export-json "$results/$name.json" -N)
   local cmds=(-n ferry "$ferry_cmd" -n uv "$uv_cmd")
   [ -n "$pip_cmd" ] && cmds+=(-n pip "$pip_cmd")
   hyperfine "${args[@]}" "${cmds[@]}" >&2
@@ -97,6 +99,23 @@ bench compile-jupyter-warm \
   "$uv pip compile -q bench/requirements/jupyter.in --python $python -o $scratch/uv-jupyter.txt" \
   "" \
   "true"
+
+# 5. Installing the pinned sets into fresh environments: warm (every tool's cache already holds
+# the wheels) and cold (every cache emptied before each run). Each tool gets its own new venv
+# per run, made in the preparation step; pip is the bench venv's pip driving it with --python.
+export PIP_CACHE_DIR="$work/pip-cache"
+pip="$work/tools/bin/python -m pip --disable-pip-version-check"
+fresh="rm -rf $scratch/fv $scratch/uvv $scratch/pv && $ferry venv -q $scratch/fv --python $python && $ferry venv -q $scratch/uvv --python $python && $ferry venv -q $scratch/pv --python $python"
+for set in jupyter web science; do
+  req="bench/requirements/$set.txt"
+  ferry_install="$ferry install -q --python $scratch/fv -r $req"
+  uv_install="$uv pip install -q --python $scratch/uvv -r $req"
+  pip_install="$pip --python $scratch/pv/bin/python install -q -r $req"
+  bench "install-$set-cold" "$ferry_install" "$uv_install" "$pip_install" \
+    "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" "$install_runs" 0
+  bash -c "$fresh" && bash -c "$ferry_install" && bash -c "$uv_install" && bash -c "$pip_install" >/dev/null
+  bench "install-$set-warm" "$ferry_install" "$uv_install" "$pip_install" "$fresh" "$install_runs" 1
+done
 
 # 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
 cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"

@@ -128,6 +128,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         }
     };
 
+    tracing::debug!("resolved after {:?}", started.elapsed());
     // The plan: what is satisfied, what is (re)installed, what goes first.
     let reinstall: HashSet<String> = args
         .reinstall_package
@@ -271,6 +272,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         });
     prepared.runtime.shutdown_background();
     progress.finish();
+    tracing::debug!("fetched after {:?}", started.elapsed());
     let mut wheels = Vec::new();
     for ((package, source), result) in to_install.iter().zip(&sources).zip(fetched) {
         let wheel = result?;
@@ -344,6 +346,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
             Ok(placed)
         })
         .collect::<Result<Vec<_>, ferry_install::InstallError>>()?;
+    tracing::debug!("files placed after {:?}", started.elapsed());
     let mut bytecode: HashMap<String, Vec<PathBuf>> = HashMap::new();
     if args.compile && !args.no_compile {
         let mut sources = Vec::new();
