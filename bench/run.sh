@@ -11,11 +11,13 @@ root=$(pwd)
 work="$root/bench/.work"
 runs=30
 install_runs=3
+only=""
 write=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --install-runs) install_runs=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -47,13 +49,16 @@ ferry="$root/target/release/ferry"
 
 export FERRY_CACHE_DIR="$work/ferry-cache" UV_CACHE_DIR="$work/uv-cache"
 results="$work/results"
-rm -rf "$results" && mkdir -p "$results"
+[ -z "$only" ] && rm -rf "$results"
+mkdir -p "$results"
 scratch="$work/scratch"
 
 # bench NAME -- CMD_FERRY -- CMD_UV -- CMD_PIP(or "") -- PREPARE
 bench() {
   local name=$1 ferry_cmd=$2 uv_cmd=$3 pip_cmd=$4 prepare=$5 n=${6:-$runs} warmup=${7:-3}
-  local args=(--warmup "$warmup" --runs "$n" --prepare "$prepare" --export-json "$results/$name.json" -N)
+  if [ -n "$only" ] && ! [[ $name =~ $only ]]; then return 0; fi
+  # -N runs commands without a shell; the preparation may need one.
+  local args=(--warmup "$warmup" --runs "$n" --prepare "bash -c '$prepare'" --export-json "$results/$name.json" -N)
   local cmds=(-n ferry "$ferry_cmd" -n uv "$uv_cmd")
   [ -n "$pip_cmd" ] && cmds+=(-n pip "$pip_cmd")
   hyperfine "${args[@]}" "${cmds[@]}" >&2
@@ -92,8 +97,10 @@ bench compile-jupyter-cold \
   "$uv pip compile -q bench/requirements/jupyter.in --python $python -o $scratch/uv-jupyter.txt" \
   "" \
   "rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR"
-"$ferry" compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/ferry-jupyter.txt"
-"$uv" pip compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/uv-jupyter.txt"
+if [ -z "$only" ] || [[ compile-jupyter-warm =~ $only ]]; then
+  "$ferry" compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/ferry-jupyter.txt"
+  "$uv" pip compile -q bench/requirements/jupyter.in --python "$python" -o "$scratch/uv-jupyter.txt"
+fi
 bench compile-jupyter-warm \
   "$ferry compile -q bench/requirements/jupyter.in --python $python -o $scratch/ferry-jupyter.txt" \
   "$uv pip compile -q bench/requirements/jupyter.in --python $python -o $scratch/uv-jupyter.txt" \
@@ -113,12 +120,16 @@ for set in jupyter web science; do
   pip_install="$pip --python $scratch/pv/bin/python install -q -r $req"
   bench "install-$set-cold" "$ferry_install" "$uv_install" "$pip_install" \
     "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" "$install_runs" 0
-  bash -c "$fresh" && bash -c "$ferry_install" && bash -c "$uv_install" && bash -c "$pip_install" >/dev/null
+  if [ -z "$only" ] || [[ install-$set-warm =~ $only ]]; then
+    bash -c "$fresh" && bash -c "$ferry_install" && bash -c "$uv_install" && bash -c "$pip_install" >/dev/null
+  fi
   bench "install-$set-warm" "$ferry_install" "$uv_install" "$pip_install" "$fresh" "$install_runs" 1
 done
 
 # 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
-cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"
+if [ -z "$only" ]; then
+  cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"
+fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 table=$("$python" bench/report.py "$results" "$commit" "bench/run.sh --runs $runs" "$python")

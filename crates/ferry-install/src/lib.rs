@@ -58,7 +58,7 @@ pub enum InstallError {
         expected: String,
         actual: String,
     },
-    #[error("cannot uninstall {name} {version}: `{}` has no {what} listing its files (reinstall it with `ferry install --force-reinstall --no-deps {name}` to repair it)", path.display())]
+    #[error("cannot uninstall {name} {version}: `{}` has no {what} listing its files (remove its files by hand, or overwrite it with `ferry install --ignore-installed --no-deps {name}`)", path.display())]
     NoRecord {
         name: String,
         version: String,

@@ -338,11 +338,13 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         fell_back_to_copy: AtomicBool::new(false),
         cache_tag: prepared.interpreter.info().cache_tag.clone(),
     };
+    progress.start("Installing", wheels.len());
     let placed = wheels
         .par_iter()
         .map(|wheel| {
             let placed = installer.place(wheel)?;
             fault_point(&wheel.name);
+            progress.step(&wheel.name);
             Ok(placed)
         })
         .collect::<Result<Vec<_>, ferry_install::InstallError>>()?;
@@ -380,6 +382,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
             installer.finish(placed, &extra)
         })
         .collect::<Result<Vec<_>, ferry_install::InstallError>>()?;
+    progress.finish();
     if installer
         .fell_back_to_copy
         .load(std::sync::atomic::Ordering::Relaxed)
@@ -492,6 +495,23 @@ impl Progress {
             bar
         });
         Arc::new(Self { bar })
+    }
+
+    /// Restarts the bar for another phase of `total` steps.
+    fn start(&self, prefix: &'static str, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(total as u64);
+            bar.set_prefix(prefix);
+            bar.set_message("");
+        }
+    }
+
+    fn step(&self, name: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+            bar.inc(1);
+        }
     }
 
     fn finish(&self) {

@@ -8,5 +8,6 @@ mod compile;
 mod discovery;
 mod index;
 mod install;
+mod live_install;
 mod tags;
 mod venv;

@@ -1,0 +1,96 @@
+//! Live: real packages from the real index (found the way pip finds it), installed into real
+//! virtual environments and used. Bounded to two sets so CI stays within minutes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ferry_test::{pythons, TestContext};
+
+use crate::common::{ctx, python_output};
+
+fn python311() -> PathBuf {
+    pythons::all()
+        .into_iter()
+        .find(|p| p.major_minor == (3, 11))
+        .or_else(pythons::with_pip)
+        .expect("a CPython")
+        .path
+}
+
+fn requirements(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../bench/requirements/{set}.txt"))
+}
+
+/// `name==version` pins of a requirements file (or of `ferry freeze`), names normalized.
+fn pins(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .filter_map(|l| l.split_once("=="))
+        .map(|(n, v)| {
+            (
+                n.trim().to_lowercase().replace(['_', '.'], "-"),
+                v.split(';').next().unwrap().trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn live_venv(ctx: &TestContext, set: &str) -> PathBuf {
+    ctx.env("PIP_CONFIG_FILE", "");
+    let venv = ctx.work().join(format!("{set}-env"));
+    ctx.run(ctx.ferry(["venv"]).arg(&venv).arg("--python").arg(python311()))
+        .success();
+    ctx.run(
+        ctx.ferry(["install", "-r"])
+            .arg(requirements(set))
+            .arg("--python")
+            .arg(&venv),
+    )
+    .success();
+    venv
+}
+
+#[test]
+fn live_jupyter_set_installs_exactly_and_runs() {
+    let ctx = ctx();
+    let venv = live_venv(&ctx, "jupyter");
+    let freeze = ctx
+        .run(ctx.ferry(["freeze", "--python"]).arg(&venv))
+        .success()
+        .stdout();
+    let wanted = pins(&std::fs::read_to_string(requirements("jupyter")).unwrap());
+    assert_eq!(pins(&freeze), wanted);
+
+    python_output(&venv.join("bin/python"), "import jupyterlab");
+    let out = std::process::Command::new(venv.join("bin/jupyter-lab"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        wanted["jupyterlab"]
+    );
+    ctx.run(ctx.ferry(["check", "--python"]).arg(&venv))
+        .success();
+}
+
+#[test]
+fn live_science_set_imports_and_computes() {
+    let ctx = ctx();
+    let venv = live_venv(&ctx, "science");
+    let answer = python_output(
+        &venv.join("bin/python"),
+        "import numpy as np, pandas as pd\n\
+         from sklearn.linear_model import LinearRegression\n\
+         x = np.arange(10.0).reshape(-1, 1)\n\
+         y = 3 * x.ravel() + 2\n\
+         model = LinearRegression().fit(x, y)\n\
+         frame = pd.DataFrame({'y': y})\n\
+         print(round(float(model.coef_[0]), 6), round(float(model.intercept_), 6), int(frame.y.sum()))",
+    );
+    assert_eq!(answer, "3.0 2.0 155");
+    ctx.run(ctx.ferry(["check", "--python"]).arg(&venv))
+        .success();
+}
