@@ -46,6 +46,8 @@ pub enum Command {
     Compile(CompileArgs),
     /// Install packages (for now: `--dry-run`, to see what would be installed)
     Install(InstallArgs),
+    /// Print the installed packages in requirements format, like `pip freeze`
+    Freeze(crate::commands::freeze::FreezeArgs),
 }
 
 #[derive(Debug, Args)]

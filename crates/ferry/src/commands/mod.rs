@@ -2,7 +2,9 @@
 
 mod cache;
 mod compile;
+pub mod freeze;
 mod index;
+mod inspect;
 mod install;
 mod python;
 mod resolve;
@@ -24,5 +26,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Index(command) => index::run(command, &cache, printer),
         Command::Compile(args) => compile::run(&args, &cache, printer),
         Command::Install(args) => install::run(&args, &cache, printer),
+        Command::Freeze(args) => freeze::run(&args, &cache, printer),
     }
 }
