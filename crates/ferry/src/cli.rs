@@ -48,6 +48,8 @@ pub enum Command {
     Install(InstallArgs),
     /// Print the installed packages in requirements format, like `pip freeze`
     Freeze(crate::commands::freeze::FreezeArgs),
+    /// List the installed packages, like `pip list`
+    List(crate::commands::list::ListArgs),
 }
 
 #[derive(Debug, Args)]

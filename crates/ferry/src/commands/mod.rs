@@ -6,6 +6,7 @@ pub mod freeze;
 mod index;
 mod inspect;
 mod install;
+pub mod list;
 mod python;
 mod resolve;
 mod venv;
@@ -27,5 +28,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Compile(args) => compile::run(&args, &cache, printer),
         Command::Install(args) => install::run(&args, &cache, printer),
         Command::Freeze(args) => freeze::run(&args, &cache, printer),
+        Command::List(args) => list::run(&args, cli.global.verbose, &cache, printer),
     }
 }
