@@ -50,6 +50,8 @@ pub enum Command {
     Freeze(crate::commands::freeze::FreezeArgs),
     /// List the installed packages, like `pip list`
     List(crate::commands::list::ListArgs),
+    /// Show details of installed packages, like `pip show`
+    Show(crate::commands::show::ShowArgs),
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod install;
 pub mod list;
 mod python;
 mod resolve;
+pub mod show;
 mod venv;
 
 use std::process::ExitCode;
@@ -29,5 +30,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Install(args) => install::run(&args, &cache, printer),
         Command::Freeze(args) => freeze::run(&args, &cache, printer),
         Command::List(args) => list::run(&args, cli.global.verbose, &cache, printer),
+        Command::Show(args) => show::run(&args, cli.global.verbose, &cache, printer),
     }
 }
