@@ -52,6 +52,8 @@ pub enum Command {
     List(crate::commands::list::ListArgs),
     /// Show details of installed packages, like `pip show`
     Show(crate::commands::show::ShowArgs),
+    /// Check that installed packages have their dependencies, like `pip check`
+    Check(crate::commands::check::CheckArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes its parsed arguments and returns an exit code.
 
 mod cache;
+pub mod check;
 mod compile;
 pub mod freeze;
 mod index;
@@ -31,5 +32,6 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Freeze(args) => freeze::run(&args, &cache, printer),
         Command::List(args) => list::run(&args, cli.global.verbose, &cache, printer),
         Command::Show(args) => show::run(&args, cli.global.verbose, &cache, printer),
+        Command::Check(args) => check::run(&args, &cache, printer),
     }
 }
