@@ -7,5 +7,6 @@ mod common;
 mod compile;
 mod discovery;
 mod index;
+mod inspect;
 mod tags;
 mod venv;
