@@ -122,6 +122,70 @@ pub fn metadata_fields(text: &str) -> Vec<(String, String)> {
     fields
 }
 
+/// The header fields of a core metadata text as Python's `email` parser (compat32) gives
+/// them: the value's first line without leading blanks, continuation lines appended verbatim
+/// (newline and indentation kept), trailing newlines removed. Stops at the first blank line or
+/// the first line that is not a header.
+pub fn raw_metadata_fields(text: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\r', '\n']);
+        if bare.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            match fields.last_mut() {
+                Some((_, value)) => value.push_str(line),
+                None => break,
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            break;
+        };
+        if key.is_empty() || key.chars().any(|c| !c.is_ascii_graphic()) {
+            break;
+        }
+        fields.push((
+            key.to_string(),
+            value.trim_start_matches([' ', '\t']).to_string(),
+        ));
+    }
+    for (_, value) in &mut fields {
+        let end = value.trim_end_matches(['\r', '\n']).len();
+        value.truncate(end);
+    }
+    fields
+}
+
+/// The parts of a `/`-separated path as Python's `PurePosixPath.parts` gives them: `/` first
+/// for an absolute path, no empty or `.` parts.
+fn path_parts(path: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    if path.starts_with('/') {
+        parts.push("/");
+    }
+    parts.extend(path.split('/').filter(|p| !p.is_empty() && *p != "."));
+    parts
+}
+
+fn join_parts(parts: &[&str]) -> String {
+    match parts.split_first() {
+        None => ".".to_string(),
+        Some((&"/", rest)) => format!("/{}", rest.join("/")),
+        Some(_) => parts.join("/"),
+    }
+}
+
+/// `str(pathlib.PurePosixPath(path))`.
+fn pure_path(path: &str) -> String {
+    // POSIX keeps exactly two leading slashes, and folds three or more into one.
+    if path.starts_with("//") && !path.starts_with("///") {
+        return format!("/{}", join_parts(&path_parts(&path[1..])));
+    }
+    join_parts(&path_parts(path))
+}
+
 impl InstalledDist {
     /// The first value of a metadata field (case-insensitive key).
     pub fn field(&self, key: &str) -> Option<String> {
@@ -140,52 +204,132 @@ impl InstalledDist {
             .collect()
     }
 
-    /// The declared dependencies: `Requires-Dist`, or an egg-info's `requires.txt`.
-    /// Unparseable entries are skipped (a broken installed package must not stop listing).
-    pub fn requires(&self) -> Vec<Requirement> {
-        let mut out = Vec::new();
-        let dist_values = self.fields("Requires-Dist");
+    /// The first value of a metadata field exactly as Python's `email` parser returns it (what
+    /// pip prints): the first line without leading blanks, continuation lines kept verbatim
+    /// with their newlines and indentation.
+    pub fn raw_field(&self, key: &str) -> Option<String> {
+        raw_metadata_fields(&self.metadata)
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Every value of a multiple-use field, raw as in [`InstalledDist::raw_field`].
+    pub fn raw_fields(&self, key: &str) -> Vec<String> {
+        raw_metadata_fields(&self.metadata)
+            .into_iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// The declared dependencies as PEP 508 strings, as pip reads them: the `Requires-Dist`
+    /// values, or for an egg-info without them, its `requires.txt` turned into requirements
+    /// with `extra == "..."` (normalized) and section markers.
+    pub fn requirement_texts(&self) -> Vec<String> {
+        let dist_values: Vec<String> = self
+            .raw_fields("Requires-Dist")
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .collect();
         if !dist_values.is_empty() || self.kind == DistKind::DistInfo {
-            for value in dist_values {
-                if let Ok(req) = Requirement::from_str(&value) {
-                    out.push(req);
-                }
-            }
-            return out;
+            return dist_values;
         }
         // requires.txt: plain lines, then `[extra]` or `[extra:marker]` / `[:marker]` sections.
         let Ok(text) = fs_err::read_to_string(self.path.join("requires.txt")) else {
-            return out;
+            return Vec::new();
         };
-        let mut section: Option<(String, String)> = None;
+        let mut out = Vec::new();
+        let (mut extra, mut marker) = (String::new(), String::new());
         for line in text.lines().map(str::trim) {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                let (extra, marker) = inner.split_once(':').unwrap_or((inner, ""));
-                section = Some((extra.trim().to_string(), marker.trim().to_string()));
+            if line.starts_with('[') && line.ends_with(']') {
+                let inner = line.trim_matches(|c| c == '[' || c == ']');
+                let (e, m) = inner.split_once(':').unwrap_or((inner, ""));
+                extra = normalize_name(e);
+                marker = m.to_string();
                 continue;
             }
-            let mut conditions = Vec::new();
-            if let Some((extra, marker)) = &section {
-                if !extra.is_empty() {
-                    conditions.push(format!("extra == \"{extra}\""));
-                }
-                if !marker.is_empty() {
-                    conditions.push(format!("({marker})"));
-                }
-            }
-            let text = if conditions.is_empty() {
-                line.to_string()
-            } else {
-                format!("{line} ; {}", conditions.join(" and "))
-            };
-            if let Ok(req) = Requirement::from_str(&text) {
-                out.push(req);
-            }
+            out.push(match (extra.is_empty(), marker.is_empty()) {
+                (true, true) => line.to_string(),
+                (true, false) => format!("{line} ; {marker}"),
+                (false, true) => format!("{line} ; extra == \"{extra}\""),
+                (false, false) => format!("{line} ; ({marker}) and extra == \"{extra}\""),
+            });
         }
         out
+    }
+
+    /// The declared dependencies ([`InstalledDist::requirement_texts`]), parsed.
+    /// Unparseable entries are skipped (a broken installed package must not stop listing).
+    pub fn requires(&self) -> Vec<Requirement> {
+        self.requirement_texts()
+            .iter()
+            .filter_map(|text| Requirement::from_str(text).ok())
+            .collect()
+    }
+
+    /// The files the distribution says it installed, as pip's `show --files` lists them:
+    /// RECORD paths, else `installed-files.txt` entries made relative to
+    /// [`InstalledDist::location`]; normalized like Python's `pathlib` (no `.` parts, no
+    /// repeated or trailing slashes), unsorted. `None` when there is no such list.
+    pub fn declared_files(&self) -> Option<Vec<String>> {
+        if let Ok(text) = fs_err::read_to_string(self.path.join("RECORD")) {
+            let record = self.path.join("RECORD");
+            let paths: Vec<String> = match crate::record::parse(&text, &record) {
+                Ok(entries) => entries.into_iter().map(|e| e.path).collect(),
+                // Not valid CSV: take what precedes the first comma, as far as it goes.
+                Err(_) => text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| l.split(',').next().unwrap_or_default().to_string())
+                    .collect(),
+            };
+            return Some(paths.iter().map(|p| pure_path(p)).collect());
+        }
+        let text = fs_err::read_to_string(self.path.join("installed-files.txt")).ok()?;
+        let info: Vec<String> = self
+            .path
+            .strip_prefix(&self.location)
+            .ok()
+            .map(|rel| {
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .map(|line| {
+                    if info.is_empty() {
+                        return line.to_string();
+                    }
+                    // Entries are relative to the egg-info directory: climb out of it.
+                    let mut base = info.clone();
+                    let mut parts: Vec<&str> = path_parts(line);
+                    while parts.first() == Some(&"..") {
+                        if base.is_empty() || base.last().is_some_and(|p| p == "..") {
+                            base.push("..".to_string());
+                        } else {
+                            base.pop();
+                        }
+                        parts.remove(0);
+                    }
+                    if parts.first() == Some(&"/") {
+                        base.clear();
+                    }
+                    let joined: Vec<&str> = base
+                        .iter()
+                        .map(String::as_str)
+                        .chain(parts.iter().copied())
+                        .collect();
+                    join_parts(&joined)
+                })
+                .collect(),
+        )
     }
 
     /// The installed files from RECORD (dist-info) or `installed-files.txt` (egg-info), with
@@ -260,10 +404,21 @@ impl InstalledDist {
     }
 }
 
-/// The local path of a `file:` URL (percent-decoded).
+/// The local path of a `file:` URL (percent-decoded), as pip derives it: the host must be
+/// empty or `localhost`, and a query or fragment is not part of the path.
 pub fn url_to_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("file://")?;
-    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    let rest = url.strip_prefix("file:")?;
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let path = match rest.strip_prefix("//") {
+        Some(after) => {
+            let (host, path) = after.split_at(after.find('/').unwrap_or(after.len()));
+            if !host.is_empty() && !host.eq_ignore_ascii_case("localhost") {
+                return None;
+            }
+            path
+        }
+        None => rest,
+    };
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -362,4 +517,108 @@ pub fn scan(dirs: &[PathBuf]) -> Vec<InstalledDist> {
 pub fn find<'a>(dists: &'a [InstalledDist], name: &str) -> Option<&'a InstalledDist> {
     let normalized = normalize_name(name);
     dists.iter().find(|d| d.normalized == normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(dir: &std::path::Path, name: &str, files: &[(&str, &str)]) -> InstalledDist {
+        let path = dir.join(name);
+        fs_err::create_dir_all(&path).unwrap();
+        for (file, text) in files {
+            fs_err::write(path.join(file), text).unwrap();
+        }
+        scan(&[dir.to_path_buf()]).into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn installed_raw_fields_keep_what_the_email_parser_keeps() {
+        let fields = raw_metadata_fields(
+            "Name: x\nSummary: a  \nLicense: MIT\n        more\nFoo:bar\n\nBody: no\n",
+        );
+        assert_eq!(
+            fields,
+            [
+                ("Name".to_string(), "x".to_string()),
+                ("Summary".to_string(), "a  ".to_string()),
+                ("License".to_string(), "MIT\n        more".to_string()),
+                ("Foo".to_string(), "bar".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn installed_egg_info_requirements_and_files_read_like_pip() {
+        let dir = tempfile::tempdir().unwrap();
+        let egg = dist(
+            dir.path(),
+            "old-1.0-py3.egg-info",
+            &[
+                ("PKG-INFO", "Metadata-Version: 1.0\nName: old\nVersion: 1.0\n"),
+                (
+                    "requires.txt",
+                    "a>=1\n[Test_X]\nb\n[:sys_platform == \"win32\"]\nc\n[doc:python_version<\"3\"]\nd\n",
+                ),
+                (
+                    "installed-files.txt",
+                    "../old/__init__.py\nPKG-INFO\n../../../bin/old\n./x//y/\n",
+                ),
+            ],
+        );
+        assert_eq!(
+            egg.requirement_texts(),
+            [
+                "a>=1",
+                "b ; extra == \"test-x\"",
+                "c ; sys_platform == \"win32\"",
+                "d ; (python_version<\"3\") and extra == \"doc\"",
+            ]
+        );
+        assert_eq!(egg.requires().len(), 4);
+        assert_eq!(
+            egg.declared_files().unwrap(),
+            [
+                "old/__init__.py",
+                "old-1.0-py3.egg-info/PKG-INFO",
+                "../../bin/old",
+                "old-1.0-py3.egg-info/x/y",
+            ]
+        );
+    }
+
+    #[test]
+    fn installed_record_paths_are_normalized_and_absent_records_are_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = dist(
+            dir.path(),
+            "a-1.dist-info",
+            &[
+                ("METADATA", "Name: a\nVersion: 1\n"),
+                ("RECORD", "a/./b//c.py,sha256=x,1\n\"a,b.py\",,\n"),
+            ],
+        );
+        assert_eq!(with.declared_files().unwrap(), ["a/b/c.py", "a,b.py"]);
+        let dir = tempfile::tempdir().unwrap();
+        let without = dist(
+            dir.path(),
+            "b-1.dist-info",
+            &[("METADATA", "Name: b\nVersion: 1\n")],
+        );
+        assert_eq!(without.declared_files(), None);
+    }
+
+    #[test]
+    fn installed_file_urls_become_paths() {
+        assert_eq!(
+            url_to_path("file:///srv/a%20b?x#y"),
+            Some(PathBuf::from("/srv/a b"))
+        );
+        assert_eq!(
+            url_to_path("file://localhost/srv"),
+            Some(PathBuf::from("/srv"))
+        );
+        assert_eq!(url_to_path("file:/srv"), Some(PathBuf::from("/srv")));
+        assert_eq!(url_to_path("file://host/srv"), None);
+    }
 }

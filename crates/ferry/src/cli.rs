@@ -48,6 +48,14 @@ pub enum Command {
     Install(InstallArgs),
     /// Uninstall packages
     Uninstall(UninstallArgs),
+    /// Print the installed packages in requirements format, like `pip freeze`
+    Freeze(crate::commands::freeze::FreezeArgs),
+    /// List the installed packages, like `pip list`
+    List(crate::commands::list::ListArgs),
+    /// Show details of installed packages, like `pip show`
+    Show(crate::commands::show::ShowArgs),
+    /// Check that installed packages have their dependencies, like `pip check`
+    Check(crate::commands::check::CheckArgs),
 }
 
 #[derive(Debug, Args)]

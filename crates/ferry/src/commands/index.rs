@@ -120,7 +120,11 @@ pub fn index_client(
 /// Whether a listed file could be installed into `interpreter`: a wheel with a supported tag,
 /// or an sdist, and a `requires-python` that admits the interpreter (an unparseable one is
 /// ignored, as pip does).
-fn compatible(file: &ProjectFile, tags: &HashSet<(&str, &str, &str)>, python: &Version) -> bool {
+pub(super) fn compatible(
+    file: &ProjectFile,
+    tags: &HashSet<(&str, &str, &str)>,
+    python: &Version,
+) -> bool {
     if let DistFilename::Wheel(wheel) = &file.name {
         if !wheel
             .tags

@@ -1,11 +1,16 @@
 //! One module per subcommand; each takes its parsed arguments and returns an exit code.
 
 mod cache;
+pub mod check;
 mod compile;
+pub mod freeze;
 mod index;
+mod inspect;
 mod install;
+mod list;
 mod python;
 mod resolve;
+mod show;
 mod uninstall;
 mod venv;
 
@@ -26,5 +31,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Compile(args) => compile::run(&args, &cache, printer),
         Command::Install(args) => install::run(&args, &cache, printer),
         Command::Uninstall(args) => uninstall::run(&args, &cache, printer),
+        Command::Freeze(args) => freeze::run(&args, &cache, printer),
+        Command::List(args) => list::run(&args, cli.global.verbose, &cache, printer),
+        Command::Show(args) => show::run(&args, cli.global.verbose, &cache, printer),
+        Command::Check(args) => check::run(&args, &cache, printer),
     }
 }

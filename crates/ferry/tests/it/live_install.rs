@@ -39,8 +39,13 @@ fn pins(text: &str) -> BTreeMap<String, String> {
 fn live_venv(ctx: &TestContext, set: &str) -> PathBuf {
     ctx.env("PIP_CONFIG_FILE", "");
     let venv = ctx.work().join(format!("{set}-env"));
-    ctx.run(ctx.ferry(["venv"]).arg(&venv).arg("--python").arg(python311()))
-        .success();
+    ctx.run(
+        ctx.ferry(["venv"])
+            .arg(&venv)
+            .arg("--python")
+            .arg(python311()),
+    )
+    .success();
     ctx.run(
         ctx.ferry(["install", "-r"])
             .arg(requirements(set))
@@ -67,7 +72,11 @@ fn live_jupyter_set_installs_exactly_and_runs() {
         .arg("--version")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         wanted["jupyterlab"]

@@ -7,6 +7,7 @@ mod common;
 mod compile;
 mod discovery;
 mod index;
+mod inspect;
 mod install;
 mod live_install;
 mod tags;
