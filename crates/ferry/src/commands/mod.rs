@@ -7,10 +7,10 @@ pub mod freeze;
 mod index;
 mod inspect;
 mod install;
-mod list;
+pub mod list;
 mod python;
 mod resolve;
-mod show;
+pub mod show;
 mod uninstall;
 mod venv;
 
