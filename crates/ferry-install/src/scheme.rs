@@ -64,6 +64,18 @@ impl Scheme {
                 .map(|v| base.join(v))
                 .ok_or_else(|| missing(what, interpreter))
         };
+        // purelib, platlib, scripts and data of `paths` under `base`; headers set by the caller.
+        let under =
+            |paths: &SchemePaths, base: &Path, python: PathBuf| -> Result<Scheme, InstallError> {
+                Ok(Scheme {
+                    purelib: get(paths, base, "purelib")?,
+                    platlib: get(paths, base, "platlib")?,
+                    scripts: get(paths, base, "scripts")?,
+                    data: get(paths, base, "data")?,
+                    headers: PathBuf::new(),
+                    python,
+                })
+            };
         let scheme = match layout {
             Layout::Environment => {
                 let paths = &info.paths;
@@ -77,12 +89,8 @@ impl Scheme {
                     get(paths, here, "include")?
                 };
                 Scheme {
-                    purelib: get(paths, here, "purelib")?,
-                    platlib: get(paths, here, "platlib")?,
-                    scripts: get(paths, here, "scripts")?,
-                    data: get(paths, here, "data")?,
                     headers,
-                    python,
+                    ..under(paths, here, python)?
                 }
             }
             Layout::User => {
@@ -99,24 +107,16 @@ impl Scheme {
                 })?;
                 let base = user_base()?;
                 Scheme {
-                    purelib: get(paths, &base, "purelib")?,
-                    platlib: get(paths, &base, "platlib")?,
-                    scripts: get(paths, &base, "scripts")?,
-                    data: get(paths, &base, "data")?,
                     headers: get(paths, &base, "include")?,
-                    python,
+                    ..under(paths, &base, python)?
                 }
             }
             Layout::Prefix(dir) => {
                 let base = absolute(dir);
                 let paths = &info.prefix_scheme;
                 Scheme {
-                    purelib: get(paths, &base, "purelib")?,
-                    platlib: get(paths, &base, "platlib")?,
-                    scripts: get(paths, &base, "scripts")?,
-                    data: get(paths, &base, "data")?,
                     headers: get(paths, &base, "include")?,
-                    python,
+                    ..under(paths, &base, python)?
                 }
             }
             Layout::Target(dir) => {

@@ -345,23 +345,11 @@ impl Installer<'_> {
         let mut out_rows = Vec::with_capacity(files.len() + 8);
         let mut python_files = Vec::new();
         for (dest, source, row) in files {
-            let entry_path = relative_path(&root, &dest);
-            match source {
-                Source::Archive(src) => {
-                    self.link(&src, &dest)?;
-                    out_rows.push(RecordEntry {
-                        path: entry_path,
-                        hash: row.and_then(|r| r.hash.clone()),
-                        size: row.and_then(|r| r.size),
-                    });
-                    if dest.extension().is_some_and(|e| e == "py") {
-                        python_files.push(dest);
-                    }
-                }
-                Source::Bytes(bytes, executable) => {
-                    write_new(&dest, &bytes, executable)?;
-                    out_rows.push(RecordEntry::for_bytes(entry_path, &bytes));
-                }
+            let linked_python =
+                matches!(source, Source::Archive(_)) && dest.extension().is_some_and(|e| e == "py");
+            out_rows.push(self.put(source, row, &dest, relative_path(&root, &dest))?);
+            if linked_python {
+                python_files.push(dest);
             }
         }
 
@@ -394,21 +382,7 @@ impl Installer<'_> {
                     source,
                 })?;
             }
-            let entry_path = format!("{dist_info_name}/{name}");
-            match source {
-                Source::Archive(src) => {
-                    self.link(&src, &dest)?;
-                    out_rows.push(RecordEntry {
-                        path: entry_path,
-                        hash: row.and_then(|r| r.hash.clone()),
-                        size: row.and_then(|r| r.size),
-                    });
-                }
-                Source::Bytes(bytes, executable) => {
-                    write_new(&dest, &bytes, executable)?;
-                    out_rows.push(RecordEntry::for_bytes(entry_path, &bytes));
-                }
-            }
+            out_rows.push(self.put(source, row, &dest, format!("{dist_info_name}/{name}"))?);
         }
         Ok(Placed {
             name: wheel.name.clone(),
@@ -449,6 +423,31 @@ impl Installer<'_> {
             source,
         })?;
         Ok(dist_info)
+    }
+
+    /// Creates `dest` from `source` and returns its RECORD row (the archive's hash for linked
+    /// files, a fresh one for written bytes).
+    fn put(
+        &self,
+        source: Source,
+        row: Option<&RecordEntry>,
+        dest: &Path,
+        entry_path: String,
+    ) -> Result<RecordEntry, InstallError> {
+        Ok(match source {
+            Source::Archive(src) => {
+                self.link(&src, dest)?;
+                RecordEntry {
+                    path: entry_path,
+                    hash: row.and_then(|r| r.hash.clone()),
+                    size: row.and_then(|r| r.size),
+                }
+            }
+            Source::Bytes(bytes, executable) => {
+                write_new(dest, &bytes, executable)?;
+                RecordEntry::for_bytes(entry_path, &bytes)
+            }
+        })
     }
 
     fn link(&self, src: &Path, dest: &Path) -> Result<(), InstallError> {

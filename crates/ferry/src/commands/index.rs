@@ -120,6 +120,25 @@ pub fn index_client(
 /// Whether a listed file could be installed into `interpreter`: a wheel with a supported tag,
 /// or an sdist, and a `requires-python` that admits the interpreter (an unparseable one is
 /// ignored, as pip does).
+/// An interpreter's tags as (python, abi, platform) triples.
+pub(super) type TagSet<'a> = HashSet<(&'a str, &'a str, &'a str)>;
+
+/// The interpreter's tags as a set, and its version, for [`compatible`].
+pub(super) fn tags_and_version(interpreter: &Interpreter) -> anyhow::Result<(TagSet<'_>, Version)> {
+    let tags = interpreter
+        .tags()
+        .iter()
+        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
+        .collect();
+    let python = Version::from_str(interpreter.version_string()).with_context(|| {
+        format!(
+            "interpreter version {} is not PEP 440",
+            interpreter.version_string()
+        )
+    })?;
+    Ok((tags, python))
+}
+
 pub(super) fn compatible(
     file: &ProjectFile,
     tags: &HashSet<(&str, &str, &str)>,
@@ -169,17 +188,7 @@ async fn versions(
             origin_text(page.origin)
         );
     }
-    let tags: HashSet<(&str, &str, &str)> = interpreter
-        .tags()
-        .iter()
-        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
-        .collect();
-    let python = Version::from_str(interpreter.version_string()).with_context(|| {
-        format!(
-            "interpreter version {} is not PEP 440",
-            interpreter.version_string()
-        )
-    })?;
+    let (tags, python) = tags_and_version(interpreter)?;
     let mut versions: Vec<Version> = project
         .files
         .iter()

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use anyhow::{bail, Context};
 use ferry_cache::Cache;
@@ -279,17 +278,7 @@ async fn latest_versions(
     pre: bool,
     printer: &Printer,
 ) -> anyhow::Result<Vec<Option<(Version, &'static str)>>> {
-    let tags: HashSet<(&str, &str, &str)> = interpreter
-        .tags()
-        .iter()
-        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
-        .collect();
-    let python = Version::from_str(interpreter.version_string()).with_context(|| {
-        format!(
-            "interpreter version {} is not PEP 440",
-            interpreter.version_string()
-        )
-    })?;
+    let (tags, python) = super::index::tags_and_version(interpreter)?;
     let projects =
         futures::future::join_all(rows.iter().map(|row| client.project(&row.dist.name))).await;
     let mut out = Vec::with_capacity(rows.len());

@@ -89,10 +89,9 @@ pub fn run(args: &UninstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Re
         }
     }
     let mut removed = Vec::new();
-    for (dist, paths) in &plans {
+    for (_, paths) in &plans {
         txn.stash(paths)?;
         removed.extend(paths.iter().cloned());
-        let _ = dist;
     }
     txn.commit()?;
     uninstall::remove_empty_parents(&removed, &scheme.roots());
