@@ -209,6 +209,88 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CacheError> {
     Ok(())
 }
 
+/// Writes a file the user asked for (`-o`, `--report`, a download) the way users expect:
+///
+/// - an existing symlink is written through (the link stays, its target gets the contents), and
+///   an existing device, FIFO or socket (`/dev/null`, `/dev/stdout`) is written in place, never
+///   replaced by a regular file;
+/// - a new file gets the mode the umask gives (`0666 & !umask`), like any shell redirection; an
+///   existing file keeps its mode;
+/// - a regular file is replaced atomically (temporary file and rename) when that is safe: it has
+///   no other hard links, and a temporary file can be made beside it. Otherwise it is rewritten
+///   in place.
+pub fn write_output(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let in_place = || -> std::io::Result<()> {
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o666)
+            .open(path)?;
+        file.write_all(contents)?;
+        file.flush()
+    };
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(meta) => Some(meta),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => return Err(err),
+    };
+    let mode = match &existing {
+        Some(meta) if !meta.file_type().is_file() => return in_place(),
+        Some(meta) if meta.nlink() > 1 => return in_place(),
+        Some(meta) => Some(meta.permissions().mode() & 0o7777),
+        None => None,
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // A temporary sibling with a name nobody else uses; created with mode 0666 so the umask
+    // applies, exactly as for the file itself.
+    let mut temp_path = None;
+    for attempt in 0..16u32 {
+        let name = format!(
+            ".{}.ferry-{}-{attempt}",
+            path.file_name()
+                .map_or("out".into(), |n| n.to_string_lossy()),
+            std::process::id()
+        );
+        let candidate = parent.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&candidate)
+        {
+            Ok(mut file) => {
+                let written = file.write_all(contents).and_then(|()| file.flush());
+                if let Err(err) = written {
+                    let _ = std::fs::remove_file(&candidate);
+                    return Err(err);
+                }
+                if let Some(mode) = mode {
+                    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+                }
+                temp_path = Some(candidate);
+                break;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            // No way to write beside it (a read-only directory): write in place.
+            Err(_) => return in_place(),
+        }
+    }
+    let Some(temp_path) = temp_path else {
+        return in_place();
+    };
+    if let Err(err) = std::fs::rename(&temp_path, path) {
+        let _ = std::fs::remove_file(&temp_path);
+        return Err(err);
+    }
+    Ok(())
+}
+
 fn absolute(path: PathBuf) -> PathBuf {
     if path.is_absolute() {
         path
@@ -268,5 +350,59 @@ mod tests {
         assert_eq!(cache.source(), CacheSource::Flag);
         let cache = Cache::from_settings(Some(PathBuf::from("/x")), true).unwrap();
         assert_eq!(cache.source(), CacheSource::Temporary);
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::write_output;
+
+    #[test]
+    fn new_files_get_the_umask_mode_and_existing_files_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_output(&path, b"one").unwrap();
+        // The test process's umask, read back from a file the OS created.
+        let probe = dir.path().join("probe");
+        std::fs::write(&probe, "").unwrap();
+        let expected = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected);
+        assert_ne!(mode, 0o600, "not a private temp file's mode");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_output(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 2, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn symlinks_are_written_through_and_devices_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.txt");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_output(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+
+        write_output(std::path::Path::new("/dev/null"), b"gone").unwrap();
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(!meta.file_type().is_file(), "/dev/null is still a device");
+
+        // A file with another hard link is rewritten in place, so both names see it.
+        let other = dir.path().join("other.txt");
+        std::fs::hard_link(&target, &other).unwrap();
+        write_output(&target, b"both").unwrap();
+        assert_eq!(std::fs::read(&other).unwrap(), b"both");
+        assert_eq!(std::fs::metadata(&target).unwrap().nlink(), 2);
     }
 }

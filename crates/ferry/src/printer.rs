@@ -23,20 +23,30 @@ impl Printer {
     /// A detail line shown with `-v` (stderr).
     pub fn detail(&self, line: impl std::fmt::Display) {
         if self.verbose {
-            eprintln!("{line}");
+            Self::to_stderr(line);
         }
     }
 
     /// A status line for people (stderr; hidden by `-q`).
     pub fn status(&self, line: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{line}");
+            Self::to_stderr(line);
         }
     }
 
-    /// A result for programs and pipes (stdout).
+    /// A result for programs and pipes (stdout). When the reader has gone away (`| head`),
+    /// the process ends quietly with success, as other command-line tools do.
     pub fn result(&self, line: impl std::fmt::Display) {
-        println!("{line}");
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            // Nowhere left to report it; say so on stderr once and stop.
+            let _ = writeln!(std::io::stderr(), "error: could not write to stdout: {err}");
+            std::process::exit(1);
+        }
     }
 
     /// An error and its causes as one paragraph (stderr; never hidden).
@@ -49,6 +59,12 @@ impl Printer {
                 text.push_str(&format!("\n  caused by: {cause}"));
             }
         }
-        eprintln!("{text}");
+        Self::to_stderr(text);
+    }
+
+    /// stderr output; a closed stderr is ignored rather than fatal.
+    fn to_stderr(line: impl std::fmt::Display) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
 }
