@@ -243,6 +243,7 @@ fn install_dry_run_reports_like_pip() {
 
 /// Live: the web set resolves to exactly what pip would install on the same interpreter.
 #[test]
+#[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
 fn live_dry_run_matches_pip_on_the_web_set() {
     let ctx = ctx();
     ctx.env("PIP_CONFIG_FILE", "");
