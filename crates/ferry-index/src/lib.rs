@@ -31,7 +31,7 @@ pub use client::{
 pub use filename::{DistFilename, SdistFilename, WheelFilename};
 pub use http::{FetchOrigin, Fetched, HttpClient, HttpSettings};
 pub use metadata::MetadataSource;
-pub use settings::{resolve_settings, IndexOptions};
+pub use settings::{client_for, resolve_settings, IndexOptions};
 pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};
 pub use url_util::{normalize_name, redact, redact_str};
 

@@ -121,6 +121,15 @@ impl PipConfig {
         Ok(())
     }
 
+    /// How a source ranks: 0 for `PIP_*`, 1 for a command section, 2 for `[global]`.
+    fn rank(&self, source: &ConfigSource) -> u8 {
+        match source {
+            ConfigSource::Env(_) => 0,
+            ConfigSource::File { section, .. } if section == "global" => 2,
+            ConfigSource::File { .. } => 1,
+        }
+    }
+
     /// The files read, in load order.
     pub fn loaded_files(&self) -> &[PathBuf] {
         &self.loaded
@@ -157,10 +166,9 @@ impl PipConfig {
         let Some(v) = self.get(command, option) else {
             return Ok(None);
         };
-        match v.value.trim().to_ascii_lowercase().as_str() {
-            "y" | "yes" | "t" | "true" | "on" | "1" => Ok(Some(true)),
-            "n" | "no" | "f" | "false" | "off" | "0" => Ok(Some(false)),
-            other => match other.parse::<i64>() {
+        match parse_bool(&v.value) {
+            Some(b) => Ok(Some(b)),
+            None => match v.value.trim().parse::<i64>() {
                 Ok(n) => Ok(Some(n > 0)),
                 Err(_) => Err(bad_value(option, "boolean", v)),
             },
@@ -177,6 +185,142 @@ impl PipConfig {
             .parse::<f64>()
             .map(Some)
             .map_err(|_| bad_value(option, "number", v))
+    }
+}
+
+/// One command's view of pip's configuration, with pip's typing rules. Every getter takes what
+/// the command line gave first, so a setting is read the same way for every option: command
+/// line, then `PIP_<NAME>`, then `[command]` in pip.conf, then `[global]`, then the default.
+#[derive(Debug, Clone, Copy)]
+pub struct Layer<'a> {
+    config: &'a PipConfig,
+    command: &'a str,
+}
+
+impl PipConfig {
+    /// The configuration as `command` (pip's section name: `install`, `download`, ...) sees it.
+    pub fn layer<'a>(&'a self, command: &'a str) -> Layer<'a> {
+        Layer {
+            config: self,
+            command,
+        }
+    }
+}
+
+impl<'a> Layer<'a> {
+    /// The pip command section this layer reads.
+    pub fn command(&self) -> &'a str {
+        self.command
+    }
+
+    /// The configured value of `key`, if any (empty values count as unset).
+    pub fn raw(&self, key: &str) -> Option<&'a ConfigValue> {
+        self.config.get(self.command, key)
+    }
+
+    /// A switch such as `--no-deps` or `--pre`: on when given on the command line, else as
+    /// configured (`yes/true/on/1`, `no/false/off/0`, or a count), else off.
+    pub fn switch(&self, cli: bool, key: &str) -> Result<bool, InputError> {
+        if cli {
+            return Ok(true);
+        }
+        Ok(self.config.get_bool(self.command, key)?.unwrap_or(false))
+    }
+
+    /// An option pip spells both ways, like `--compile`/`--no-compile`: the command line's
+    /// choice, else the configured `key`, else the configured `no-key`, else `default`. As in
+    /// pip, a configured `no-key` value is stored as the option's value unchanged, so
+    /// `PIP_NO_COMPILE=0` turns compiling *off* and `PIP_NO_COMPILE=1` turns it on (pip's
+    /// long-standing quirk, kept so the same environment means the same thing to both).
+    pub fn negatable(
+        &self,
+        cli: Option<bool>,
+        key: &str,
+        default: bool,
+    ) -> Result<bool, InputError> {
+        if let Some(value) = cli {
+            return Ok(value);
+        }
+        let positive = self.raw(key);
+        let negative = self.raw(&format!("no-{key}"));
+        // The higher-ranked source wins when both spellings are set.
+        let chosen = match (positive, negative) {
+            (Some(p), Some(n)) if self.config.rank(&n.source) < self.config.rank(&p.source) => n,
+            (Some(p), _) => p,
+            (None, Some(n)) => n,
+            (None, None) => return Ok(default),
+        };
+        parse_bool(&chosen.value).ok_or_else(|| bad_value(key, "boolean", chosen))
+    }
+
+    /// A switch that is on whenever it is configured at all, whatever the value, like pip's
+    /// `no-cache-dir` (pip made `PIP_NO_CACHE_DIR=false` disable the cache too).
+    pub fn switch_if_set(&self, cli: bool, key: &str) -> bool {
+        cli || self.raw(key).is_some()
+    }
+
+    /// A single value: the command line's, else the configured one (trimmed).
+    pub fn value(&self, cli: Option<&str>, key: &str) -> Option<String> {
+        cli.map(str::to_string)
+            .or_else(|| self.raw(key).map(|v| v.value.trim().to_string()))
+    }
+
+    /// A single value parsed by `parse`; a configured value that does not parse is an error
+    /// naming the variable or file it came from.
+    pub fn parsed<T>(
+        &self,
+        cli: Option<T>,
+        key: &str,
+        kind: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, InputError> {
+        if cli.is_some() {
+            return Ok(cli);
+        }
+        match self.raw(key) {
+            None => Ok(None),
+            Some(v) => parse(v.value.trim())
+                .map(Some)
+                .ok_or_else(|| bad_value(key, kind, v)),
+        }
+    }
+
+    /// A repeatable option (`--extra-index-url`, `--find-links`, `-r`): the configured values
+    /// (whitespace-separated, as pip splits them) followed by the command line's.
+    pub fn list(&self, cli: &[String], key: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .config
+            .get_list(self.command, key)
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect();
+        out.extend(cli.iter().cloned());
+        out
+    }
+
+    /// A counted flag (`-v`, `-q`): the command line's count, else the configured count or
+    /// boolean.
+    pub fn count(&self, cli: u8, key: &str) -> Result<u8, InputError> {
+        if cli > 0 {
+            return Ok(cli);
+        }
+        let Some(v) = self.raw(key) else {
+            return Ok(0);
+        };
+        let text = v.value.trim();
+        if let Some(b) = parse_bool(text) {
+            return Ok(u8::from(b));
+        }
+        text.parse::<u8>().map_err(|_| bad_value(key, "count", v))
+    }
+}
+
+/// pip's boolean spellings.
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" | "t" | "true" | "on" | "1" => Some(true),
+        "n" | "no" | "f" | "false" | "off" | "0" => Some(false),
+        _ => None,
     }
 }
 

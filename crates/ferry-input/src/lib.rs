@@ -14,10 +14,11 @@
 mod config;
 mod requirements;
 
-pub use config::{ConfigSource, ConfigValue, PipConfig};
+pub use config::{ConfigSource, ConfigValue, Layer, PipConfig};
 pub use pep508_rs;
 pub use requirements::{
-    normalize_extra, normalize_name, parse_requirement, Origin, RequirementEntry, RequirementsSpec,
+    normalize_extra, normalize_name, parse_requirement, EditableEntry, FileOptions, Origin,
+    RequirementEntry, RequirementsSpec,
 };
 
 use std::path::PathBuf;

@@ -40,6 +40,35 @@ pub struct RequirementEntry {
     pub origin: Origin,
     /// `--hash=algo:hex` options given with it.
     pub hashes: Vec<String>,
+    /// `--config-settings KEY=VALUE` options given with it (for its build backend).
+    pub config_settings: Vec<(String, String)>,
+}
+
+/// An `-e`/`--editable` line: a local project or VCS URL to install in development mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditableEntry {
+    /// The path or URL as written (a relative path is relative to the requirements file).
+    pub location: String,
+    pub origin: Origin,
+}
+
+/// The global options a requirements file sets. pip applies them as if they were given on the
+/// command line: lists add up, switches turn on, and `--index-url` replaces the main index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileOptions {
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    pub no_index: bool,
+    /// Relative local paths already made relative to the file that named them.
+    pub find_links: Vec<String>,
+    pub trusted_hosts: Vec<String>,
+    pub pre: bool,
+    pub prefer_binary: bool,
+    pub only_binary: Vec<String>,
+    pub no_binary: Vec<String>,
+    pub require_hashes: bool,
+    /// `--use-feature` names (pip's opt-in features; ferry has its own behaviour for each).
+    pub use_features: Vec<String>,
 }
 
 /// Everything read from the inputs.
@@ -47,9 +76,10 @@ pub struct RequirementEntry {
 pub struct RequirementsSpec {
     pub requirements: Vec<RequirementEntry>,
     pub constraints: Vec<RequirementEntry>,
-    /// Global options found in requirements files, as `(long option name, value)`; flags have
-    /// an empty value.
-    pub options: Vec<(String, String)>,
+    /// Global options found in requirements files.
+    pub options: FileOptions,
+    /// `-e` lines, in order.
+    pub editables: Vec<EditableEntry>,
     /// The files read, in order (for `# via -r FILE` annotations).
     pub files: Vec<PathBuf>,
     /// `[project.optional-dependencies]` of any pyproject.toml read, by normalized extra name.
@@ -67,6 +97,7 @@ pub fn parse_requirement(text: &str, origin: Origin) -> Result<RequirementEntry,
         requirement,
         origin,
         hashes: Vec::new(),
+        config_settings: Vec::new(),
     })
 }
 
@@ -115,6 +146,13 @@ impl RequirementsSpec {
             }
             if line.starts_with('-') {
                 let (option, value) = split_option(line);
+                let needs = |value: &str| {
+                    if value.is_empty() {
+                        Err(err(format!("{option} needs a value")))
+                    } else {
+                        Ok(value.to_string())
+                    }
+                };
                 let nested = |value: &str| {
                     if value.is_empty() {
                         return Err(err(format!("{option} needs a file")));
@@ -128,32 +166,45 @@ impl RequirementsSpec {
                     "-c" | "--constraint" => {
                         self.read_requirements(&nested(&value)?, true, depth + 1)?
                     }
-                    "-i" | "--index-url" => self.options.push(("index-url".into(), value)),
-                    "--extra-index-url" => self.options.push(("extra-index-url".into(), value)),
+                    "-i" | "--index-url" => self.options.index_url = Some(needs(&value)?),
+                    "--extra-index-url" => self.options.extra_index_urls.push(needs(&value)?),
                     "-f" | "--find-links" => {
+                        let value = needs(&value)?;
                         // Relative local paths are relative to the requirements file.
                         let value = if value.contains("://") || Path::new(&value).is_absolute() {
                             value
                         } else {
                             dir.join(&value).display().to_string()
                         };
-                        self.options.push(("find-links".into(), value));
+                        self.options.find_links.push(value);
                     }
-                    "--trusted-host" => self.options.push(("trusted-host".into(), value)),
-                    "--only-binary" | "--no-binary" => self
-                        .options
-                        .push((option.trim_start_matches('-').into(), value)),
-                    "--no-index" | "--pre" | "--prefer-binary" => self
-                        .options
-                        .push((option.trim_start_matches('-').into(), String::new())),
+                    "--trusted-host" => self.options.trusted_hosts.push(needs(&value)?),
+                    "--only-binary" => self.options.only_binary.push(needs(&value)?),
+                    "--no-binary" => self.options.no_binary.push(needs(&value)?),
+                    "--use-feature" => self.options.use_features.push(needs(&value)?),
+                    "--no-index" => self.options.no_index = true,
+                    "--pre" => self.options.pre = true,
+                    "--prefer-binary" => self.options.prefer_binary = true,
+                    "--require-hashes" => self.options.require_hashes = true,
                     "-e" | "--editable" => {
-                        return Err(err(
-                            "editable requirements (-e) are not supported yet".into()
-                        ))
+                        let location = needs(&value)?;
+                        let location =
+                            if location.contains("://") || Path::new(&location).is_absolute() {
+                                location
+                            } else {
+                                dir.join(&location).display().to_string()
+                            };
+                        self.editables.push(EditableEntry {
+                            location,
+                            origin: Origin::File {
+                                path: path.to_path_buf(),
+                                line: line_no,
+                            },
+                        });
                     }
                     other => {
                         return Err(err(format!(
-                            "the option `{other}` is not supported in requirements files yet"
+                            "`{other}` is not an option pip accepts in requirements files"
                         )))
                     }
                 }
@@ -171,12 +222,33 @@ impl RequirementsSpec {
                 )));
             }
             let mut entry = parse_requirement(requirement, origin)?;
-            for option in options {
-                match option.split_once('=') {
-                    Some(("--hash", value)) => entry.hashes.push(value.to_string()),
+            let mut options = options.into_iter();
+            while let Some(option) = options.next() {
+                let (name, value) = match option.split_once('=') {
+                    Some((name, value)) => (name, value.to_string()),
+                    // `--hash sha256:...`: the value is the next word.
+                    None => (option, options.next().unwrap_or_default().to_string()),
+                };
+                match name {
+                    "--hash" if !value.is_empty() => entry.hashes.push(value),
+                    "--config-settings" | "-C" => match value.split_once('=') {
+                        Some((key, val)) => entry
+                            .config_settings
+                            .push((key.to_string(), val.to_string())),
+                        None => {
+                            return Err(err(format!(
+                                "--config-settings takes KEY=VALUE, found `{value}`"
+                            )))
+                        }
+                    },
+                    "--global-option" | "--build-option" => {
+                        return Err(err(format!(
+                            "`{name}` (setup.py options) is not supported; pip has deprecated it in favour of --config-settings"
+                        )))
+                    }
                     _ => {
                         return Err(err(format!(
-                            "the per-requirement option `{option}` is not supported"
+                            "`{option}` is not a per-requirement option pip accepts (--hash, --config-settings)"
                         )))
                     }
                 }
@@ -439,18 +511,55 @@ mod tests {
             Origin::File { line: 4, .. }
         ));
         assert_eq!(spec.requirements[2].hashes, ["sha256:abcd"]);
-        assert!(spec
-            .options
-            .contains(&("index-url".into(), "http://127.0.0.1:1/simple/".into())));
-        assert!(spec.options.contains(&("pre".into(), String::new())));
+        assert_eq!(
+            spec.options.index_url.as_deref(),
+            Some("http://127.0.0.1:1/simple/")
+        );
+        assert!(spec.options.pre);
+    }
+
+    #[test]
+    fn every_option_pip_accepts_in_files_is_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.txt");
+        std::fs::write(
+            &path,
+            "--require-hashes\n--pre\n--prefer-binary\n--only-binary :all:\n--no-binary=six\n\
+             --trusted-host example.invalid\n--use-feature truststore\n--no-index\n\
+             -f links\n--extra-index-url http://127.0.0.1:1/x/\n-e ./proj\n\
+             six==1.0 --hash sha256:ab --config-settings=k=v\n",
+        )
+        .unwrap();
+        let mut spec = RequirementsSpec::default();
+        spec.add_file(&path, false).unwrap();
+        let o = &spec.options;
+        assert!(o.require_hashes && o.pre && o.prefer_binary && o.no_index);
+        assert_eq!(o.only_binary, [":all:"]);
+        assert_eq!(o.no_binary, ["six"]);
+        assert_eq!(o.trusted_hosts, ["example.invalid"]);
+        assert_eq!(o.use_features, ["truststore"]);
+        assert_eq!(o.extra_index_urls, ["http://127.0.0.1:1/x/"]);
+        assert_eq!(
+            o.find_links,
+            [dir.path().join("links").display().to_string()]
+        );
+        assert_eq!(spec.editables.len(), 1);
+        assert!(spec.editables[0].location.ends_with("proj"));
+        assert_eq!(spec.requirements[0].hashes, ["sha256:ab"]);
+        assert_eq!(
+            spec.requirements[0].config_settings,
+            [("k".to_string(), "v".to_string())]
+        );
     }
 
     #[test]
     fn unsupported_lines_fail_with_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         for (text, needle) in [
-            ("six\n-e ./here\n", "editable"),
-            ("--use-feature fast\n", "--use-feature"),
+            ("--isolated\n", "--isolated"),
+            ("six --global-option=x\n", "--global-option"),
+            ("six --hash\n", "--hash"),
+            ("--extra-index-url\n", "needs a value"),
             ("./local/path\n", "without a project name"),
             ("six===\n", "six==="),
             ("-r missing.txt\n", "missing.txt"),

@@ -13,13 +13,19 @@
 //!   killed install;
 //! - [`uninstall`] removes distributions from their RECORD; [`compile`] writes bytecode.
 //!
+//! [`plan`] compares a resolution with what is installed and lists the wheels to fetch;
+//! [`report`] writes pip's installation report.
+//!
 //! [`installed`] reads the `*.dist-info` and `*.egg-info` directories already in an
 //! environment, for planning, uninstalling, `freeze`, `list`, `show` and `check`.
 
+pub mod apply;
 pub mod compile;
 pub mod fetch;
 pub mod installed;
+pub mod plan;
 pub mod record;
+pub mod report;
 pub mod scheme;
 pub mod store;
 pub mod txn;
@@ -28,6 +34,7 @@ pub mod wheel;
 
 use std::path::PathBuf;
 
+pub use apply::{apply, Applied, ApplyOptions, InstallReporter};
 pub use installed::{scan, DirectUrl, DistKind, InstalledDist};
 pub use record::RecordEntry;
 pub use scheme::{Layout, Scheme};
@@ -65,6 +72,15 @@ pub enum InstallError {
         path: PathBuf,
         what: &'static str,
     },
+    #[error("{name} {version} has no wheel for this interpreter, only the source distribution {filename} (from {listed_by}); building from source is not supported yet. Pick a version with a wheel, or a different interpreter")]
+    NeedsBuild {
+        name: String,
+        version: String,
+        filename: String,
+        listed_by: String,
+    },
+    #[error("hashes are required (a requirement has --hash, or --require-hashes was given), but these have none: {0}. Add a --hash for each (ferry compile --generate-hashes writes them)")]
+    HashesRequired(String),
     #[error("{0}")]
     Scheme(String),
     #[error("could not byte-compile with {}: {message}", python.display())]

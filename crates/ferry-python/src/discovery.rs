@@ -337,6 +337,43 @@ pub fn find_environment(
     )))
 }
 
+/// What a command will do to the environment it targets, which decides how it is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetPolicy {
+    /// Only reading it (`list`, `show`, `freeze`, `check`, `index`, `compile`, dry runs): the
+    /// environment as [`find_environment`] finds it, else the first `python3` on `PATH`.
+    Read,
+    /// Changing it (`install`, `uninstall`): the environment as [`find_environment`] finds it,
+    /// and no fallback, so a missing environment is [`PythonError::NoEnvironment`]. With
+    /// `system`, the interpreter itself (`--python`, else the first on `PATH`), even when it is
+    /// not in a virtual environment (PEP 668 is checked by the caller).
+    Modify { system: bool },
+}
+
+/// The interpreter a command targets, chosen by `policy` from the `--python` request.
+pub fn find_target(
+    request: Option<&PythonRequest>,
+    policy: TargetPolicy,
+    cache: &Cache,
+) -> Result<Interpreter, PythonError> {
+    if policy == (TargetPolicy::Modify { system: true }) {
+        return find_interpreter(request.unwrap_or(&PythonRequest::Any), cache);
+    }
+    match find_environment(request, cache) {
+        Ok((interpreter, source)) => {
+            tracing::info!(
+                "using {} (chosen by {source})",
+                interpreter.path().display()
+            );
+            Ok(interpreter)
+        }
+        Err(PythonError::NoEnvironment(_)) if policy == TargetPolicy::Read => {
+            find_interpreter(&PythonRequest::Any, cache)
+        }
+        Err(err) => Err(err),
+    }
+}
+
 fn path_dirs() -> Vec<PathBuf> {
     std::env::var_os("PATH")
         .map(|p| {

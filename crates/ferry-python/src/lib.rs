@@ -19,7 +19,8 @@ pub mod tags;
 pub mod venv;
 
 pub use discovery::{
-    find_environment, find_interpreter, EnvironmentSource, PythonRequest, VersionRequest,
+    find_environment, find_interpreter, find_target, EnvironmentSource, PythonRequest,
+    TargetPolicy, VersionRequest,
 };
 pub use externally_managed::ExternallyManaged;
 pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths, TagFacts};

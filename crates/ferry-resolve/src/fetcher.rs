@@ -7,12 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use ferry_cache::{Bucket, Cache};
 use ferry_index::{DistFile, DistFilename, IndexClient, ProjectFile};
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -138,21 +137,10 @@ impl Fetcher {
             let version = file.name.version().clone();
             let entry = versions.entry(version).or_default();
             entry.all.push(file.file.clone());
-            if !self.requires_python_ok(&file.file) {
-                continue;
-            }
-            match &file.name {
-                DistFilename::Wheel(wheel) => {
-                    let priority = wheel
-                        .tags
-                        .iter()
-                        .filter_map(|(p, a, pl)| self.target.tag_priority(p, a, pl))
-                        .min();
-                    if let Some(priority) = priority {
-                        entry.wheels.push((priority, file));
-                    }
-                }
-                DistFilename::Sdist(_) => entry.sdists.push(file),
+            match (self.target.file_rank(&file), &file.name) {
+                (Some(rank), DistFilename::Wheel(_)) => entry.wheels.push((rank, file)),
+                (Some(_), DistFilename::Sdist(_)) => entry.sdists.push(file),
+                (None, _) => {}
             }
         }
         for files in versions.values_mut() {
@@ -170,17 +158,6 @@ impl Fetcher {
         Project {
             name: name.to_string(),
             versions,
-        }
-    }
-
-    fn requires_python_ok(&self, file: &DistFile) -> bool {
-        match file
-            .requires_python
-            .as_deref()
-            .map(VersionSpecifiers::from_str)
-        {
-            Some(Ok(spec)) => spec.contains(&self.target.python_version),
-            _ => true,
         }
     }
 

@@ -18,6 +18,7 @@ mod metadata;
 mod provider;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
 use std::sync::Arc;
 
 use ferry_cache::Cache;
@@ -204,6 +205,43 @@ impl Target {
         self.tag_index
             .get(&(python.to_string(), abi.to_string(), platform.to_string()))
             .copied()
+    }
+
+    /// Whether a listed file could be installed on this target, and how well: `Some(rank)` when
+    /// its `requires-python` admits the target (an unparseable one is ignored, as pip does) and,
+    /// for a wheel, one of its tags is supported (rank 0 is the best tag; an sdist ranks after
+    /// every wheel). The one compatibility rule for the resolver, `index versions` and `list`.
+    pub fn file_rank(&self, file: &ProjectFile) -> Option<usize> {
+        if !self.requires_python_ok(&file.file) {
+            return None;
+        }
+        match &file.name {
+            ferry_index::DistFilename::Wheel(wheel) => wheel
+                .tags
+                .iter()
+                .filter_map(|(p, a, pl)| self.tag_priority(p, a, pl))
+                .min(),
+            ferry_index::DistFilename::Sdist(_) => Some(usize::MAX),
+        }
+    }
+
+    /// Whether a file's `requires-python` admits the target's Python.
+    pub fn requires_python_ok(&self, file: &DistFile) -> bool {
+        match file
+            .requires_python
+            .as_deref()
+            .map(pep440_rs::VersionSpecifiers::from_str)
+        {
+            Some(Ok(spec)) => spec.contains(&self.python_version),
+            Some(Err(err)) => {
+                tracing::debug!(
+                    "ignoring invalid requires-python of {}: {err}",
+                    file.filename
+                );
+                true
+            }
+            None => true,
+        }
     }
 }
 

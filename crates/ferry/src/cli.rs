@@ -76,7 +76,7 @@ pub struct UninstallArgs {
     #[arg(long)]
     pub system: bool,
     /// Allow changing an environment its distributor marked as externally managed (PEP 668)
-    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES")]
+    #[arg(long)]
     pub break_system_packages: bool,
 }
 
@@ -99,8 +99,8 @@ pub struct InstallArgs {
     pub upgrade: bool,
     /// With --upgrade: `only-if-needed` (default) upgrades dependencies only when required;
     /// `eager` upgrades all of them
-    #[arg(long, value_enum, default_value = "only-if-needed")]
-    pub upgrade_strategy: UpgradeStrategy,
+    #[arg(long, value_enum)]
+    pub upgrade_strategy: Option<UpgradeStrategy>,
     /// Resolve as if nothing were installed
     #[arg(long)]
     pub ignore_installed: bool,
@@ -110,21 +110,22 @@ pub struct InstallArgs {
     /// Reinstall this package even if it is already up to date (repeatable)
     #[arg(long, value_name = "NAME")]
     pub reinstall_package: Vec<String>,
-    /// How to put files from the cache into the environment
-    #[arg(long, value_enum, default_value = "hardlink", env = "FERRY_LINK_MODE")]
-    pub link_mode: LinkModeArg,
+    /// How to put files from the cache into the environment [env: FERRY_LINK_MODE] [default:
+    /// hardlink]
+    #[arg(long, value_enum)]
+    pub link_mode: Option<LinkModeArg>,
     /// Byte-compile the installed Python files
     #[arg(long, overrides_with = "no_compile")]
     pub compile: bool,
     /// Don't byte-compile (the default)
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, overrides_with = "compile")]
     pub no_compile: bool,
     /// Install into the interpreter on PATH (or --python) rather than a virtual environment
     #[arg(long)]
     pub system: bool,
     /// Allow installing into an environment its distributor marked as externally managed
     /// (PEP 668)
-    #[arg(long, env = "PIP_BREAK_SYSTEM_PACKAGES")]
+    #[arg(long)]
     pub break_system_packages: bool,
     /// Install into the user site directory (PYTHONUSERBASE or ~/.local)
     #[arg(long, conflicts_with_all = ["target", "prefix"])]

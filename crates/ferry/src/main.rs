@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod printer;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -12,9 +13,22 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging(cli.global.verbose, cli.global.quiet);
-    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
-    match commands::run(cli, &printer) {
+    // pip's configuration is read once; every option of every command goes through it.
+    let loaded = ferry_input::PipConfig::load().and_then(|config| {
+        let global = settings::GlobalSettings::resolve(&cli.global, &config)?;
+        Ok((config, global))
+    });
+    let (config, global) = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            init_logging(0, 0);
+            printer::Printer::new(0, 0).error(&err.into());
+            return ExitCode::from(1);
+        }
+    };
+    init_logging(global.verbose, global.quiet);
+    let printer = printer::Printer::new(global.quiet, global.verbose);
+    match commands::run(cli.command, &config, &global, &printer) {
         Ok(code) => code,
         Err(err) => {
             printer.error(&err);

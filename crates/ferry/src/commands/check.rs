@@ -27,8 +27,19 @@ struct Package {
     requirements: Vec<(String, Requirement)>,
 }
 
-pub fn run(args: &CheckArgs, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let interpreter = super::index::target_interpreter(args.python.as_deref(), cache)?;
+pub fn run(
+    args: &CheckArgs,
+    config: &ferry_input::PipConfig,
+    cache: &Cache,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let interpreter = ferry_python::find_target(
+        crate::settings::python_option(args.python.as_deref(), config, "check")
+            .map(|p| ferry_python::PythonRequest::parse(&p))
+            .as_ref(),
+        ferry_python::TargetPolicy::Read,
+        cache,
+    )?;
     let env = inspect::marker_environment(&interpreter)?;
     let site_dirs = inspect::site_dirs(&interpreter, &[]);
     let mut dists = ferry_install::scan(&site_dirs);

@@ -33,8 +33,19 @@ pub struct FreezeArgs {
     pub python: Option<String>,
 }
 
-pub fn run(args: &FreezeArgs, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let interpreter = super::index::target_interpreter(args.python.as_deref(), cache)?;
+pub fn run(
+    args: &FreezeArgs,
+    config: &ferry_input::PipConfig,
+    cache: &Cache,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let interpreter = ferry_python::find_target(
+        crate::settings::python_option(args.python.as_deref(), config, "freeze")
+            .map(|p| ferry_python::PythonRequest::parse(&p))
+            .as_ref(),
+        ferry_python::TargetPolicy::Read,
+        cache,
+    )?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
 
     let mut skip: Vec<String> = args

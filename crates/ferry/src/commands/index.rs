@@ -1,44 +1,57 @@
 //! `ferry index versions` and `ferry index pages`.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use ferry_cache::Cache;
-use ferry_index::{
-    resolve_settings, DistFilename, FetchOrigin, HttpClient, IndexClient, IndexOptions,
-    IndexStrategy, ProjectFile,
-};
+use ferry_index::{FetchOrigin, IndexClient};
 use ferry_input::PipConfig;
-use ferry_python::{find_environment, find_interpreter, Interpreter, PythonError, PythonRequest};
-use pep440_rs::{Version, VersionSpecifiers};
+use ferry_python::{find_target, Interpreter, PythonRequest, TargetPolicy};
+use ferry_resolve::Target;
+use pep440_rs::Version;
 
-use crate::cli::{IndexArgs, IndexCommand, IndexStrategyArg};
+use crate::cli::{IndexArgs, IndexCommand};
 use crate::printer::Printer;
+use crate::settings::index_options;
 
-pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
-    let result = match command {
+pub fn run(
+    command: IndexCommand,
+    config: &PipConfig,
+    cache: &Cache,
+    runtime: &tokio::runtime::Runtime,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    // pip reads these options from its `[index]` section.
+    let layer = config.layer("index");
+    let setup = |python: Option<&str>, index: &IndexArgs| -> anyhow::Result<_> {
+        let request = layer
+            .value(python, "python")
+            .map(|p| PythonRequest::parse(&p));
+        let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
+        let client = ferry_index::client_for(
+            &index_options(index, layer)?,
+            interpreter.info().pip_default_index.as_deref(),
+            &interpreter.path().display().to_string(),
+            Some(cache),
+        )?;
+        Ok((interpreter, client))
+    };
+    match command {
         IndexCommand::Versions(args) => {
-            let interpreter = target_interpreter(args.python.as_deref(), cache)?;
-            let client = index_client(&args.index, &interpreter, cache, "index")?;
+            let (interpreter, client) = setup(args.python.as_deref(), &args.index)?;
+            let pre = layer.switch(args.pre, "pre")?;
             runtime.block_on(versions(
                 &client,
                 &interpreter,
                 &args.package,
-                args.pre,
+                pre,
                 args.json,
                 printer,
             ))
         }
         IndexCommand::Pages(args) => {
-            let interpreter = target_interpreter(args.python.as_deref(), cache)?;
-            let client = index_client(&args.index, &interpreter, cache, "index")?;
+            let (_, client) = setup(args.python.as_deref(), &args.index)?;
             let mut names = args.packages.clone();
             let mut spec = ferry_input::RequirementsSpec::default();
             for file in &args.requirement {
@@ -54,120 +67,6 @@ pub fn run(command: IndexCommand, cache: &Cache, printer: &Printer) -> anyhow::R
             }
             runtime.block_on(pages(&client, &names, printer))
         }
-    };
-    // Do not wait for lookups or idle connections still parked on blocking threads.
-    runtime.shutdown_background();
-    result
-}
-
-/// The interpreter a command targets: `--python`, else the active or nearest environment,
-/// else the first `python3` on PATH (listing packages needs no environment).
-pub fn target_interpreter(python: Option<&str>, cache: &Cache) -> anyhow::Result<Interpreter> {
-    let request = python.map(PythonRequest::parse);
-    match find_environment(request.as_ref(), cache) {
-        Ok((interpreter, source)) => {
-            tracing::info!(
-                "using {} (chosen by {source})",
-                interpreter.path().display()
-            );
-            Ok(interpreter)
-        }
-        Err(PythonError::NoEnvironment(_)) => Ok(find_interpreter(&PythonRequest::Any, cache)?),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// An index client configured from the command line, pip's configuration and the
-/// interpreter's pip default index.
-pub fn index_client(
-    args: &IndexArgs,
-    interpreter: &Interpreter,
-    cache: &Cache,
-    command: &str,
-) -> anyhow::Result<IndexClient> {
-    let config = PipConfig::load()?;
-    let options = IndexOptions {
-        index_url: args.index_url.clone(),
-        extra_index_urls: args.extra_index_url.clone(),
-        no_index: args.no_index,
-        find_links: args.find_links.clone(),
-        strategy: args.index_strategy.map(|s| match s {
-            IndexStrategyArg::FirstIndex => IndexStrategy::FirstIndex,
-            IndexStrategyArg::UnsafeBestMatch => IndexStrategy::UnsafeBestMatch,
-        }),
-        cert: args.cert.clone(),
-        client_cert: args.client_cert.clone(),
-        trusted_hosts: args.trusted_host.clone(),
-        timeout: args.timeout,
-        retries: args.retries,
-        offline: args.offline,
-        refresh: args.refresh,
-    };
-    let (index, http) = resolve_settings(
-        &options,
-        &config,
-        command,
-        interpreter.info().pip_default_index.as_deref(),
-        &interpreter.path().display().to_string(),
-    )?;
-    for url in &index.indexes {
-        tracing::info!("index: {}", url.redacted());
-    }
-    let http = HttpClient::new(http, Some(cache))?;
-    Ok(IndexClient::new(http, index)?)
-}
-
-/// Whether a listed file could be installed into `interpreter`: a wheel with a supported tag,
-/// or an sdist, and a `requires-python` that admits the interpreter (an unparseable one is
-/// ignored, as pip does).
-/// An interpreter's tags as (python, abi, platform) triples.
-pub(super) type TagSet<'a> = HashSet<(&'a str, &'a str, &'a str)>;
-
-/// The interpreter's tags as a set, and its version, for [`compatible`].
-pub(super) fn tags_and_version(interpreter: &Interpreter) -> anyhow::Result<(TagSet<'_>, Version)> {
-    let tags = interpreter
-        .tags()
-        .iter()
-        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
-        .collect();
-    let python = Version::from_str(interpreter.version_string()).with_context(|| {
-        format!(
-            "interpreter version {} is not PEP 440",
-            interpreter.version_string()
-        )
-    })?;
-    Ok((tags, python))
-}
-
-pub(super) fn compatible(
-    file: &ProjectFile,
-    tags: &HashSet<(&str, &str, &str)>,
-    python: &Version,
-) -> bool {
-    if let DistFilename::Wheel(wheel) = &file.name {
-        if !wheel
-            .tags
-            .iter()
-            .any(|(p, a, pl)| tags.contains(&(p.as_str(), a.as_str(), pl.as_str())))
-        {
-            return false;
-        }
-    }
-    match file
-        .file
-        .requires_python
-        .as_deref()
-        .map(VersionSpecifiers::from_str)
-    {
-        Some(Ok(specifiers)) => specifiers.contains(python),
-        Some(Err(err)) => {
-            tracing::debug!(
-                "ignoring invalid requires-python of {}: {err}",
-                file.file.filename
-            );
-            true
-        }
-        None => true,
     }
 }
 
@@ -188,12 +87,12 @@ async fn versions(
             origin_text(page.origin)
         );
     }
-    let (tags, python) = tags_and_version(interpreter)?;
+    let target = Target::from_interpreter(interpreter)?;
     let mut versions: Vec<Version> = project
         .files
         .iter()
         // Like pip's `index versions`, yanked files are not offered.
-        .filter(|f| f.file.yanked.is_none() && compatible(f, &tags, &python))
+        .filter(|f| f.file.yanked.is_none() && target.file_rank(f).is_some())
         .map(|f| f.name.version().clone())
         .filter(|v| pre || !v.any_prerelease())
         .collect();

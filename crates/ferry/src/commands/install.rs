@@ -2,70 +2,82 @@
 //! them into the target environment in one journaled transaction. `--dry-run [--report]`
 //! stops after resolution with pip's installation report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use ferry_cache::Cache;
-use ferry_index::DistFilename;
 use ferry_input::{normalize_name, parse_requirement, Origin, RequirementsSpec};
-use ferry_install::fetch::{fetch_wheel, FetchReporter, FetchedWheel, WheelSource};
-use ferry_install::installed::ArchiveInfo;
+use ferry_install::fetch::{fetch_wheel, FetchReporter, FetchedWheel};
+use ferry_install::plan::{self, PlanOptions};
 use ferry_install::{
-    uninstall, DirectUrl, EnvLock, InstalledDist, Installer, Layout, LinkMode, Scheme, Store,
-    Transaction, WheelToInstall,
+    uninstall, ApplyOptions, EnvLock, InstallReporter, InstalledDist, Layout, LinkMode, Scheme,
+    Store, Transaction, WheelToInstall,
 };
 use ferry_python::venv::{self, VenvOptions};
-use ferry_python::{find_environment, find_interpreter, Interpreter, PythonError, PythonRequest};
-use ferry_resolve::{ResolvedPackage, Upgrade};
+use ferry_python::{find_target, Interpreter, PythonError, PythonRequest, TargetPolicy};
+use ferry_resolve::Upgrade;
 use futures::StreamExt;
-use pep440_rs::Version;
-use rayon::prelude::*;
 
-use super::resolve::{add_constraints, prepare_for, resolve_only};
-use crate::cli::{InstallArgs, LinkModeArg, UpgradeStrategy};
 use crate::printer::Printer;
+use crate::settings::InstallSettings;
 
-pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub fn run(
+    settings: &InstallSettings,
+    cache: &Cache,
+    runtime: &tokio::runtime::Runtime,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let mut resolver = settings.resolver.clone();
     let mut spec = RequirementsSpec::default();
-    for requirement in &args.requirements {
+    for requirement in &settings.requirements {
         spec.requirements
             .push(parse_requirement(requirement, Origin::CommandLine)?);
     }
-    for file in &args.requirement_files {
+    for file in &settings.requirement_files {
         spec.add_file(file, false)?;
+    }
+    resolver.add_constraints(&mut spec)?;
+    resolver.apply_file_options(&spec.options);
+    if let Some(editable) = spec.editables.first() {
+        bail!(
+            "-e {} ({}): editable installs need a build, which ferry cannot do yet",
+            editable.location,
+            editable.origin
+        );
     }
     if spec.requirements.is_empty() {
         bail!("name at least one requirement, or a requirements file with -r");
     }
-    add_constraints(&mut spec, &args.resolve.constraints)?;
-    let require_hashes = args.require_hashes
-        || spec.options.iter().any(|(o, _)| o == "require-hashes")
-        || spec.requirements.iter().any(|r| !r.hashes.is_empty());
+    let require_hashes =
+        resolver.require_hashes || spec.requirements.iter().any(|r| !r.hashes.is_empty());
 
-    let interpreter = install_interpreter(args, cache, printer)?;
-    let layout = if args.user {
+    let interpreter = install_interpreter(settings, cache, printer)?;
+    let layout = if settings.user {
         Layout::User
-    } else if let Some(dir) = &args.target {
+    } else if let Some(dir) = &settings.target {
         Layout::Target(dir.clone())
-    } else if let Some(dir) = &args.prefix {
+    } else if let Some(dir) = &settings.prefix {
         Layout::Prefix(dir.clone())
     } else {
         Layout::Environment
     };
-    let scheme = Scheme::new(&interpreter, &layout, args.root.as_deref())?;
-    if layout == Layout::Environment && args.root.is_none() && !args.dry_run {
-        interpreter.check_writable(args.break_system_packages)?;
+    let scheme = Scheme::new(&interpreter, &layout, settings.root.as_deref())?;
+    if layout == Layout::Environment && settings.root.is_none() && !settings.dry_run {
+        interpreter.check_writable(settings.break_system_packages)?;
+    }
+    if settings.link_mode == LinkMode::Symlink
+        && cache.source() == ferry_cache::CacheSource::Temporary
+    {
+        bail!("--link-mode symlink needs a lasting cache: it cannot be used with --no-cache-dir");
     }
 
     // One ferry at a time per target; a killed predecessor's half-done work is undone first.
-    let lock = if args.dry_run {
+    let lock = if settings.dry_run {
         None
     } else {
         let shown = scheme.purelib.display().to_string();
@@ -89,126 +101,61 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         None => None,
     };
 
-    let ignore_installed = args.ignore_installed || matches!(layout, Layout::Target(_));
+    let ignore_installed = settings.ignore_installed || matches!(layout, Layout::Target(_));
     let installed: Vec<InstalledDist> = ferry_install::scan(&scheme.site_dirs());
-    let by_name: HashMap<&str, &InstalledDist> = installed
-        .iter()
-        .map(|d| (d.normalized.as_str(), d))
-        .collect();
-
-    let mut prepared = prepare_for(&args.resolve, &spec, cache, "install", interpreter)?;
+    let client = Arc::new(resolver.client(&interpreter, cache)?);
+    let mut options = resolver.options();
     if !ignore_installed {
-        // Like pip: what is installed stays unless it must change, or is upgraded.
-        prepared.options.preferences = installed
-            .iter()
-            .filter_map(|d| {
-                Version::from_str(&d.version)
-                    .ok()
-                    .map(|v| (d.normalized.clone(), v))
-            })
-            .collect();
+        options.preferences = plan::preferences(&installed);
     }
-    prepared.options.upgrade = match (args.upgrade, args.upgrade_strategy) {
+    options.upgrade = match (settings.upgrade, settings.eager) {
         (false, _) => Upgrade::None,
-        (true, UpgradeStrategy::Eager) => Upgrade::All,
-        (true, UpgradeStrategy::OnlyIfNeeded) => Upgrade::Packages(
+        (true, true) => Upgrade::All,
+        (true, false) => Upgrade::Packages(
             spec.requirements
                 .iter()
                 .map(|r| r.requirement.name.to_string())
                 .collect(),
         ),
     };
-    let markers = prepared.interpreter.markers().clone();
-    let resolution = resolve_only(&prepared, &spec, cache);
-    let resolution = match resolution {
-        Ok(r) => r,
-        Err(err) => {
-            prepared.runtime.shutdown_background();
-            return Err(err);
-        }
-    };
-
+    let resolution = ferry_resolve::resolve(
+        runtime.handle(),
+        Arc::clone(&client),
+        Some(cache),
+        resolver.target(&interpreter)?,
+        &spec,
+        options,
+    )?;
     tracing::debug!("resolved after {:?}", started.elapsed());
-    // The plan: what is satisfied, what is (re)installed, what goes first.
-    let reinstall: HashSet<String> = args
-        .reinstall_package
-        .iter()
-        .map(|n| normalize_name(n))
-        .collect();
-    let mut to_install: Vec<&ResolvedPackage> = Vec::new();
-    let mut to_remove: Vec<&InstalledDist> = Vec::new();
-    for package in &resolution.packages {
-        let existing = if ignore_installed {
-            None
-        } else {
-            by_name.get(package.name.as_str()).copied()
-        };
-        let forced = args.force_reinstall || reinstall.contains(&package.name);
-        if let Some(dist) = existing {
-            let same_version =
-                Version::from_str(&dist.version).ok().as_ref() == Some(&package.version);
-            let same_source = match (&package.direct_url, dist.direct_url()) {
-                (None, None) => true,
-                (Some(url), Some(direct)) => direct.url == url.as_str(),
-                // Installed from a URL, now asked for from the index at the same version.
-                (None, Some(_)) => true,
-                (Some(_), None) => false,
-            };
-            if same_version && same_source && !forced {
-                continue;
-            }
-            to_remove.push(dist);
-        }
-        to_install.push(package);
-    }
 
-    if args.dry_run {
-        prepared.runtime.shutdown_background();
-        let would: Vec<String> = to_install
-            .iter()
-            .map(|p| format!("{}-{}", p.name, p.version))
-            .collect();
-        if would.is_empty() {
-            printer.status("Nothing to install: every requirement is already satisfied");
-        } else {
-            printer.status(format!("Would install {}", would.join(" ")));
-        }
-        if let Some(target) = &args.report {
-            let report = serde_json::json!({
-                "version": "1",
-                "pip_version": env!("CARGO_PKG_VERSION"),
-                "installer": "ferry",
-                "install": to_install.iter().map(|p| report_item(p)).collect::<Vec<_>>(),
-                "environment": serde_json::to_value(&markers)?,
-            });
-            let text = serde_json::to_string_pretty(&report)?;
-            if target == "-" {
-                printer.result(text);
-            } else {
-                ferry_cache::write_atomic(Path::new(target), text.as_bytes())?;
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
+    let plan = plan::plan(
+        &resolution.packages,
+        &installed,
+        &PlanOptions {
+            ignore_installed,
+            force_reinstall: settings.force_reinstall,
+            reinstall: settings
+                .reinstall_packages
+                .iter()
+                .map(|n| normalize_name(n))
+                .collect::<HashSet<_>>(),
+        },
+    );
+    if settings.dry_run {
+        return dry_run(settings, &plan.install, &interpreter, printer);
     }
-    let txn = txn.expect("a transaction outside --dry-run");
-
-    if to_install.is_empty() {
-        prepared.runtime.shutdown_background();
+    let txn = txn.context("a transaction outside --dry-run")?;
+    if plan.install.is_empty() {
         txn.commit()?;
+        let n = resolution.packages.len();
         printer.status(format!(
-            "Nothing to install: every requirement is already satisfied ({} package{} checked)",
-            resolution.packages.len(),
-            if resolution.packages.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
+            "Nothing to install: every requirement is already satisfied ({n} package{} checked)",
+            if n == 1 { "" } else { "s" }
         ));
         return Ok(ExitCode::SUCCESS);
     }
 
-    // Only wheels can be installed until building arrives.
-    let mut sources = Vec::new();
+    // Fetch: every wheel into the store, in parallel.
     let user_hashes: HashMap<String, Vec<String>> = spec
         .requirements
         .iter()
@@ -220,180 +167,76 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
             )
         })
         .collect();
-    let mut unhashed = Vec::new();
-    for package in &to_install {
-        let file = &package.file;
-        if !matches!(file.name, DistFilename::Wheel(_)) {
-            bail!(
-                "{} {} has no wheel for this interpreter, only the source distribution {} (from {}); building from source is not supported yet. Pick a version with a wheel, or a different interpreter",
-                package.name,
-                package.version,
-                file.file.filename,
-                file.source
-            );
-        }
-        let hashes = user_hashes.get(&package.name).cloned().unwrap_or_default();
-        if require_hashes && hashes.is_empty() {
-            unhashed.push(format!("{}=={}", package.name, package.version));
-        }
-        sources.push(WheelSource {
-            name: package.name.clone(),
-            version: package.version.to_string(),
-            filename: file.file.filename.clone(),
-            url: file.file.url.clone(),
-            sha256: file.file.hashes.sha256.clone(),
-            user_hashes: hashes,
-            index: file.source.clone(),
-        });
-    }
-    if !unhashed.is_empty() {
-        bail!(
-            "hashes are required (a requirement has --hash, or --require-hashes was given), but these have none: {}. Add a --hash for each (ferry compile --generate-hashes writes them)",
-            unhashed.join(", ")
-        );
-    }
-
-    // Fetch: every wheel into the store, in parallel.
+    let sources = plan::wheel_sources(&plan.install, &user_hashes, require_hashes)?;
     let store = Store::new(cache);
     let progress = Progress::new(printer, sources.len());
     let reporter: Arc<dyn FetchReporter> = progress.clone();
-    let client = Arc::clone(&prepared.client);
-    let fetched: Vec<Result<FetchedWheel, ferry_install::InstallError>> =
-        prepared.runtime.block_on(async {
-            futures::stream::iter(sources.iter().map(|source| {
-                let client = Arc::clone(&client);
-                let store = store.clone();
-                let reporter = Arc::clone(&reporter);
-                async move { fetch_wheel(client.http(), &store, source, reporter).await }
-            }))
-            .buffered(32)
-            .collect()
-            .await
-        });
-    prepared.runtime.shutdown_background();
+    let fetched: Vec<Result<FetchedWheel, ferry_install::InstallError>> = runtime.block_on(async {
+        futures::stream::iter(sources.iter().map(|source| {
+            let client = Arc::clone(&client);
+            let store = store.clone();
+            let reporter = Arc::clone(&reporter);
+            async move { fetch_wheel(client.http(), &store, source, reporter).await }
+        }))
+        .buffered(32)
+        .collect()
+        .await
+    });
     progress.finish();
     tracing::debug!("fetched after {:?}", started.elapsed());
     let mut wheels = Vec::new();
-    for ((package, source), result) in to_install.iter().zip(&sources).zip(fetched) {
+    for ((package, source), result) in plan.install.iter().zip(&sources).zip(fetched) {
         let wheel = result?;
-        if wheel.cached {
-            let from = wheel.provenance.as_ref().map_or_else(String::new, |p| {
-                format!(" (downloaded from {} {} UTC)", p.index, p.date())
-            });
-            printer.detail(format!(
-                "Using cached {}-{}{from}",
-                package.name, package.version
-            ));
-        } else {
-            printer.detail(format!(
+        match &wheel.provenance {
+            Some(p) if wheel.cached => printer.detail(format!(
+                "Using cached {}-{} (downloaded from {} {} UTC)",
+                package.name,
+                package.version,
+                p.index,
+                p.date()
+            )),
+            _ if wheel.cached => {
+                printer.detail(format!("Using cached {}-{}", package.name, package.version))
+            }
+            _ => printer.detail(format!(
                 "Downloaded {} from {}",
                 source.filename, source.index
-            ));
+            )),
         }
-        let direct_url = package.direct_url.as_ref().map(|url| DirectUrl {
-            url: ferry_index::redact(url),
-            subdirectory: None,
-            dir_info: None,
-            vcs_info: None,
-            archive_info: Some(ArchiveInfo {
-                hash: Some(format!("sha256={}", wheel.sha256)),
-                hashes: Some(BTreeMap::from([(
-                    "sha256".to_string(),
-                    wheel.sha256.clone(),
-                )])),
-            }),
-        });
         wheels.push(WheelToInstall {
             name: package.name.clone(),
             version: package.version.to_string(),
-            archive: wheel.archive,
             requested: package.requested(),
-            direct_url,
+            direct_url: plan::direct_url(package, &wheel.sha256),
+            archive: wheel.archive,
         });
     }
 
     // Install: old versions out of the way, new files in, then each dist-info.
-    let mut removed_paths = Vec::new();
-    for dist in &to_remove {
-        printer.detail(format!(
-            "Uninstalling {}-{} (replaced)",
-            dist.name, dist.version
-        ));
-        removed_paths.extend(uninstall::uninstall(dist, &txn)?);
-    }
-    let installer = Installer {
-        scheme: &scheme,
-        link_mode: match args.link_mode {
-            LinkModeArg::Hardlink => LinkMode::Hardlink,
-            LinkModeArg::Copy => LinkMode::Copy,
-            LinkModeArg::Clone => LinkMode::Clone,
-            LinkModeArg::Symlink => {
-                if cache.source() == ferry_cache::CacheSource::Temporary {
-                    bail!("--link-mode symlink needs a lasting cache: it cannot be used with --no-cache-dir");
-                }
-                LinkMode::Symlink
-            }
+    let applied = ferry_install::apply(
+        &scheme,
+        &txn,
+        &plan.remove,
+        &wheels,
+        interpreter.info().cache_tag.clone(),
+        &ApplyOptions {
+            link_mode: settings.link_mode,
+            compile: settings.compile,
         },
-        txn: &txn,
-        fell_back_to_copy: AtomicBool::new(false),
-        cache_tag: prepared.interpreter.info().cache_tag.clone(),
-    };
-    progress.start("Installing", wheels.len());
-    let placed = wheels
-        .par_iter()
-        .map(|wheel| {
-            let placed = installer.place(wheel)?;
-            fault_point(&wheel.name);
-            progress.step(&wheel.name);
-            Ok(placed)
-        })
-        .collect::<Result<Vec<_>, ferry_install::InstallError>>()?;
-    tracing::debug!("files placed after {:?}", started.elapsed());
-    let mut bytecode: HashMap<String, Vec<PathBuf>> = HashMap::new();
-    if args.compile && !args.no_compile {
-        let mut sources = Vec::new();
-        for placed in &placed {
-            let pycs: Vec<PathBuf> = placed
-                .python_files
-                .iter()
-                .filter_map(|f| installer.bytecode_path(f))
-                .collect();
-            let dirs: Vec<PathBuf> = pycs
-                .iter()
-                .filter_map(|p| p.parent().map(Path::to_path_buf))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            txn.make_dirs(&dirs)?;
-            txn.will_create(&pycs)?;
-            sources.extend(placed.python_files.iter().cloned());
-            bytecode.insert(placed.name.clone(), pycs);
-        }
-        let jobs = std::thread::available_parallelism().map_or(2, usize::from);
-        ferry_install::compile::compile(&scheme.python, &sources, jobs)?;
-        for pycs in bytecode.values_mut() {
-            pycs.retain(|p| p.is_file());
-        }
-    }
-    placed
-        .into_par_iter()
-        .map(|placed| {
-            let extra = bytecode.get(&placed.name).cloned().unwrap_or_default();
-            installer.finish(placed, &extra)
-        })
-        .collect::<Result<Vec<_>, ferry_install::InstallError>>()?;
+        &ApplyProgress {
+            printer,
+            progress: &progress,
+        },
+    )?;
     progress.finish();
-    if installer
-        .fell_back_to_copy
-        .load(std::sync::atomic::Ordering::Relaxed)
-    {
+    if applied.fell_back_to_copy {
         printer.detail(format!(
             "The cache ({}) is on another filesystem than the environment: files were copied, not hard-linked",
             cache.root().display()
         ));
     }
     txn.commit()?;
-    uninstall::remove_empty_parents(&removed_paths, &scheme.roots());
+    uninstall::remove_empty_parents(&applied.removed, &scheme.roots());
     drop(lock);
 
     let mut names: Vec<String> = wheels
@@ -411,59 +254,63 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-/// Test hook (`FERRY_TEST_FAULT`): `fail-after:NAME` fails the install right after NAME's
-/// files are placed; `pause-after:NAME` sleeps there for a minute (so a test can kill the
-/// process mid-install), writing `FERRY_TEST_FAULT_MARKER` first if set.
-fn fault_point(name: &str) {
-    let Ok(fault) = std::env::var("FERRY_TEST_FAULT") else {
-        return;
-    };
-    if fault == format!("pause-after:{name}") {
-        if let Ok(marker) = std::env::var("FERRY_TEST_FAULT_MARKER") {
-            let _ = std::fs::write(marker, name);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(60));
+/// `--dry-run`: say what would be installed, and write `--report`.
+fn dry_run(
+    settings: &InstallSettings,
+    install: &[&ferry_resolve::ResolvedPackage],
+    interpreter: &Interpreter,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let would: Vec<String> = install
+        .iter()
+        .map(|p| format!("{}-{}", p.name, p.version))
+        .collect();
+    if would.is_empty() {
+        printer.status("Nothing to install: every requirement is already satisfied");
+    } else {
+        printer.status(format!("Would install {}", would.join(" ")));
     }
+    if let Some(target) = &settings.report {
+        let report = ferry_install::report::install_report(install, interpreter.markers())?;
+        let text = serde_json::to_string_pretty(&report)?;
+        if target == "-" {
+            printer.result(text);
+        } else {
+            ferry_cache::write_output(std::path::Path::new(target), text.as_bytes())
+                .with_context(|| format!("could not write the report to {target}"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The interpreter to install into: `--python`, else (unless `--system`) the active or
 /// nearest environment; when there is none, a new `.venv` in the working directory, unless
-/// the target is elsewhere (`--target`, `--prefix`, `--root`, `--user`).
+/// the target is elsewhere (`--target`, `--prefix`, `--root`, `--user`) or nothing is changed
+/// (`--dry-run`).
 fn install_interpreter(
-    args: &InstallArgs,
+    settings: &InstallSettings,
     cache: &Cache,
     printer: &Printer,
 ) -> anyhow::Result<Interpreter> {
-    let request = args.resolve.python.as_deref().map(PythonRequest::parse);
-    if args.system {
-        return Ok(find_interpreter(
-            request.as_ref().unwrap_or(&PythonRequest::Any),
-            cache,
-        )?);
-    }
-    match find_environment(request.as_ref(), cache) {
-        Ok((interpreter, source)) => {
-            tracing::info!(
-                "using {} (chosen by {source})",
-                interpreter.path().display()
-            );
-            Ok(interpreter)
-        }
+    let request = settings.resolver.python_request();
+    let policy = TargetPolicy::Modify {
+        system: settings.system,
+    };
+    match find_target(request.as_ref(), policy, cache) {
         Err(PythonError::NoEnvironment(_))
-            if args.target.is_some()
-                || args.prefix.is_some()
-                || args.root.is_some()
-                || args.user
-                || args.dry_run =>
+            if settings.target.is_some()
+                || settings.prefix.is_some()
+                || settings.root.is_some()
+                || settings.user
+                || settings.dry_run =>
         {
-            Ok(find_interpreter(&PythonRequest::Any, cache)?)
+            Ok(find_target(None, TargetPolicy::Read, cache)?)
         }
         Err(PythonError::NoEnvironment(_)) => {
-            let base = find_interpreter(&PythonRequest::Any, cache).context(
+            let base = ferry_python::find_interpreter(&PythonRequest::Any, cache).context(
                 "no environment was found to install into, and no interpreter to create one with",
             )?;
-            let path = PathBuf::from(".venv");
-            let env = venv::create(&path, &base, &VenvOptions::default())?;
+            let env = venv::create(&PathBuf::from(".venv"), &base, &VenvOptions::default())?;
             printer.status(format!(
                 "No environment was active or found: created one at .venv ({} {}). Activate it with: source .venv/bin/activate",
                 base.implementation_display(),
@@ -471,7 +318,28 @@ fn install_interpreter(
             ));
             Ok(Interpreter::query(&env.python, cache)?)
         }
-        Err(err) => Err(err.into()),
+        other => Ok(other?),
+    }
+}
+
+/// Install progress: replaced distributions at `-v`, the bar while placing files.
+struct ApplyProgress<'a> {
+    printer: &'a Printer,
+    progress: &'a Progress,
+}
+
+impl InstallReporter for ApplyProgress<'_> {
+    fn removing(&self, dist: &InstalledDist) {
+        self.printer.detail(format!(
+            "Uninstalling {}-{} (replaced)",
+            dist.name, dist.version
+        ));
+    }
+    fn placing(&self, total: usize) {
+        self.progress.start("Installing", total);
+    }
+    fn placed(&self, name: &str) {
+        self.progress.step(name);
     }
 }
 
@@ -532,78 +400,4 @@ impl FetchReporter for Progress {
             bar.inc(1);
         }
     }
-}
-
-/// One entry of pip's installation report.
-fn report_item(package: &ResolvedPackage) -> serde_json::Value {
-    let file = &package.file.file;
-    let mut archive = serde_json::json!({});
-    if let Some(hash) = &file.hashes.sha256 {
-        archive =
-            serde_json::json!({ "hash": format!("sha256={hash}"), "hashes": { "sha256": hash } });
-    }
-    let mut item = serde_json::json!({
-        "download_info": { "url": file.url.as_str(), "archive_info": archive },
-        "is_direct": package.direct_url.is_some(),
-        "is_yanked": file.yanked.is_some(),
-        "requested": package.requested(),
-        "metadata": package.metadata.as_ref().map_or(serde_json::json!({}), |m| metadata_json(&m.raw)),
-    });
-    if package.requested() && !package.extras.is_empty() {
-        item["requested_extras"] = serde_json::json!(package.extras);
-    }
-    item
-}
-
-/// Core metadata as JSON, the way PEP 566 (and pip's report) spells it: lowercase keys with
-/// underscores, multiple-use fields as lists, keywords split on commas.
-fn metadata_json(raw: &str) -> serde_json::Value {
-    const MULTIPLE: [&str; 11] = [
-        "classifier",
-        "dynamic",
-        "license_file",
-        "obsoletes_dist",
-        "platform",
-        "project_url",
-        "provides_dist",
-        "provides_extra",
-        "requires_dist",
-        "requires_external",
-        "supported_platform",
-    ];
-    let mut object = serde_json::Map::new();
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in raw.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push('\n');
-                value.push_str(line.trim());
-            }
-        } else if let Some((key, value)) = line.split_once(':') {
-            fields.push((
-                key.trim().to_ascii_lowercase().replace('-', "_"),
-                value.trim().to_string(),
-            ));
-        }
-    }
-    for (key, value) in fields {
-        if MULTIPLE.contains(&key.as_str()) {
-            object
-                .entry(key)
-                .or_insert_with(|| serde_json::json!([]))
-                .as_array_mut()
-                .expect("a list")
-                .push(serde_json::json!(value));
-        } else if key == "keywords" {
-            let words: Vec<&str> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|w| !w.is_empty())
-                .collect();
-            object.insert(key, serde_json::json!(words));
-        } else {
-            object.insert(key, serde_json::json!(value));
-        }
-    }
-    serde_json::Value::Object(object)
 }

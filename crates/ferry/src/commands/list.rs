@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_index::{DistFilename, IndexClient, IndexError};
 use ferry_install::InstalledDist;
@@ -77,17 +77,26 @@ struct Row<'a> {
 /// `verbose` is the global `-v` count: with it, pip adds each package's location and installer.
 pub fn run(
     args: &ListArgs,
+    config: &ferry_input::PipConfig,
     verbose: u8,
     cache: &Cache,
+    runtime: &tokio::runtime::Runtime,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
+    let layer = config.layer("list");
     if args.outdated && args.uptodate {
         bail!("Options --outdated and --uptodate cannot be combined.");
     }
     if args.outdated && args.format == ListFormat::Freeze {
         bail!("List format 'freeze' cannot be used with the --outdated option.");
     }
-    let interpreter = super::index::target_interpreter(args.python.as_deref(), cache)?;
+    let interpreter = ferry_python::find_target(
+        crate::settings::python_option(args.python.as_deref(), config, "list")
+            .map(|p| ferry_python::PythonRequest::parse(&p))
+            .as_ref(),
+        ferry_python::TargetPolicy::Read,
+        cache,
+    )?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
     let skip: Vec<String> = args
         .exclude
@@ -119,20 +128,15 @@ pub fn run(
     }
 
     if args.outdated || args.uptodate {
-        let client = super::index::index_client(&args.index, &interpreter, cache, "list")?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("could not start the async runtime")?;
-        let latest = runtime.block_on(latest_versions(
-            &client,
-            &interpreter,
-            &rows,
-            args.pre,
-            printer,
-        ));
-        runtime.shutdown_background();
-        let latest = latest?;
+        let client = ferry_index::client_for(
+            &crate::settings::index_options(&args.index, layer)?,
+            interpreter.info().pip_default_index.as_deref(),
+            &interpreter.path().display().to_string(),
+            Some(cache),
+        )?;
+        let pre = layer.switch(args.pre, "pre")?;
+        let latest =
+            runtime.block_on(latest_versions(&client, &interpreter, &rows, pre, printer))?;
         rows = rows
             .into_iter()
             .zip(latest)
@@ -278,7 +282,7 @@ async fn latest_versions(
     pre: bool,
     printer: &Printer,
 ) -> anyhow::Result<Vec<Option<(Version, &'static str)>>> {
-    let (tags, python) = super::index::tags_and_version(interpreter)?;
+    let target = ferry_resolve::Target::from_interpreter(interpreter)?;
     let projects =
         futures::future::join_all(rows.iter().map(|row| client.project(&row.dist.name))).await;
     let mut out = Vec::with_capacity(rows.len());
@@ -308,7 +312,7 @@ async fn latest_versions(
             .files
             .iter()
             .filter(|f| f.file.yanked.is_none())
-            .filter(|f| super::index::compatible(f, &tags, &python))
+            .filter(|f| target.file_rank(f).is_some())
             .filter(|f| pre || !f.name.version().any_prerelease())
             .map(|f| (f.name.version(), matches!(f.name, DistFilename::Wheel(_))))
             .max();

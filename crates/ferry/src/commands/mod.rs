@@ -9,31 +9,55 @@ mod inspect;
 mod install;
 pub mod list;
 mod python;
-mod resolve;
 pub mod show;
 mod uninstall;
 mod venv;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use ferry_cache::Cache;
+use ferry_input::PipConfig;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 use crate::printer::Printer;
+use crate::settings::{CompileSettings, GlobalSettings, InstallSettings, UninstallSettings};
 
-pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let cache = Cache::from_settings(cli.global.cache_dir.clone(), cli.global.no_cache_dir)?;
-    match cli.command {
+pub fn run(
+    command: Command,
+    config: &PipConfig,
+    global: &GlobalSettings,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let cache = Cache::from_settings(global.cache_dir.clone(), global.no_cache_dir)?;
+    // One async runtime per process, for every command that talks to the network.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let result = match command {
         Command::Venv(args) => venv::run(&args, &cache, printer),
         Command::Python(command) => python::run(command, &cache, printer),
         Command::Cache(command) => cache::run(&command, &cache, printer),
-        Command::Index(command) => index::run(command, &cache, printer),
-        Command::Compile(args) => compile::run(&args, &cache, printer),
-        Command::Install(args) => install::run(&args, &cache, printer),
-        Command::Uninstall(args) => uninstall::run(&args, &cache, printer),
-        Command::Freeze(args) => freeze::run(&args, &cache, printer),
-        Command::List(args) => list::run(&args, cli.global.verbose, &cache, printer),
-        Command::Show(args) => show::run(&args, cli.global.verbose, &cache, printer),
-        Command::Check(args) => check::run(&args, &cache, printer),
-    }
+        Command::Index(command) => index::run(command, config, &cache, &runtime, printer),
+        Command::Compile(args) => {
+            let settings = CompileSettings::resolve(&args, config)?;
+            compile::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Install(args) => {
+            let settings = InstallSettings::resolve(&args, config)?;
+            install::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Uninstall(args) => {
+            let settings = UninstallSettings::resolve(&args, config)?;
+            uninstall::run(&settings, &cache, printer)
+        }
+        Command::Freeze(args) => freeze::run(&args, config, &cache, printer),
+        Command::List(args) => list::run(&args, config, global.verbose, &cache, &runtime, printer),
+        Command::Show(args) => show::run(&args, config, global.verbose, &cache, printer),
+        Command::Check(args) => check::run(&args, config, &cache, printer),
+    };
+    // Do not wait for lookups or idle connections still parked on blocking threads.
+    runtime.shutdown_background();
+    result
 }

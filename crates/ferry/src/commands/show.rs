@@ -25,6 +25,7 @@ pub struct ShowArgs {
 /// classifiers, entry points and project URLs.
 pub fn run(
     args: &ShowArgs,
+    config: &ferry_input::PipConfig,
     verbose: u8,
     cache: &Cache,
     printer: &Printer,
@@ -33,7 +34,13 @@ pub fn run(
         printer.status("WARNING: ERROR: Please provide a package name or names.");
         return Ok(ExitCode::from(1));
     }
-    let interpreter = super::index::target_interpreter(args.python.as_deref(), cache)?;
+    let interpreter = ferry_python::find_target(
+        crate::settings::python_option(args.python.as_deref(), config, "show")
+            .map(|p| ferry_python::PythonRequest::parse(&p))
+            .as_ref(),
+        ferry_python::TargetPolicy::Read,
+        cache,
+    )?;
     let env = inspect::marker_environment(&interpreter)?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &[]));
     let find = |name: &str| ferry_install::installed::find(&dists, name);

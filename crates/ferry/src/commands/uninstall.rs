@@ -7,12 +7,12 @@ use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_input::RequirementsSpec;
 use ferry_install::{uninstall, EnvLock, Layout, Scheme, Transaction};
-use ferry_python::{find_environment, find_interpreter, PythonRequest};
+use ferry_python::{find_target, PythonRequest, TargetPolicy};
 
-use crate::cli::UninstallArgs;
 use crate::printer::Printer;
+use crate::settings::UninstallSettings;
 
-pub fn run(args: &UninstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
+pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut names: Vec<String> = args.packages.clone();
     for file in &args.requirement_files {
         let mut spec = RequirementsSpec::default();
@@ -27,11 +27,10 @@ pub fn run(args: &UninstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Re
         bail!("name at least one package to uninstall, or a requirements file with -r");
     }
     let request = args.python.as_deref().map(PythonRequest::parse);
-    let interpreter = if args.system {
-        find_interpreter(request.as_ref().unwrap_or(&PythonRequest::Any), cache)?
-    } else {
-        find_environment(request.as_ref(), cache)?.0
+    let policy = TargetPolicy::Modify {
+        system: args.system,
     };
+    let interpreter = find_target(request.as_ref(), policy, cache)?;
     let scheme = Scheme::new(&interpreter, &Layout::Environment, None)?;
     interpreter.check_writable(args.break_system_packages)?;
 

@@ -10,5 +10,6 @@ mod index;
 mod inspect;
 mod install;
 mod live_install;
+mod settings;
 mod tags;
 mod venv;

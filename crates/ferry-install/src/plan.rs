@@ -1,0 +1,138 @@
+//! What an install changes: a resolution compared with what is already installed, and the
+//! wheel files to fetch for it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+
+use ferry_index::DistFilename;
+use ferry_resolve::ResolvedPackage;
+use pep440_rs::Version;
+
+use crate::fetch::WheelSource;
+use crate::installed::ArchiveInfo;
+use crate::{DirectUrl, InstallError, InstalledDist};
+
+/// How the plan treats what is installed.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Act as if nothing were installed (`--ignore-installed`, `--target`).
+    pub ignore_installed: bool,
+    /// Reinstall everything (`--force-reinstall`).
+    pub force_reinstall: bool,
+    /// Reinstall these (normalized names).
+    pub reinstall: HashSet<String>,
+}
+
+/// The changes an install makes.
+#[derive(Debug, Default)]
+pub struct Plan<'a> {
+    /// Packages to install, in resolution order.
+    pub install: Vec<&'a ResolvedPackage>,
+    /// Installed distributions that those replace.
+    pub remove: Vec<&'a InstalledDist>,
+}
+
+/// The installed versions, as resolver preferences: like pip, what is installed stays unless it
+/// must change or is upgraded.
+pub fn preferences(installed: &[InstalledDist]) -> HashMap<String, Version> {
+    installed
+        .iter()
+        .filter_map(|d| {
+            Version::from_str(&d.version)
+                .ok()
+                .map(|v| (d.normalized.clone(), v))
+        })
+        .collect()
+}
+
+/// Compares `resolved` with `installed`: a package already installed at the same version from
+/// the same source is satisfied; anything else is installed, replacing what is there.
+pub fn plan<'a>(
+    resolved: &'a [ResolvedPackage],
+    installed: &'a [InstalledDist],
+    options: &PlanOptions,
+) -> Plan<'a> {
+    let by_name: HashMap<&str, &InstalledDist> = installed
+        .iter()
+        .map(|d| (d.normalized.as_str(), d))
+        .collect();
+    let mut plan = Plan::default();
+    for package in resolved {
+        let existing = if options.ignore_installed {
+            None
+        } else {
+            by_name.get(package.name.as_str()).copied()
+        };
+        let forced = options.force_reinstall || options.reinstall.contains(&package.name);
+        if let Some(dist) = existing {
+            let same_version =
+                Version::from_str(&dist.version).ok().as_ref() == Some(&package.version);
+            let same_source = match (&package.direct_url, dist.direct_url()) {
+                (None, None) => true,
+                (Some(url), Some(direct)) => direct.url == url.as_str(),
+                // Installed from a URL, now asked for from the index at the same version.
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+            };
+            if same_version && same_source && !forced {
+                continue;
+            }
+            plan.remove.push(dist);
+        }
+        plan.install.push(package);
+    }
+    plan
+}
+
+/// The wheel files to fetch for `packages`, with the user's `--hash` values (by normalized
+/// name). With `require_hashes`, every package must have some.
+pub fn wheel_sources(
+    packages: &[&ResolvedPackage],
+    user_hashes: &HashMap<String, Vec<String>>,
+    require_hashes: bool,
+) -> Result<Vec<WheelSource>, InstallError> {
+    let mut sources = Vec::new();
+    let mut unhashed = Vec::new();
+    for package in packages {
+        let file = &package.file;
+        if !matches!(file.name, DistFilename::Wheel(_)) {
+            return Err(InstallError::NeedsBuild {
+                name: package.name.clone(),
+                version: package.version.to_string(),
+                filename: file.file.filename.clone(),
+                listed_by: file.source.clone(),
+            });
+        }
+        let hashes = user_hashes.get(&package.name).cloned().unwrap_or_default();
+        if require_hashes && hashes.is_empty() {
+            unhashed.push(format!("{}=={}", package.name, package.version));
+        }
+        sources.push(WheelSource {
+            name: package.name.clone(),
+            version: package.version.to_string(),
+            filename: file.file.filename.clone(),
+            url: file.file.url.clone(),
+            sha256: file.file.hashes.sha256.clone(),
+            user_hashes: hashes,
+            index: file.source.clone(),
+        });
+    }
+    if !unhashed.is_empty() {
+        return Err(InstallError::HashesRequired(unhashed.join(", ")));
+    }
+    Ok(sources)
+}
+
+/// PEP 610 `direct_url.json` for a package asked for by URL, once its wheel's sha256 is known.
+pub fn direct_url(package: &ResolvedPackage, sha256: &str) -> Option<DirectUrl> {
+    package.direct_url.as_ref().map(|url| DirectUrl {
+        url: ferry_index::redact(url),
+        subdirectory: None,
+        dir_info: None,
+        vcs_info: None,
+        archive_info: Some(ArchiveInfo {
+            hash: Some(format!("sha256={sha256}")),
+            hashes: Some(BTreeMap::from([("sha256".to_string(), sha256.to_string())])),
+        }),
+    })
+}

@@ -1,0 +1,382 @@
+//! The one settings layer: every option ferry reads, resolved into a typed struct per command.
+//!
+//! Each option is looked up the same way, through [`ferry_input::Layer`]: the command line,
+//! then `PIP_<NAME>`, then the command's section of pip.conf (`[install]`, `[uninstall]`, ...),
+//! then `[global]`, then the default. Requirements files add their options on top
+//! ([`ResolverSettings::apply_file_options`]), as pip applies them. Commands take these
+//! structs and never look at strings again.
+//!
+//! A few of ferry's own options have no pip spelling: they read `FERRY_*` variables only
+//! (`FERRY_LINK_MODE`, `FERRY_CACHE_DIR`). pip's `cache-dir` is not read: pip's cache has
+//! another format, so pointing ferry at it would mix the two.
+
+use std::path::PathBuf;
+
+use ferry_cache::Cache;
+use ferry_index::{IndexClient, IndexOptions, IndexStrategy};
+use ferry_input::{FileOptions, InputError, Layer, PipConfig, RequirementsSpec};
+use ferry_install::LinkMode;
+use ferry_python::{Interpreter, PythonRequest};
+use ferry_resolve::{NameSet, ResolveOptions, Target};
+
+use crate::cli::{
+    CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs, LinkModeArg, ResolveArgs,
+    UninstallArgs, UpgradeStrategy,
+};
+
+/// Options every command has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlobalSettings {
+    pub cache_dir: Option<PathBuf>,
+    pub no_cache_dir: bool,
+    pub verbose: u8,
+    pub quiet: u8,
+}
+
+impl GlobalSettings {
+    pub fn resolve(args: &GlobalArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("global");
+        Ok(Self {
+            cache_dir: args.cache_dir.clone(),
+            no_cache_dir: layer.switch_if_set(args.no_cache_dir, "no-cache-dir"),
+            verbose: layer.count(args.verbose, "verbose")?,
+            quiet: layer.count(args.quiet, "quiet")?,
+        })
+    }
+}
+
+/// Where packages come from and how to reach them.
+pub fn index_options(args: &IndexArgs, layer: Layer<'_>) -> Result<IndexOptions, InputError> {
+    let path = |s: &str| Some(PathBuf::from(s));
+    Ok(IndexOptions {
+        index_url: layer.value(args.index_url.as_deref(), "index-url"),
+        extra_index_urls: layer.list(&args.extra_index_url, "extra-index-url"),
+        no_index: layer.switch(args.no_index, "no-index")?,
+        find_links: layer.list(&args.find_links, "find-links"),
+        strategy: layer.parsed(
+            args.index_strategy.map(|s| match s {
+                IndexStrategyArg::FirstIndex => IndexStrategy::FirstIndex,
+                IndexStrategyArg::UnsafeBestMatch => IndexStrategy::UnsafeBestMatch,
+            }),
+            "index-strategy",
+            "index strategy (first-index or unsafe-best-match)",
+            |s| match s {
+                "first-index" => Some(IndexStrategy::FirstIndex),
+                "unsafe-best-match" => Some(IndexStrategy::UnsafeBestMatch),
+                _ => None,
+            },
+        )?,
+        cert: layer.parsed(args.cert.clone(), "cert", "path", path)?,
+        client_cert: layer.parsed(args.client_cert.clone(), "client-cert", "path", path)?,
+        trusted_hosts: layer.list(&args.trusted_host, "trusted-host"),
+        timeout: match layer.parsed(args.timeout, "timeout", "number", |s| s.parse().ok())? {
+            Some(t) => Some(t),
+            None => layer.parsed(None, "default-timeout", "number", |s| s.parse().ok())?,
+        },
+        retries: layer.parsed(args.retries, "retries", "whole number", |s| s.parse().ok())?,
+        offline: layer.switch(args.offline, "offline")?,
+        refresh: layer.switch(args.refresh, "refresh")?,
+    })
+}
+
+/// How to resolve.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResolverSettings {
+    pub constraints: Vec<PathBuf>,
+    pub pre: bool,
+    pub only_binary: Vec<String>,
+    pub no_binary: Vec<String>,
+    pub prefer_binary: bool,
+    pub no_deps: bool,
+    pub require_hashes: bool,
+    pub python: Option<String>,
+    pub python_version: Option<String>,
+    pub python_platform: Option<String>,
+    pub index: IndexOptions,
+}
+
+impl ResolverSettings {
+    pub fn resolve(
+        args: &ResolveArgs,
+        require_hashes: bool,
+        layer: Layer<'_>,
+    ) -> Result<Self, InputError> {
+        let paths = |values: Vec<String>| values.into_iter().map(PathBuf::from).collect();
+        let cli_constraints: Vec<String> = args
+            .constraints
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        Ok(Self {
+            constraints: paths(layer.list(&cli_constraints, "constraint")),
+            pre: layer.switch(args.pre, "pre")?,
+            only_binary: layer.list(&args.only_binary, "only-binary"),
+            no_binary: layer.list(&args.no_binary, "no-binary"),
+            prefer_binary: layer.switch(args.prefer_binary, "prefer-binary")?,
+            no_deps: layer.switch(args.no_deps, "no-deps")?,
+            require_hashes: layer.switch(require_hashes, "require-hashes")?,
+            python: layer.value(args.python.as_deref(), "python"),
+            python_version: layer.value(args.python_version.as_deref(), "python-version"),
+            python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
+            index: index_options(&args.index, layer)?,
+        })
+    }
+
+    /// The `--python` request.
+    pub fn python_request(&self) -> Option<PythonRequest> {
+        self.python.as_deref().map(PythonRequest::parse)
+    }
+
+    /// The resolver's options (preferences and upgrades are the command's to add).
+    pub fn options(&self) -> ResolveOptions {
+        let mut only_binary = NameSet::default();
+        for value in &self.only_binary {
+            only_binary.apply(value);
+        }
+        let mut no_binary = NameSet::default();
+        for value in &self.no_binary {
+            no_binary.apply(value);
+        }
+        ResolveOptions {
+            pre: self.pre,
+            prefer_binary: self.prefer_binary,
+            no_deps: self.no_deps,
+            only_binary,
+            no_binary,
+            ..ResolveOptions::default()
+        }
+    }
+
+    /// What to resolve for: the interpreter, or another version or platform.
+    pub fn target(&self, interpreter: &Interpreter) -> anyhow::Result<Target> {
+        if self.python_version.is_some() || self.python_platform.is_some() {
+            let other = interpreter.retarget(
+                self.python_version.as_deref(),
+                self.python_platform.as_deref(),
+            )?;
+            Ok(Target::from_interpreter(&other)?)
+        } else {
+            Ok(Target::from_interpreter(interpreter)?)
+        }
+    }
+
+    /// The index client for these settings and `interpreter`'s pip default index.
+    pub fn client(&self, interpreter: &Interpreter, cache: &Cache) -> anyhow::Result<IndexClient> {
+        Ok(ferry_index::client_for(
+            &self.index,
+            interpreter.info().pip_default_index.as_deref(),
+            &interpreter.path().display().to_string(),
+            Some(cache),
+        )?)
+    }
+
+    /// Adds the `-c` constraint files to `spec`.
+    pub fn add_constraints(&self, spec: &mut RequirementsSpec) -> Result<(), InputError> {
+        for file in &self.constraints {
+            spec.add_file(file, true)?;
+        }
+        Ok(())
+    }
+
+    /// Adds what requirements files set, as pip does: as if given on the command line after
+    /// everything else (lists add up, switches turn on, `--index-url` replaces the main index).
+    pub fn apply_file_options(&mut self, options: &FileOptions) {
+        if let Some(url) = &options.index_url {
+            self.index.index_url = Some(url.clone());
+        }
+        self.index
+            .extra_index_urls
+            .extend(options.extra_index_urls.iter().cloned());
+        self.index
+            .find_links
+            .extend(options.find_links.iter().cloned());
+        self.index
+            .trusted_hosts
+            .extend(options.trusted_hosts.iter().cloned());
+        self.index.no_index |= options.no_index;
+        self.pre |= options.pre;
+        self.prefer_binary |= options.prefer_binary;
+        self.require_hashes |= options.require_hashes;
+        self.only_binary.extend(options.only_binary.iter().cloned());
+        self.no_binary.extend(options.no_binary.iter().cloned());
+        for feature in &options.use_features {
+            tracing::debug!(
+                "--use-feature {feature}: ferry has its own behaviour for pip's features"
+            );
+        }
+    }
+}
+
+/// `ferry install`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallSettings {
+    pub requirements: Vec<String>,
+    pub requirement_files: Vec<PathBuf>,
+    pub dry_run: bool,
+    pub report: Option<String>,
+    pub upgrade: bool,
+    pub eager: bool,
+    pub ignore_installed: bool,
+    pub force_reinstall: bool,
+    pub reinstall_packages: Vec<String>,
+    pub link_mode: LinkMode,
+    pub compile: bool,
+    pub system: bool,
+    pub break_system_packages: bool,
+    pub user: bool,
+    pub target: Option<PathBuf>,
+    pub prefix: Option<PathBuf>,
+    pub root: Option<PathBuf>,
+    pub resolver: ResolverSettings,
+}
+
+impl InstallSettings {
+    pub fn resolve(args: &InstallArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("install");
+        let path = |s: &str| Some(PathBuf::from(s));
+        let files: Vec<String> = args
+            .requirement_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let compile = match (args.compile, args.no_compile) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        };
+        let link_mode = match args.link_mode {
+            Some(mode) => mode,
+            None => match std::env::var("FERRY_LINK_MODE") {
+                Ok(value) if !value.is_empty() => {
+                    <LinkModeArg as clap::ValueEnum>::from_str(&value, true).map_err(|_| {
+                        InputError::BadValue {
+                            name: "link-mode".into(),
+                            kind: "link mode (hardlink, copy, clone, symlink)",
+                            value,
+                            source_desc: "environment variable FERRY_LINK_MODE".into(),
+                        }
+                    })?
+                }
+                _ => LinkModeArg::Hardlink,
+            },
+        };
+        Ok(Self {
+            requirements: args.requirements.clone(),
+            requirement_files: layer
+                .list(&files, "requirement")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            dry_run: layer.switch(args.dry_run, "dry-run")?,
+            report: layer.value(args.report.as_deref(), "report"),
+            upgrade: layer.switch(args.upgrade, "upgrade")?,
+            eager: layer
+                .parsed(
+                    args.upgrade_strategy,
+                    "upgrade-strategy",
+                    "upgrade strategy (only-if-needed or eager)",
+                    |s| match s {
+                        "only-if-needed" => Some(UpgradeStrategy::OnlyIfNeeded),
+                        "eager" => Some(UpgradeStrategy::Eager),
+                        _ => None,
+                    },
+                )?
+                .is_some_and(|s| matches!(s, UpgradeStrategy::Eager)),
+            ignore_installed: layer.switch(args.ignore_installed, "ignore-installed")?,
+            force_reinstall: layer.switch(args.force_reinstall, "force-reinstall")?,
+            reinstall_packages: args.reinstall_package.clone(),
+            link_mode: match link_mode {
+                LinkModeArg::Hardlink => LinkMode::Hardlink,
+                LinkModeArg::Copy => LinkMode::Copy,
+                LinkModeArg::Clone => LinkMode::Clone,
+                LinkModeArg::Symlink => LinkMode::Symlink,
+            },
+            // ferry's default is not to compile (pip's is to compile).
+            compile: layer.negatable(compile, "compile", false)?,
+            system: args.system,
+            break_system_packages: layer
+                .switch(args.break_system_packages, "break-system-packages")?,
+            user: layer.switch(args.user, "user")?,
+            target: layer.parsed(args.target.clone(), "target", "path", path)?,
+            prefix: layer.parsed(args.prefix.clone(), "prefix", "path", path)?,
+            root: layer.parsed(args.root.clone(), "root", "path", path)?,
+            resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
+        })
+    }
+}
+
+/// `ferry uninstall`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UninstallSettings {
+    pub packages: Vec<String>,
+    pub requirement_files: Vec<PathBuf>,
+    pub yes: bool,
+    pub python: Option<String>,
+    pub system: bool,
+    pub break_system_packages: bool,
+}
+
+impl UninstallSettings {
+    pub fn resolve(args: &UninstallArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("uninstall");
+        let files: Vec<String> = args
+            .requirement_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        Ok(Self {
+            packages: args.packages.clone(),
+            requirement_files: layer
+                .list(&files, "requirement")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            yes: layer.switch(args.yes, "yes")?,
+            python: layer.value(args.python.as_deref(), "python"),
+            system: args.system,
+            break_system_packages: layer
+                .switch(args.break_system_packages, "break-system-packages")?,
+        })
+    }
+}
+
+/// `ferry compile`. pip-compile has no section of its own in pip.conf; like pip-compile, ferry
+/// reads the index and resolver options the way `pip install` does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileSettings {
+    pub src: Vec<PathBuf>,
+    pub output_file: Option<PathBuf>,
+    pub extras: Vec<String>,
+    pub generate_hashes: bool,
+    pub no_annotate: bool,
+    pub no_header: bool,
+    pub upgrade: bool,
+    pub upgrade_packages: Vec<String>,
+    pub resolver: ResolverSettings,
+}
+
+impl CompileSettings {
+    pub fn resolve(args: &CompileArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("install");
+        Ok(Self {
+            src: args.src.clone(),
+            output_file: args.output_file.clone(),
+            extras: args.extra.clone(),
+            generate_hashes: args.generate_hashes,
+            no_annotate: args.no_annotate,
+            no_header: args.no_header,
+            upgrade: args.upgrade,
+            upgrade_packages: args.upgrade_package.clone(),
+            resolver: ResolverSettings::resolve(&args.resolve, false, layer)?,
+        })
+    }
+}
+
+/// The `--python` of the read-only commands (`list`, `show`, `freeze`, `check`, `index`), as
+/// the named pip command reads it.
+pub fn python_option(cli: Option<&str>, config: &PipConfig, command: &str) -> Option<String> {
+    config.layer(command).value(cli, "python")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,305 @@
+//! pip's configuration reaches every option the way pip reads it, end to end; files ferry
+//! writes are written the way users expect; a closed stdout is a quiet success.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+
+use ferry_test::{pythons, IndexServer, TestContext, WheelBuilder};
+
+use crate::common::ctx;
+
+fn index() -> IndexServer {
+    let server = IndexServer::start();
+    server.publish(
+        &WheelBuilder::new("app", "1.0")
+            .file("app/__init__.py", "")
+            .requires_dist("lib")
+            .build(),
+    );
+    server.publish(
+        &WheelBuilder::new("lib", "1.0")
+            .file("lib/__init__.py", "")
+            .build(),
+    );
+    server.publish(&ferry_test::SdistBuilder::new("lib", "1.0").build());
+    server
+}
+
+fn python() -> String {
+    pythons::with_pip()
+        .expect("a CPython")
+        .path
+        .display()
+        .to_string()
+}
+
+/// `ferry install --dry-run --report - app` with `configure` applied; the report's names and
+/// the file kinds chosen.
+fn dry_run(
+    ctx: &TestContext,
+    server: &IndexServer,
+    configure: &dyn Fn(&mut std::process::Command),
+) -> Vec<String> {
+    let mut cmd = ctx.ferry(["install", "--dry-run", "--report", "-", "app", "--python"]);
+    cmd.arg(python()).args(["-i", &server.url()]);
+    configure(&mut cmd);
+    let out = ctx.run(&mut cmd).success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let mut items: Vec<String> = report["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let url = item["download_info"]["url"].as_str().unwrap();
+            let kind = if url.ends_with(".whl") {
+                "wheel"
+            } else {
+                "sdist"
+            };
+            format!("{}:{kind}", item["metadata"]["name"].as_str().unwrap())
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+#[test]
+fn pip_variables_and_config_files_change_what_is_resolved() {
+    let ctx = ctx();
+    let server = index();
+    assert_eq!(dry_run(&ctx, &server, &|_| {}), ["app:wheel", "lib:wheel"]);
+    // PIP_NO_DEPS=1: only what was named, as pip does.
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.env("PIP_NO_DEPS", "1");
+        }),
+        ["app:wheel"]
+    );
+    // PIP_NO_BINARY: the sdist instead of the wheel (its metadata is static).
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.env("PIP_NO_BINARY", "lib");
+        }),
+        ["app:wheel", "lib:sdist"]
+    );
+    // `no-deps = true` under [install] in the file PIP_CONFIG_FILE names; [download] is ignored.
+    let conf = ctx.work().join("pip.conf");
+    std::fs::write(
+        &conf,
+        "[download]\nno-binary = :all:\n[install]\nno-deps = true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.env("PIP_CONFIG_FILE", &conf);
+        }),
+        ["app:wheel"]
+    );
+    // The command line wins over the environment: PIP_INDEX_URL names a dead port, `-i` the
+    // live index.
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.env("PIP_INDEX_URL", "http://127.0.0.1:9/simple/");
+        }),
+        ["app:wheel", "lib:wheel"]
+    );
+    // A bad configured value names its variable.
+    let mut cmd = ctx.ferry(["install", "--dry-run", "app", "--python"]);
+    cmd.arg(python())
+        .args(["-i", &server.url()])
+        .env("PIP_TIMEOUT", "soon");
+    ctx.run(&mut cmd).failure().stderr_contains("PIP_TIMEOUT");
+}
+
+#[test]
+fn requirements_file_options_are_applied() {
+    let ctx = ctx();
+    let server = index();
+    std::fs::write(
+        ctx.work().join("r.txt"),
+        format!("--index-url {}\n--no-binary lib\napp\n", server.url()),
+    )
+    .unwrap();
+    let out = ctx
+        .run(
+            ctx.ferry([
+                "install",
+                "--dry-run",
+                "--report",
+                "-",
+                "-r",
+                "r.txt",
+                "--python",
+            ])
+            .arg(python()),
+        )
+        .success();
+    assert!(out.stdout().contains("lib-1.0.tar.gz"), "{}", out.stdout());
+
+    // --require-hashes in a file is honoured: nothing has a hash, so the install is refused.
+    std::fs::write(
+        ctx.work().join("h.txt"),
+        format!("--index-url {}\n--require-hashes\nlib==1.0\n", server.url()),
+    )
+    .unwrap();
+    let venv = ctx.work().join("v");
+    ctx.run(ctx.ferry(["venv"]).arg(&venv).args(["--python", &python()]))
+        .success();
+    ctx.run(ctx.ferry(["install", "-r", "h.txt", "--python"]).arg(&venv))
+        .failure()
+        .stderr_contains("hashes are required");
+
+    // An -e line is read and refused clearly, naming file and line.
+    std::fs::write(ctx.work().join("e.txt"), "-e ./proj\n").unwrap();
+    ctx.run(ctx.ferry(["install", "-r", "e.txt", "--python"]).arg(&venv))
+        .failure()
+        .stderr_contains("e.txt line 1");
+}
+
+#[test]
+fn output_files_keep_links_devices_and_the_umask() {
+    let ctx = ctx();
+    let server = index();
+    std::fs::write(ctx.work().join("requirements.in"), "app\n").unwrap();
+    let py = python();
+    let compile = |out: &str| {
+        ctx.run(
+            ctx.command("sh")
+                .args(["-c", "umask 022 && exec \"$@\"", "sh"])
+                .arg(env!("CARGO_BIN_EXE_ferry"))
+                .args([
+                    "compile",
+                    "requirements.in",
+                    "--python",
+                    &py,
+                    "-i",
+                    &server.url(),
+                    "-o",
+                    out,
+                ]),
+        )
+        .success();
+    };
+    let report = |out: &str| {
+        ctx.run(
+            ctx.command("sh")
+                .args(["-c", "umask 027 && exec \"$@\"", "sh"])
+                .arg(env!("CARGO_BIN_EXE_ferry"))
+                .args([
+                    "install",
+                    "--dry-run",
+                    "app",
+                    "--python",
+                    &py,
+                    "-i",
+                    &server.url(),
+                    "--report",
+                    out,
+                ]),
+        )
+        .success();
+    };
+    // New files: the umask's mode, not a temporary file's 0600.
+    compile("pins.txt");
+    report("report.json");
+    let mode = |name: &str| {
+        std::fs::metadata(ctx.work().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("pins.txt"), 0o644);
+    assert_eq!(mode("report.json"), 0o640);
+
+    // Symlinks are written through.
+    std::fs::write(ctx.work().join("real.txt"), "").unwrap();
+    std::fs::write(ctx.work().join("real.json"), "").unwrap();
+    std::os::unix::fs::symlink("real.txt", ctx.work().join("link.txt")).unwrap();
+    std::os::unix::fs::symlink("real.json", ctx.work().join("link.json")).unwrap();
+    compile("link.txt");
+    report("link.json");
+    for (link, real) in [("link.txt", "real.txt"), ("link.json", "real.json")] {
+        let meta = std::fs::symlink_metadata(ctx.work().join(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is still a link");
+        let text = std::fs::read_to_string(ctx.work().join(real)).unwrap();
+        assert!(text.contains("app"), "{real}: {text}");
+    }
+
+    // A FIFO is written in place (a reader gets the text), never replaced by a file.
+    for (name, write) in [
+        ("pins.fifo", &compile as &dyn Fn(&str)),
+        ("report.fifo", &report),
+    ] {
+        let fifo = ctx.work().join(name);
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write(name);
+        assert!(reader.join().unwrap().contains("app"));
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_success() {
+    let ctx = ctx();
+    let server = index();
+    let py = python();
+    std::fs::write(ctx.work().join("requirements.in"), "app\n").unwrap();
+    let venv = ctx.work().join("v");
+    ctx.run(
+        ctx.ferry(["venv", "--seed"])
+            .arg(&venv)
+            .args(["--python", &py]),
+    )
+    .success();
+    let venv_s = venv.display().to_string();
+    let url = server.url();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["freeze", "--all", "--python", &venv_s],
+        vec!["list", "--python", &venv_s],
+        vec!["show", "pip", "--python", &venv_s],
+        vec!["check", "--python", &venv_s],
+        vec!["python", "find", &py],
+        vec!["cache", "dir"],
+        vec!["index", "versions", "app", "--python", &py, "-i", &url],
+        vec!["compile", "requirements.in", "--python", &py, "-i", &url],
+        vec![
+            "install",
+            "--dry-run",
+            "--report",
+            "-",
+            "app",
+            "--python",
+            &py,
+            "-i",
+            &url,
+        ],
+        vec!["--help"],
+    ];
+    for args in commands {
+        let mut cmd = ctx.ferry(&args);
+        // A pipe whose reading end is already closed: the first write fails with EPIPE.
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
