@@ -72,13 +72,8 @@ pub enum InstallError {
         path: PathBuf,
         what: &'static str,
     },
-    #[error("{name} {version} has no wheel for this interpreter, only the source distribution {filename} (from {listed_by}); building from source is not supported yet. Pick a version with a wheel, or a different interpreter")]
-    NeedsBuild {
-        name: String,
-        version: String,
-        filename: String,
-        listed_by: String,
-    },
+    #[error(transparent)]
+    Build(#[from] ferry_types::BuildError),
     #[error("hashes are required (a requirement has --hash, or --require-hashes was given), but these have none: {0}. Add a --hash for each (ferry compile --generate-hashes writes them)")]
     HashesRequired(String),
     #[error("{0}")]

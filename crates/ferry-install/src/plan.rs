@@ -4,8 +4,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
+use std::path::Path;
+
 use ferry_index::DistFilename;
 use ferry_resolve::ResolvedPackage;
+use ferry_types::{BuildContext, SourceDist};
 use pep440_rs::Version;
 
 use crate::fetch::WheelSource;
@@ -85,27 +88,48 @@ pub fn plan<'a>(
 }
 
 /// The wheel files to fetch for `packages`, with the user's `--hash` values (by normalized
-/// name). With `require_hashes`, every package must have some.
+/// name). With `require_hashes`, every package must have some. A package whose chosen file is
+/// a source distribution goes through the build seam: `build` makes its wheel in `built`.
 pub fn wheel_sources(
     packages: &[&ResolvedPackage],
     user_hashes: &HashMap<String, Vec<String>>,
     require_hashes: bool,
+    build: &dyn BuildContext,
+    built: &Path,
 ) -> Result<Vec<WheelSource>, InstallError> {
     let mut sources = Vec::new();
     let mut unhashed = Vec::new();
     for package in packages {
         let file = &package.file;
-        if !matches!(file.name, DistFilename::Wheel(_)) {
-            return Err(InstallError::NeedsBuild {
-                name: package.name.clone(),
-                version: package.version.to_string(),
-                filename: file.file.filename.clone(),
-                listed_by: file.source.clone(),
-            });
-        }
         let hashes = user_hashes.get(&package.name).cloned().unwrap_or_default();
         if require_hashes && hashes.is_empty() {
             unhashed.push(format!("{}=={}", package.name, package.version));
+        }
+        if !matches!(file.name, DistFilename::Wheel(_)) {
+            let sdist = SourceDist {
+                name: package.name.clone(),
+                version: package.version.to_string(),
+                filename: file.file.filename.clone(),
+                url: file.file.url.clone(),
+                sha256: file.file.hashes.sha256.clone(),
+                listed_by: file.source.clone(),
+            };
+            let wheel = build.build_wheel(&sdist, built)?;
+            let url = url::Url::from_file_path(&wheel)
+                .map_err(|()| InstallError::BadUrl(wheel.display().to_string()))?;
+            sources.push(WheelSource {
+                name: package.name.clone(),
+                version: package.version.to_string(),
+                filename: wheel
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                url,
+                sha256: None,
+                // The user's hashes are of the sdist, checked by the build.
+                user_hashes: Vec::new(),
+                index: format!("built from {}", file.file.filename),
+            });
+            continue;
         }
         sources.push(WheelSource {
             name: package.name.clone(),

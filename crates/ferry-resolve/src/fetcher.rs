@@ -70,16 +70,23 @@ pub struct Fetcher {
     client: Arc<IndexClient>,
     cache: Option<Cache>,
     target: Arc<Target>,
+    build: ferry_types::Builder,
     projects: Mutex<HashMap<String, Shared<Project>>>,
     metadata: Mutex<HashMap<(String, Version), Shared<CoreMetadata>>>,
 }
 
 impl Fetcher {
-    pub fn new(client: Arc<IndexClient>, cache: Option<Cache>, target: Arc<Target>) -> Self {
+    pub fn new(
+        client: Arc<IndexClient>,
+        cache: Option<Cache>,
+        target: Arc<Target>,
+        build: ferry_types::Builder,
+    ) -> Self {
         Self {
             client,
             cache,
             target,
+            build,
             projects: Mutex::default(),
             metadata: Mutex::default(),
         }
@@ -266,16 +273,41 @@ impl Fetcher {
             }
             fetched.body
         };
-        let text = pkg_info(&file.filename, &bytes)
-            .ok_or_else(|| needs_build("it has no PKG-INFO".into()))?;
-        let parsed = CoreMetadata::parse(&text).map_err(needs_build)?;
-        if !parsed.is_static() {
-            return Err(needs_build(format!(
-                "its metadata (version {}) may change when it is built, and building sdists is not supported yet",
-                if parsed.metadata_version.is_empty() { "unknown" } else { &parsed.metadata_version }
-            )));
+        let reason = match pkg_info(&file.filename, &bytes) {
+            None => "it has no PKG-INFO".to_string(),
+            Some(text) => match CoreMetadata::parse(&text) {
+                Ok(parsed) if parsed.is_static() => return Ok(text),
+                Ok(parsed) => format!(
+                    "its metadata (version {}) may change when it is built",
+                    if parsed.metadata_version.is_empty() {
+                        "unknown"
+                    } else {
+                        &parsed.metadata_version
+                    }
+                ),
+                Err(message) => message,
+            },
+        };
+        // Through the build seam: the build frontend prepares the metadata.
+        let sdist = ferry_types::SourceDist {
+            name: name.to_string(),
+            version: version.to_string(),
+            filename: file.filename.clone(),
+            url: file.url.clone(),
+            sha256: file.hashes.sha256.clone(),
+            listed_by: String::new(),
+        };
+        let build = self.build.clone();
+        let built =
+            tokio::task::spawn_blocking(move || build.sdist_metadata(&sdist, &reason)).await;
+        match built {
+            Ok(Ok(text)) => Ok(text),
+            Ok(Err(ferry_types::BuildError::Unsupported { reason, .. })) => Err(needs_build(
+                format!("{reason}; building from source is not supported yet"),
+            )),
+            Ok(Err(err)) => Err(Arc::new(ResolveError::Build(err))),
+            Err(err) => Err(needs_build(format!("the build task failed: {err}"))),
         }
-        Ok(text)
     }
 }
 

@@ -48,6 +48,8 @@ pub enum ResolveError {
         filename: String,
         reason: String,
     },
+    #[error(transparent)]
+    Build(ferry_types::BuildError),
     #[error("the metadata of {name} {version} is invalid: {message}")]
     BadMetadata {
         name: String,
@@ -140,6 +142,8 @@ pub struct ResolveOptions {
     /// Versions to keep when they still fit (installed, or pinned in an existing output).
     pub preferences: HashMap<String, Version>,
     pub upgrade: Upgrade,
+    /// The build seam, for sdists whose metadata is not static.
+    pub build: ferry_types::Builder,
 }
 
 /// What to resolve for.
@@ -300,6 +304,7 @@ pub fn resolve(
         client,
         cache.map(Cache::view),
         Arc::clone(&target),
+        options.build.clone(),
     ));
 
     // Constraints: intersected into every dependency on the package.

@@ -105,6 +105,7 @@ pub fn run(
     let installed: Vec<InstalledDist> = ferry_install::scan(&scheme.site_dirs());
     let client = Arc::new(resolver.client(&interpreter, cache)?);
     let mut options = resolver.options();
+    let resolver_options_build = options.build.clone();
     if !ignore_installed {
         options.preferences = plan::preferences(&installed);
     }
@@ -167,7 +168,14 @@ pub fn run(
             )
         })
         .collect();
-    let sources = plan::wheel_sources(&plan.install, &user_hashes, require_hashes)?;
+    let built = tempfile::tempdir().context("could not create a directory for built wheels")?;
+    let sources = plan::wheel_sources(
+        &plan.install,
+        &user_hashes,
+        require_hashes,
+        &*resolver_options_build,
+        built.path(),
+    )?;
     let store = Store::new(cache);
     let progress = Progress::new(printer, sources.len());
     let reporter: Arc<dyn FetchReporter> = progress.clone();

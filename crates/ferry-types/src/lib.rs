@@ -1,0 +1,130 @@
+//! The seams between ferry's stages: small types and traits that let one stage call another
+//! without a dependency cycle between their crates.
+//!
+//! Takes nothing and gives [`BuildContext`], the build seam. The resolver needs the build
+//! frontend for the metadata of source distributions whose metadata is not static, and the
+//! installer needs it for wheels that only exist as source; the frontend in turn needs the
+//! resolver and the installer to make its isolated build environments. So neither side depends
+//! on the other: `ferry-resolve` and `ferry-install` call a `dyn BuildContext`, and whoever
+//! wires the stages together (the `ferry` binary) hands them an implementation. Until the build
+//! frontend exists, that implementation is [`NoBuild`], which refuses with a clear message.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A source distribution to build or to read metadata from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDist {
+    /// The normalized project name.
+    pub name: String,
+    pub version: String,
+    pub filename: String,
+    /// Where it is (`file://` for local archives).
+    pub url: url::Url,
+    /// The sha256 the index listed, if any.
+    pub sha256: Option<String>,
+    /// The index or find-links location that listed it.
+    pub listed_by: String,
+}
+
+impl fmt::Display for SourceDist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ({})", self.name, self.version, self.filename)
+    }
+}
+
+/// Why a build did not give what was asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{sdist} needs a build ({reason}), and building from source is not supported yet. Pick a version with a wheel, or a different interpreter")]
+    Unsupported { sdist: String, reason: String },
+    #[error("building {sdist} failed: {message}")]
+    Failed { sdist: String, message: String },
+}
+
+/// What the build frontend offers the other stages. Calls block: callers on an async runtime
+/// run them on a blocking thread.
+pub trait BuildContext: Send + Sync {
+    /// The core metadata (`METADATA` text) of `sdist`, whose own `PKG-INFO` cannot be trusted
+    /// (`reason` says why), from the backend's `prepare_metadata_for_build_wheel` or a build.
+    fn sdist_metadata(&self, sdist: &SourceDist, reason: &str) -> Result<String, BuildError>;
+
+    /// Builds a wheel from `sdist` into `out_dir` and returns its path.
+    fn build_wheel(&self, sdist: &SourceDist, out_dir: &Path) -> Result<PathBuf, BuildError>;
+}
+
+/// The build context while there is no build frontend: every request is refused, naming the
+/// distribution and the reason a build was needed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoBuild;
+
+impl BuildContext for NoBuild {
+    fn sdist_metadata(&self, sdist: &SourceDist, reason: &str) -> Result<String, BuildError> {
+        Err(BuildError::Unsupported {
+            sdist: sdist.to_string(),
+            reason: reason.to_string(),
+        })
+    }
+
+    fn build_wheel(&self, sdist: &SourceDist, _out_dir: &Path) -> Result<PathBuf, BuildError> {
+        Err(BuildError::Unsupported {
+            sdist: sdist.to_string(),
+            reason: "it has no wheel for this interpreter".into(),
+        })
+    }
+}
+
+/// A shared build context that options structs can hold (cloneable, printable, defaulting to
+/// [`NoBuild`]).
+#[derive(Clone)]
+pub struct Builder(pub Arc<dyn BuildContext>);
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self(Arc::new(NoBuild))
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Builder(..)")
+    }
+}
+
+impl std::ops::Deref for Builder {
+    type Target = dyn BuildContext;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_build_refuses_naming_the_distribution_and_the_reason() {
+        let sdist = SourceDist {
+            name: "lib".into(),
+            version: "1.0".into(),
+            filename: "lib-1.0.tar.gz".into(),
+            url: url::Url::parse("file:///dist/lib-1.0.tar.gz").unwrap(),
+            sha256: None,
+            listed_by: "/dist".into(),
+        };
+        let err = Builder::default()
+            .sdist_metadata(&sdist, "Requires-Dist is dynamic")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lib 1.0 (lib-1.0.tar.gz)") && err.contains("Requires-Dist is dynamic"),
+            "{err}"
+        );
+        let err = NoBuild
+            .build_wheel(&sdist, Path::new("/tmp"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no wheel for this interpreter"), "{err}");
+    }
+}
