@@ -62,6 +62,10 @@ pub enum Binary {
 pub struct Project {
     pub name: String,
     pub versions: BTreeMap<Version, VersionFiles>,
+    /// Set when no source knows the project (every index answered 404 or listed nothing):
+    /// the sources asked. It then has no versions, which makes whatever depends on it
+    /// unusable rather than failing the resolution.
+    pub not_found: Option<String>,
 }
 
 type Shared<T> = Arc<OnceCell<Result<Arc<T>, Arc<ResolveError>>>>;
@@ -99,12 +103,19 @@ impl Fetcher {
             projects.entry(name.to_string()).or_default().clone()
         };
         cell.get_or_init(|| async {
-            let files = self
-                .client
-                .project(name)
-                .await
-                .map_err(|e| Arc::new(ResolveError::Index(e)))?;
-            Ok(Arc::new(self.group(name, files.files)))
+            match self.client.project(name).await {
+                Ok(files) => Ok(Arc::new(self.group(name, files.files))),
+                // Only "not listed anywhere"; failures to ask (5xx, connection, TLS) stay errors.
+                Err(ferry_index::IndexError::NotFound { sources, .. }) => {
+                    tracing::debug!("{name} was not found on {sources}");
+                    Ok(Arc::new(Project {
+                        name: name.to_string(),
+                        versions: BTreeMap::new(),
+                        not_found: Some(sources),
+                    }))
+                }
+                Err(e) => Err(Arc::new(ResolveError::Index(e))),
+            }
         })
         .await
         .clone()
@@ -165,6 +176,7 @@ impl Fetcher {
         Project {
             name: name.to_string(),
             versions,
+            not_found: None,
         }
     }
 

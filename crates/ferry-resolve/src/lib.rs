@@ -16,6 +16,7 @@
 mod fetcher;
 mod metadata;
 mod provider;
+mod range;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
@@ -372,8 +373,17 @@ pub fn resolve(
         std::thread::Builder::new()
             .name("ferry-resolver".into())
             .stack_size(16 << 20)
-            .spawn_scoped(scope, || {
-                pubgrub::resolve(&provider, Pkg::Root, Version::new([0]))
+            .spawn_scoped(scope, || loop {
+                let solution = pubgrub::resolve(&provider, Pkg::Root, Version::new([0]));
+                // A run that stopped (or even finished) after a package kept conflicting
+                // starts again with that package decided earlier. No solution is final.
+                if matches!(solution, Ok(_) | Err(PubGrubError::ErrorInShouldCancel(_))) {
+                    if let Some(pkg) = provider.take_restart() {
+                        tracing::debug!("{pkg} keeps conflicting; deciding it earlier");
+                        continue;
+                    }
+                }
+                break solution;
             })
             .expect("spawn the resolver thread")
             .join()
@@ -416,10 +426,10 @@ pub fn resolve(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    for ((pkg, version), children) in &edges {
-        if selected.get(pkg) != Some(version) {
+    for (pkg, versions) in &edges {
+        let Some(children) = selected.get(pkg).and_then(|v| versions.get(v)) else {
             continue;
-        }
+        };
         let Some(parent) = pkg.name() else { continue };
         for child in children {
             if let Some(child) = child.name().filter(|c| *c != parent) {
@@ -460,30 +470,6 @@ pub fn resolve(
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Resolution { packages })
-}
-
-/// Shows `>=V, <V.post0.dev0` (how `==V` with its local versions is stored) as `==V`.
-fn readable_pins(report: &str) -> String {
-    let mut out = String::with_capacity(report.len());
-    let mut rest = report;
-    while let Some(start) = rest.find(">=") {
-        out.push_str(&rest[..start]);
-        let candidate = &rest[start + 2..];
-        let version_end = candidate.find(", <").unwrap_or(0);
-        let low = &candidate[..version_end];
-        let pin = format!("{low}.post0.dev0");
-        let after = &candidate[version_end.saturating_add(3).min(candidate.len())..];
-        if version_end > 0 && after.starts_with(&pin) {
-            out.push_str("==");
-            out.push_str(low);
-            rest = &after[pin.len()..];
-        } else {
-            out.push_str(">=");
-            rest = candidate;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A direct URL requirement as a listed file: only wheels (their name carries the version
@@ -546,7 +532,7 @@ fn unwrap_shared(error: Arc<ResolveError>) -> ResolveError {
 /// The pubgrub report, plus the versions that exist of each project it mentions, so that
 /// "no version of foo in >=3" comes with what there is.
 fn explain(report: &str, fetcher: &fetcher::Fetcher) -> String {
-    let mut text = readable_pins(report.trim());
+    let mut text = report.trim().to_string();
     let mut mentioned: Vec<String> = Vec::new();
     for word in report.split(|c: char| c.is_whitespace() || c == ',' || c == '[') {
         let word = word
@@ -559,6 +545,10 @@ fn explain(report: &str, fetcher: &fetcher::Fetcher) -> String {
     }
     for name in mentioned {
         if let Some(project) = fetcher.project_if_fetched(&name) {
+            if let Some(sources) = &project.not_found {
+                text.push_str(&format!("\n  {name} was not found on {sources}"));
+                continue;
+            }
             let usable: Vec<String> = project
                 .versions
                 .iter()

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 use pubgrub::{
-    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
 };
 use tokio::runtime::Handle;
 
 use crate::fetcher::{Binary, Fetcher, Project};
+pub use crate::range::{specifiers_to_range, VersionRange as Range};
 use crate::{ResolveError, ResolveOptions};
 
 /// A node of the resolution graph. Extras are separate packages tied to their base's version.
@@ -42,8 +43,6 @@ impl fmt::Display for Pkg {
     }
 }
 
-pub type Range = Ranges<Version>;
-
 /// What the solver works from.
 pub struct Inputs {
     pub markers: MarkerEnvironment,
@@ -53,6 +52,12 @@ pub struct Inputs {
     pub explicit_pre: HashSet<String>,
     pub options: ResolveOptions,
 }
+
+/// Conflicts a package may take part in, in one run, before it is decided earlier (uv's
+/// threshold).
+const CONFLICT_THRESHOLD: u32 = 5;
+/// How many packages may be moved earlier (each costs a restart of the solver).
+const MAX_EARLY: usize = 16;
 
 /// One pass of version selection: which versions it accepts.
 type Pass<'a> = Box<dyn Fn(&Version) -> bool + 'a>;
@@ -70,8 +75,22 @@ pub struct Provider {
     /// Discovery order, for priorities and for a stable, pip-like breadth-first walk.
     order: Mutex<HashMap<Pkg, u32>>,
     /// Dependencies as found: (package, version) → children.
-    pub edges: Mutex<HashMap<(Pkg, Version), Vec<Pkg>>>,
+    pub edges: Mutex<HashMap<Pkg, HashMap<Version, Vec<Pkg>>>>,
     warned: Mutex<HashSet<String>>,
+    /// What earlier runs learned from conflicts.
+    learned: Mutex<Learned>,
+    /// A package that kept conflicting in this run, and the packages its rejected versions
+    /// depend on: the run stops, and the next decides the first early and the others late.
+    restart: Mutex<Option<(Pkg, Vec<Pkg>)>>,
+}
+
+/// Decision order learned from conflicts (uv's "conflict early" and "conflict late").
+#[derive(Default)]
+struct Learned {
+    /// Packages that kept conflicting, to decide before all others; the last learned first.
+    early: Vec<Pkg>,
+    /// The packages they conflicted with, to decide after all others.
+    late: HashSet<Pkg>,
 }
 
 impl Provider {
@@ -88,10 +107,29 @@ impl Provider {
             order: Mutex::default(),
             edges: Mutex::default(),
             warned: Mutex::default(),
+            learned: Mutex::default(),
+            restart: Mutex::default(),
         };
         let root_pkgs: Vec<Pkg> = provider.root.iter().map(|(p, _)| p.clone()).collect();
         provider.discover(&root_pkgs);
         provider
+    }
+
+    /// After a run: the package that kept conflicting, if the run stopped for it. The next
+    /// run decides it before the others and the dependencies of its rejected versions after
+    /// the others, from a fresh discovery order.
+    pub fn take_restart(&self) -> Option<Pkg> {
+        let (pkg, culprits) = lock(&self.restart).take()?;
+        {
+            let mut learned = lock(&self.learned);
+            learned.early.push(pkg.clone());
+            learned.late.extend(culprits);
+        }
+        lock(&self.order).clear();
+        lock(&self.edges).clear();
+        let root_pkgs: Vec<Pkg> = self.root.iter().map(|(p, _)| p.clone()).collect();
+        self.discover(&root_pkgs);
+        Some(pkg)
     }
 
     fn discover(&self, pkgs: &[Pkg]) {
@@ -154,7 +192,7 @@ impl Provider {
     fn choose(&self, name: &str, range: &Range) -> Result<Option<Version>, Arc<ResolveError>> {
         let project = self.project(name)?;
         let binary = self.binary(name);
-        let pinned = pinned_version(range);
+        let pinned = range.pinned_version();
         let exact = |v: &Version| {
             pinned
                 .as_ref()
@@ -198,6 +236,29 @@ impl Provider {
         Ok(None)
     }
 
+    /// How many versions of `package` were tried (their dependencies asked for) and are now
+    /// ruled out, and the dependencies that at least half of those share.
+    fn rejections(&self, package: &Pkg, range: &Range) -> (usize, Vec<Pkg>) {
+        let edges = lock(&self.edges);
+        let mut rejected = 0;
+        let mut mentions: HashMap<&Pkg, usize> = HashMap::new();
+        for (version, children) in edges.get(package).into_iter().flatten() {
+            if !range.contains(version) {
+                rejected += 1;
+                for child in children {
+                    *mentions.entry(child).or_default() += 1;
+                }
+            }
+        }
+        let mut culprits: Vec<Pkg> = mentions
+            .into_iter()
+            .filter(|(_, n)| 2 * n >= rejected)
+            .map(|(p, _)| p.clone())
+            .collect();
+        culprits.sort();
+        (rejected, culprits)
+    }
+
     fn warn_once(&self, message: &str) {
         let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
         if !warned.contains(message) {
@@ -236,51 +297,6 @@ pub fn requirement_deps(
     Ok(())
 }
 
-/// The first version after `version` and all its local versions.
-fn after_locals(version: &Version) -> Version {
-    if let Some(dev) = version.dev() {
-        version.clone().with_dev(Some(dev + 1))
-    } else {
-        let post = version.post().map_or(0, |p| p + 1);
-        version.clone().with_post(Some(post)).with_dev(Some(0))
-    }
-}
-
-/// The version a range pins exactly (`==V`, with or without its local versions).
-pub fn pinned_version(range: &Range) -> Option<Version> {
-    if let Some(v) = range.as_singleton() {
-        return Some(v.clone());
-    }
-    match range.bounding_range()? {
-        (std::ops::Bound::Included(low), std::ops::Bound::Excluded(high))
-            if *high == after_locals(low) =>
-        {
-            let mut only = range.iter();
-            only.next();
-            only.next().is_none().then(|| low.clone())
-        }
-        _ => None,
-    }
-}
-
-/// PEP 440 specifiers as a range. `==V` and `!=V` with a public `V` match or exclude `V`'s
-/// local versions too (`==1.0` admits `1.0+cpu`), which a plain singleton would not.
-pub fn specifiers_to_range(specifiers: &pep440_rs::VersionSpecifiers) -> Range {
-    let mut range = Range::full();
-    for specifier in specifiers.iter() {
-        let version = specifier.version();
-        let public = !version.is_local();
-        let with_locals = || Range::from_range_bounds(version.clone()..after_locals(version));
-        let this = match specifier.operator() {
-            pep440_rs::Operator::Equal if public => with_locals(),
-            pep440_rs::Operator::NotEqual if public => with_locals().complement(),
-            _ => Range::from(specifier.clone()),
-        };
-        range = range.intersection(&this);
-    }
-    range
-}
-
 /// Merges duplicate packages by intersecting their ranges.
 fn merge(deps: Vec<(Pkg, Range)>) -> Vec<(Pkg, Range)> {
     let mut merged: Vec<(Pkg, Range)> = Vec::new();
@@ -298,24 +314,57 @@ impl DependencyProvider for Provider {
     type V = Version;
     type VS = Range;
     type M = String;
-    type Priority = (u32, bool, Reverse<u32>);
+    type Priority = (usize, bool, u32, bool, Reverse<u32>);
     type Err = Arc<ResolveError>;
 
+    /// Packages learned to be decided early, then all but those learned to be decided late,
+    /// then conflict count, then exact pins, then discovery order.
+    ///
+    /// When a package keeps conflicting with one decided before it, pubgrub does not revisit
+    /// that decision: it walks down this package's versions until an old one no longer
+    /// conflicts. pip instead keeps the newest version and re-pins the other; uv backtracks
+    /// and decides the conflicting package first. Here the run stops (see `should_cancel`)
+    /// and the next decides this package early and the packages its rejected versions depend
+    /// on late.
     fn prioritize(
         &self,
         package: &Pkg,
         range: &Range,
         stats: &PackageResolutionStatistics,
     ) -> Self::Priority {
-        let order = self
-            .order
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(package)
-            .copied()
-            .unwrap_or(u32::MAX);
+        let order = lock(&self.order).get(package).copied().unwrap_or(u32::MAX);
+        let (early, late) = {
+            let learned = lock(&self.learned);
+            let early = learned
+                .early
+                .iter()
+                .position(|p| p == package)
+                .map_or(0, |i| i + 1);
+            // Counted as pubgrub counts conflicts, but only for the package whose own versions
+            // were rejected (not for the one they conflicted with).
+            if early == 0
+                && stats.conflict_count() >= CONFLICT_THRESHOLD
+                && learned.early.len() < MAX_EARLY
+            {
+                let (rejected, culprits) = self.rejections(package, range);
+                let mut restart = lock(&self.restart);
+                if rejected >= CONFLICT_THRESHOLD as usize && restart.is_none() {
+                    *restart = Some((package.clone(), culprits));
+                }
+            }
+            (early, learned.late.contains(package))
+        };
         let pinned = range.as_singleton().is_some();
-        (stats.conflict_count(), pinned, Reverse(order))
+        (early, !late, stats.conflict_count(), pinned, Reverse(order))
+    }
+
+    fn should_cancel(&self) -> Result<(), Self::Err> {
+        match &*lock(&self.restart) {
+            Some((pkg, _)) => Err(Arc::new(ResolveError::Unsupported(format!(
+                "the resolution restarts to decide {pkg} earlier"
+            )))),
+            None => Ok(()),
+        }
     }
 
     fn choose_version(&self, package: &Pkg, range: &Range) -> Result<Option<Version>, Self::Err> {
@@ -411,12 +460,16 @@ impl DependencyProvider for Provider {
         let deps = merge(deps);
         let children: Vec<Pkg> = deps.iter().map(|(p, _)| p.clone()).collect();
         self.discover(&children);
-        self.edges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((package.clone(), version.clone()), children);
+        lock(&self.edges)
+            .entry(package.clone())
+            .or_default()
+            .insert(version.clone(), children);
         Ok(Dependencies::Available(DependencyConstraints::from_iter(
             deps,
         )))
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -6,10 +6,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use ferry_cache::{Cache, CacheSource};
-use ferry_index::{HttpClient, HttpSettings, IndexClient, IndexSettings, IndexStrategy, IndexUrl};
+use ferry_index::{
+    HttpClient, HttpSettings, IndexClient, IndexError, IndexSettings, IndexStrategy, IndexUrl,
+};
 use ferry_input::{parse_requirement, Origin, RequirementsSpec};
 use ferry_resolve::{resolve, NameSet, ResolveError, ResolveOptions, Target, Upgrade};
-use ferry_test::{FileOptions, IndexServer, SdistBuilder, WheelBuilder};
+use ferry_test::{pythons, Fault, FileOptions, IndexServer, SdistBuilder, WheelBuilder};
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
@@ -91,7 +93,12 @@ impl Index {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path().join("cache"), CacheSource::Flag);
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let http = HttpClient::new(HttpSettings::default(), Some(&cache)).unwrap();
+        let settings = HttpSettings {
+            retries: 1,
+            retry_delay: std::time::Duration::from_millis(10),
+            ..HttpSettings::default()
+        };
+        let http = HttpClient::new(settings, Some(&cache)).unwrap();
         let client = IndexClient::new(
             http,
             IndexSettings {
@@ -134,6 +141,71 @@ impl Index {
             })
             .collect())
     }
+}
+
+/// What pip picks from the same index (`pip install --dry-run --report`, in a fresh virtual
+/// environment), as `name==version`, sorted.
+fn pip_resolve(index: &Index, requirements: &[&str]) -> Vec<String> {
+    let python = pythons::venv_capable()
+        .into_iter()
+        .find(|p| p.major_minor == (3, 11))
+        .or_else(pythons::with_pip)
+        .expect("an installed CPython with pip");
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("venv");
+    let out = std::process::Command::new(&python.path)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--report",
+            "-",
+            "--index-url",
+            &index.server.url(),
+        ])
+        .args(requirements)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut picked: Vec<String> = report["install"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let metadata = &item["metadata"];
+            format!(
+                "{}=={}",
+                metadata["name"].as_str().unwrap(),
+                metadata["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    picked.sort();
+    picked
 }
 
 #[test]
@@ -529,4 +601,150 @@ fn direct_wheel_urls_are_the_only_candidate() {
         .resolve(&[&format!("winonly @ file://{}", path.display())])
         .unwrap_err();
     assert!(err.to_string().contains("not compatible"), "{err}");
+}
+
+#[test]
+fn inclusive_bounds_admit_local_versions() {
+    let index = Index::new();
+    index.add("a", "1.2.3+foo", &[]).add("a", "1.2.4", &[]);
+    index.add("app", "1.0", &["a<=1.2.3"]);
+    assert_eq!(index.resolve(&["a<=1.2.3"]).unwrap(), ["a==1.2.3+foo"]);
+    assert_eq!(
+        index.resolve(&["app"]).unwrap(),
+        ["a==1.2.3+foo", "app==1.0"],
+        "through a dependency"
+    );
+    assert_eq!(index.resolve(&["a<1.2.4"]).unwrap(), ["a==1.2.3+foo"]);
+    assert_eq!(
+        index.resolve(&["a>=1.2.3,<1.2.4"]).unwrap(),
+        ["a==1.2.3+foo"]
+    );
+    assert!(
+        index.resolve(&["a>1.2.3,<1.2.4"]).is_err(),
+        ">V excludes V's local versions"
+    );
+}
+
+#[test]
+fn a_dependency_missing_from_the_index_rules_out_its_dependent() {
+    let index = Index::new();
+    // No page at all (404).
+    index.add("a", "1.0", &[]).add("a", "2.0", &["missing"]);
+    assert_eq!(index.resolve(&["a"]).unwrap(), ["a==1.0"]);
+    // A page with nothing for this platform.
+    index.add("b", "1.0", &[]).add("b", "2.0", &["c"]);
+    index.add_wheel(
+        &WheelBuilder::new("c", "1.0").tag("cp311-cp311-win_amd64"),
+        FileOptions::default(),
+    );
+    assert_eq!(index.resolve(&["b"]).unwrap(), ["b==1.0"]);
+    // Nothing else fits: the error says what was not found, and where.
+    index.add("only", "1.0", &["missing"]);
+    let err = index.resolve(&["only"]).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err.root(), ResolveError::NoSolution(_)), "{text}");
+    assert!(
+        text.contains(&format!("missing was not found on {}", index.server.url())),
+        "{text}"
+    );
+    // A failure to ask is not "not found".
+    index.add("d", "1.0", &[]).add("d", "2.0", &["flaky"]);
+    index.server.fault(Fault::status("/simple/flaky/", 503));
+    let err = index.resolve(&["d"]).unwrap_err();
+    assert!(
+        matches!(
+            err.root(),
+            ResolveError::Index(IndexError::Status { status: 503, .. })
+        ),
+        "{err}"
+    );
+}
+
+/// `b`'s recent versions all pin an old `a`. Deciding `a` first at its newest and then
+/// walking down `b` would end at `b` 3.0; pip keeps the newest `b` and re-pins `a`.
+#[test]
+fn a_package_that_keeps_conflicting_is_decided_first() {
+    let index = Index::new();
+    for minor in 1..=20 {
+        index.add("a", &format!("{minor}.0"), &[]);
+    }
+    for major in 1..=9 {
+        let deps: &[&str] = if major >= 4 { &["a==1.0"] } else { &[] };
+        index.add("b", &format!("{major}.0"), deps);
+    }
+    let ours = index.resolve(&["a", "b"]).unwrap();
+    assert_eq!(ours, ["a==1.0", "b==9.0"]);
+    assert_eq!(ours, pip_resolve(&index, &["a", "b"]));
+}
+
+/// Three packages in a chain: `top` needs a recent `mid`, whose recent versions pin an old
+/// `base`, which is also asked for and discovered first.
+#[test]
+fn a_conflict_two_levels_down_keeps_the_newest_chain() {
+    let index = Index::new();
+    for n in 1..=12 {
+        index.add("base", &format!("{n}.0"), &[]);
+    }
+    for n in 1..=8 {
+        let mid: &[&str] = if n >= 2 { &["base==1.0"] } else { &[] };
+        index.add("mid", &format!("{n}.0"), mid);
+        let top: &[&str] = if n >= 2 { &["mid>=2"] } else { &["mid"] };
+        index.add("top", &format!("{n}.0"), top);
+    }
+    let ours = index.resolve(&["base", "top"]).unwrap();
+    assert_eq!(ours, ["base==1.0", "mid==8.0", "top==8.0"]);
+    assert_eq!(ours, pip_resolve(&index, &["base", "top"]));
+}
+
+/// An upper bound rather than a pin, and a culprit that brings its own dependencies.
+#[test]
+fn conflicting_bounds_move_the_bounded_package_not_the_dependent() {
+    let index = Index::new();
+    for n in 1..=10 {
+        index.add("b", &format!("{n}.0"), &[]);
+    }
+    for n in 1..=8 {
+        let deps: &[&str] = if n >= 3 { &["b<3"] } else { &[] };
+        index.add("a", &format!("{n}.0"), deps);
+    }
+    let ours = index.resolve(&["b", "a"]).unwrap();
+    assert_eq!(ours, ["a==8.0", "b==2.0"]);
+    assert_eq!(ours, pip_resolve(&index, &["b", "a"]));
+
+    let index = Index::new();
+    for n in 1..=10 {
+        let deps: &[&str] = if n >= 2 { &["c>=2"] } else { &["c<2"] };
+        index.add("a", &format!("{n}.0"), deps);
+    }
+    for n in 1..=8 {
+        let deps: &[&str] = if n >= 2 { &["a==1.0"] } else { &[] };
+        index.add("b", &format!("{n}.0"), deps);
+    }
+    for n in 1..=3 {
+        index.add("c", &format!("{n}.0"), &[]);
+    }
+    let ours = index.resolve(&["a", "b"]).unwrap();
+    assert_eq!(ours, ["a==1.0", "b==8.0", "c==1.0"]);
+    assert_eq!(ours, pip_resolve(&index, &["a", "b"]));
+}
+
+/// When two dependents disagree about a third package, pip walks down the later one too; the
+/// early/late decisions must end at the same answer.
+#[test]
+fn dependents_that_disagree_end_where_pip_ends() {
+    let index = Index::new();
+    for n in 1..=12 {
+        let deps: &[&str] = if n >= 2 { &["core>=2"] } else { &["core"] };
+        index.add("lib", &format!("{n}.0"), deps);
+    }
+    for n in 1..=8 {
+        let deps: &[&str] = if n >= 2 { &["core<2"] } else { &[] };
+        index.add("plugin", &format!("{n}.0"), deps);
+    }
+    for n in 1..=3 {
+        index.add("core", &format!("{n}.0"), &[]);
+    }
+    let ours = index.resolve(&["lib", "plugin"]).unwrap();
+    assert_eq!(ours, ["core==3.0", "lib==12.0", "plugin==1.0"]);
+    assert_eq!(ours, pip_resolve(&index, &["lib", "plugin"]));
 }
