@@ -105,57 +105,13 @@ impl DirectUrl {
 
 /// The header fields of a core metadata text, in order, with continuation lines joined.
 pub fn metadata_fields(text: &str) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push('\n');
-                value.push_str(line.trim());
-            }
-        } else if let Some((key, value)) = line.split_once(':') {
-            fields.push((key.trim().to_string(), value.trim().to_string()));
-        }
-    }
-    fields
+    ferry_types::metadata::fields(text)
 }
 
-/// The header fields of a core metadata text as Python's `email` parser (compat32) gives
-/// them: the value's first line without leading blanks, continuation lines appended verbatim
-/// (newline and indentation kept), trailing newlines removed. Stops at the first blank line or
-/// the first line that is not a header.
+/// The header fields as Python's `email` parser gives them (see
+/// [`ferry_types::metadata::raw_fields`]).
 pub fn raw_metadata_fields(text: &str) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\r', '\n']);
-        if bare.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            match fields.last_mut() {
-                Some((_, value)) => value.push_str(line),
-                None => break,
-            }
-            continue;
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            break;
-        };
-        if key.is_empty() || key.chars().any(|c| !c.is_ascii_graphic()) {
-            break;
-        }
-        fields.push((
-            key.to_string(),
-            value.trim_start_matches([' ', '\t']).to_string(),
-        ));
-    }
-    for (_, value) in &mut fields {
-        let end = value.trim_end_matches(['\r', '\n']).len();
-        value.truncate(end);
-    }
-    fields
+    ferry_types::metadata::raw_fields(text)
 }
 
 /// The parts of a `/`-separated path as Python's `PurePosixPath.parts` gives them: `/` first

@@ -54,20 +54,10 @@ fn metadata_json(raw: &str) -> serde_json::Value {
         "supported_platform",
     ];
     let mut object = serde_json::Map::new();
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in raw.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push('\n');
-                value.push_str(line.trim());
-            }
-        } else if let Some((key, value)) = line.split_once(':') {
-            fields.push((
-                key.trim().to_ascii_lowercase().replace('-', "_"),
-                value.trim().to_string(),
-            ));
-        }
-    }
+    let fields: Vec<(String, String)> = ferry_types::metadata::fields(raw)
+        .into_iter()
+        .map(|(key, value)| (key.to_ascii_lowercase().replace('-', "_"), value))
+        .collect();
     for (key, value) in fields {
         if MULTIPLE.contains(&key.as_str()) {
             if let Some(list) = object

@@ -83,11 +83,8 @@ impl WheelFile {
         };
         let mut version = None;
         let mut purelib = None;
-        for line in text.lines() {
-            let Some((key, value)) = line.split_once(':') else {
-                continue;
-            };
-            match key.trim().to_ascii_lowercase().as_str() {
+        for (key, value) in ferry_types::metadata::fields(text) {
+            match key.to_ascii_lowercase().as_str() {
                 "wheel-version" => {
                     let value = value.trim();
                     let (major, minor) = value.split_once('.').unwrap_or((value, "0"));

@@ -25,22 +25,10 @@ impl CoreMetadata {
     /// Parses the RFC 822-style header of a METADATA or PKG-INFO file. Unparseable
     /// `Requires-Dist` lines are errors (pip refuses them too); everything else is lenient.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for line in text.lines() {
-            if line.is_empty() {
-                break; // the body (description) starts here
-            }
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, value)) = fields.last_mut() {
-                    value.push('\n');
-                    value.push_str(line.trim());
-                }
-                continue;
-            }
-            if let Some((key, value)) = line.split_once(':') {
-                fields.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
-            }
-        }
+        let fields: Vec<(String, String)> = ferry_types::metadata::fields(text)
+            .into_iter()
+            .map(|(key, value)| (key.to_ascii_lowercase(), value))
+            .collect();
         let get = |key: &str| {
             fields
                 .iter()

@@ -1,13 +1,16 @@
 //! The seams between ferry's stages: small types and traits that let one stage call another
 //! without a dependency cycle between their crates.
 //!
-//! Takes nothing and gives [`BuildContext`], the build seam. The resolver needs the build
+//! Takes nothing and gives [`metadata`], the one reader of core metadata files, and
+//! [`BuildContext`], the build seam. The resolver needs the build
 //! frontend for the metadata of source distributions whose metadata is not static, and the
 //! installer needs it for wheels that only exist as source; the frontend in turn needs the
 //! resolver and the installer to make its isolated build environments. So neither side depends
 //! on the other: `ferry-resolve` and `ferry-install` call a `dyn BuildContext`, and whoever
 //! wires the stages together (the `ferry` binary) hands them an implementation. Until the build
 //! frontend exists, that implementation is [`NoBuild`], which refuses with a clear message.
+
+pub mod metadata;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
