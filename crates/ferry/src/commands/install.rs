@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use ferry_cache::Cache;
 use ferry_index::DistFilename;
 use ferry_input::{normalize_name, parse_requirement, Origin, RequirementsSpec};
-use ferry_install::fetch::{fetch_wheel, FetchReporter, FetchedWheel, WheelSource};
+use ferry_install::fetch::{fetch_all, FetchReporter, WheelSource};
 use ferry_install::installed::ArchiveInfo;
 use ferry_install::{
     uninstall, DirectUrl, EnvLock, InstalledDist, Installer, Layout, LinkMode, Scheme, Store,
@@ -23,7 +23,6 @@ use ferry_install::{
 use ferry_python::venv::{self, VenvOptions};
 use ferry_python::{find_environment, find_interpreter, Interpreter, PythonError, PythonRequest};
 use ferry_resolve::{ResolvedPackage, Upgrade};
-use futures::StreamExt;
 use pep440_rs::Version;
 use rayon::prelude::*;
 
@@ -257,19 +256,12 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
     let store = Store::new(cache);
     let progress = Progress::new(printer, sources.len());
     let reporter: Arc<dyn FetchReporter> = progress.clone();
-    let client = Arc::clone(&prepared.client);
-    let fetched: Vec<Result<FetchedWheel, ferry_install::InstallError>> =
-        prepared.runtime.block_on(async {
-            futures::stream::iter(sources.iter().map(|source| {
-                let client = Arc::clone(&client);
-                let store = store.clone();
-                let reporter = Arc::clone(&reporter);
-                async move { fetch_wheel(client.http(), &store, source, reporter).await }
-            }))
-            .buffered(32)
-            .collect()
-            .await
-        });
+    let fetched = prepared.runtime.block_on(fetch_all(
+        prepared.client.http(),
+        &store,
+        &sources,
+        Arc::clone(&reporter),
+    ));
     prepared.runtime.shutdown_background();
     progress.finish();
     tracing::debug!("fetched after {:?}", started.elapsed());

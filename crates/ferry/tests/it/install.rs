@@ -683,3 +683,110 @@ fn uninstall_refuses_without_record_and_skips_unknown() {
     .success()
     .stderr_contains("Skipping nothere as it is not installed");
 }
+
+/// `len` bytes that do not compress, the same on every run (xorshift64*).
+fn noise(len: usize, mut state: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Runs `cmd` to the end and returns whether it succeeded, its stderr, and its peak resident
+/// set size in KiB (`VmHWM`, the kernel's high-water mark, read until the process exits).
+#[cfg(target_os = "linux")]
+fn run_with_peak_rss(cmd: &mut Command) -> (bool, String, u64) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+        text
+    });
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (status.success(), reader.join().unwrap(), peak)
+}
+
+/// Wheels stream to disk and unpack entry by entry: a wheel bigger than the memory ferry is
+/// allowed installs, from an index and from a file, with the same small peak RSS, and leaves
+/// no download behind. `FERRY_TEST_BIG_WHEEL_MIB` changes the size (default 200).
+#[cfg(target_os = "linux")]
+#[test]
+fn large_wheels_install_in_flat_memory() {
+    use sha2::{Digest, Sha256};
+    let mib: usize = std::env::var("FERRY_TEST_BIG_WHEEL_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let blob = noise(mib << 20, 0x5eed_f00d_d00d_beef);
+    let blob_sha = Sha256::digest(&blob);
+    let wheel = WheelBuilder::new("big", "1.0")
+        .file("big/__init__.py", "")
+        .file("big/blob.bin", &blob)
+        .stored()
+        .build();
+    drop(blob);
+    server.publish(&wheel);
+    let wheel_path = wheel.write_to(ctx.root());
+    let python = default_python();
+    let file_url = url::Url::from_file_path(&wheel_path).unwrap();
+
+    for (name, requirement, extra) in [
+        ("index", "big".to_string(), None),
+        ("file", format!("big @ {file_url}"), Some("--no-cache-dir")),
+    ] {
+        let venv = make_venv(&ctx, name, &python, false);
+        let mut cmd = install(&ctx, &venv, &server, &[&requirement]);
+        cmd.args(extra);
+        let (ok, stderr, peak_kib) = run_with_peak_rss(&mut cmd);
+        assert!(ok, "{stderr}");
+        eprintln!(
+            "{name}: peak RSS {:.1} MiB installing a {mib} MiB wheel",
+            peak_kib as f64 / 1024.0
+        );
+        let installed = std::fs::read(site_packages(&venv).join("big/blob.bin")).unwrap();
+        assert_eq!(installed.len(), mib << 20);
+        assert!(
+            Sha256::digest(&installed) == blob_sha,
+            "{name}: contents differ"
+        );
+        drop(installed);
+        // Held whole, the wheel alone would be `mib` MiB; streamed, ferry stays small.
+        assert!(
+            peak_kib < 100 * 1024,
+            "{name}: peak RSS {peak_kib} KiB for a {mib} MiB wheel"
+        );
+    }
+    // The download went into the store's directory and is gone after unpacking.
+    let leftovers: Vec<String> = snapshot(&ctx.cache_dir().join("archive-v1"))
+        .into_iter()
+        .filter(|p| p.starts_with('.'))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+    assert!(ctx.cache_dir().join("archive-v1").is_dir());
+}
