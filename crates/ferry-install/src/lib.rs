@@ -17,6 +17,7 @@
 //! environment, for planning, uninstalling, `freeze`, `list`, `show` and `check`.
 
 pub mod compile;
+mod fault;
 pub mod fetch;
 pub mod installed;
 pub mod record;

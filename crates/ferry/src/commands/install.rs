@@ -68,7 +68,7 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         None
     } else {
         let shown = scheme.purelib.display().to_string();
-        Some(EnvLock::acquire(&scheme.purelib, || {
+        Some(EnvLock::acquire(&scheme, cache, || {
             printer.status(format!(
                 "Waiting for another ferry process to finish with {shown}"
             ));
@@ -335,7 +335,6 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
         .par_iter()
         .map(|wheel| {
             let placed = installer.place(wheel)?;
-            fault_point(&wheel.name);
             progress.step(&wheel.name);
             Ok(placed)
         })
@@ -401,21 +400,6 @@ pub fn run(args: &InstallArgs, cache: &Cache, printer: &Printer) -> anyhow::Resu
     ));
     printer.status(format!("Successfully installed {}", names.join(" ")));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Test hook (`FERRY_TEST_FAULT`): `fail-after:NAME` fails the install right after NAME's
-/// files are placed; `pause-after:NAME` sleeps there for a minute (so a test can kill the
-/// process mid-install), writing `FERRY_TEST_FAULT_MARKER` first if set.
-fn fault_point(name: &str) {
-    let Ok(fault) = std::env::var("FERRY_TEST_FAULT") else {
-        return;
-    };
-    if fault == format!("pause-after:{name}") {
-        if let Ok(marker) = std::env::var("FERRY_TEST_FAULT_MARKER") {
-            let _ = std::fs::write(marker, name);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(60));
-    }
 }
 
 /// The interpreter to install into: `--python`, else (unless `--system`) the active or

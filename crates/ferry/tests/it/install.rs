@@ -293,10 +293,12 @@ fn upgrade_downgrade_and_uninstall_round_trip() {
             )
             .success();
         assert!(out.stderr().contains("Successfully uninstalled demo-1.0"));
-        // All gone but the lock file and, as after pip, the (now empty) headers directory.
+        // All gone but, as after pip, the (now empty) headers directory, and ferry's lock at
+        // the environment's root (nothing of ferry's in site-packages).
+        assert!(venv.join(".ferry-lock").is_file());
         let now: Vec<String> = snapshot(&venv)
             .into_iter()
-            .filter(|p| !p.ends_with(".ferry-lock") && !p.starts_with("include/"))
+            .filter(|p| p != ".ferry-lock" && !p.starts_with("include/"))
             .collect();
         let before: Vec<String> = before
             .iter()
@@ -455,9 +457,10 @@ fn bad_wheels_and_bad_hashes_change_nothing() {
         ctx.run(&mut install(&ctx, &venv, &server, &[name]))
             .failure()
             .stderr_contains(message);
+        // Only the lock beside pyvenv.cfg is new.
         let now: Vec<String> = snapshot(&venv)
             .into_iter()
-            .filter(|p| !p.ends_with(".ferry-lock"))
+            .filter(|p| p != ".ferry-lock")
             .collect();
         assert_eq!(now, before, "{name}");
     }
@@ -639,7 +642,7 @@ fn a_second_process_waits_for_the_lock() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(site.join(".ferry-lock"))
+        .open(venv.join(".ferry-lock"))
         .unwrap();
     lock.lock().unwrap();
     let child = install(&ctx, &venv, &server, &["helper"])
@@ -658,6 +661,93 @@ fn a_second_process_waits_for_the_lock() {
         "{stderr}"
     );
     assert!(site.join("helper.py").is_file());
+
+    // A --target directory is locked by flock on the directory itself.
+    let target = ctx.work().join("target");
+    std::fs::create_dir(&target).unwrap();
+    let lock = std::fs::File::open(&target).unwrap();
+    lock.lock().unwrap();
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(default_python())
+        .arg("--target")
+        .arg(&target)
+        .arg("helper");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!target.join("helper.py").exists(), "installed while locked");
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for another ferry process"),
+        "{stderr}"
+    );
+    assert!(target.join("helper.py").is_file());
+}
+
+/// Paths under `dir` that belong to ferry (lock files, transaction directories).
+fn ferry_private(dir: &Path) -> Vec<String> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|p| {
+            Path::new(p)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".ferry"))
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_of_ferry_is_left_in_site_packages_or_a_target() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let venv = make_venv(&ctx, "env", &python, false);
+    let site = site_packages(&venv);
+    let target = ctx.work().join("target");
+    let nothing = Vec::<String>::new();
+    let target_install = |args: &[&str]| {
+        let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+        cmd.arg(&python).arg("--target").arg(&target).args(args);
+        cmd
+    };
+
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    assert_eq!(ferry_private(&site), nothing, "after an install");
+    ctx.run(&mut target_install(&["demo==1.0"])).success();
+    assert_eq!(ferry_private(&target), nothing, "after a --target install");
+
+    // A failure after files were placed is rolled back, transaction directory and all.
+    let before = snapshot(&venv);
+    ctx.run(
+        install(&ctx, &venv, &server, &["demo==2.0"]).env("FERRY_TEST_FAULT", "fail-after:demo"),
+    )
+    .failure()
+    .stderr_contains("injected failure after placing demo");
+    assert_eq!(snapshot(&venv), before);
+    assert_eq!(ferry_private(&site), nothing, "after a rolled-back install");
+    let before = snapshot(&target);
+    ctx.run(target_install(&["--upgrade", "helper"]).env("FERRY_TEST_FAULT", "fail-after:helper"))
+        .failure()
+        .stderr_contains("injected failure after placing helper");
+    assert_eq!(snapshot(&target), before, "a failed --target install");
+
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "demo", "helper", "--python"])
+            .arg(&venv),
+    )
+    .success();
+    assert_eq!(ferry_private(&site), nothing, "after an uninstall");
+    assert!(
+        venv.join(".ferry-lock").is_file(),
+        "the lock is at the root"
+    );
 }
 
 #[test]
