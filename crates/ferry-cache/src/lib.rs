@@ -45,6 +45,8 @@ pub enum Bucket {
     Archive,
     /// Which archive a wheel URL gave, for files the index lists without a hash.
     Wheels,
+    /// Lock files of installation targets that have no place of their own for one.
+    Locks,
 }
 
 impl Bucket {
@@ -56,6 +58,7 @@ impl Bucket {
             Bucket::Metadata => "metadata-v1",
             Bucket::Archive => "archive-v1",
             Bucket::Wheels => "wheels-v1",
+            Bucket::Locks => "locks-v1",
         }
     }
 }

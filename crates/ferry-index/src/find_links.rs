@@ -69,13 +69,21 @@ impl FindLinks {
     ) -> Result<(Vec<DistFile>, Option<FetchOrigin>), IndexError> {
         match self {
             Self::Missing(_) => Ok((Vec::new(), None)),
-            Self::Dir(dir) => list_dir(dir).map(|f| (f, None)),
+            Self::Dir(dir) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || list_dir(&dir))
+                    .await
+                    .map_err(|e| IndexError::Client(format!("listing a directory failed: {e}")))?
+                    .map(|f| (f, None))
+            }
             Self::HtmlFile(path) => {
-                let body = fs_err::read(path).map_err(|source| IndexError::Io {
-                    what: "the find-links page",
-                    path: path.clone(),
-                    source,
-                })?;
+                let body = tokio::fs::read(path)
+                    .await
+                    .map_err(|source| IndexError::Io {
+                        what: "the find-links page",
+                        path: path.clone(),
+                        source,
+                    })?;
                 let base = Url::from_file_path(path).map_err(|()| IndexError::BadUrl {
                     url: path.display().to_string(),
                     message: "not an absolute path".into(),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures::future::BoxFuture;
 use http_cache_semantics::{AfterResponse, BeforeRequest, CacheOptions, CachePolicy};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
@@ -167,7 +168,13 @@ impl HttpClient {
         })?;
         let (request_parts, ()) = request.into_parts();
 
-        let cached = cache.read(&bare, accept);
+        let cached = {
+            let (cache, bare, accept) = (cache.clone(), bare.clone(), accept.to_string());
+            tokio::task::spawn_blocking(move || cache.read(&bare, &accept))
+                .await
+                .ok()
+                .flatten()
+        };
         if let Some(entry) = cached {
             let fetched = |origin, fetched_at| Fetched {
                 body: entry.body.clone(),
@@ -201,13 +208,13 @@ impl HttpClient {
                             let mut header = entry.header.clone();
                             header.policy = policy;
                             header.stored_at = now_secs(now);
-                            if let Err(err) = cache.write(&header, &entry.body) {
-                                tracing::warn!("{err}");
-                            }
+                            write_cache(cache, header, entry.body.clone()).await;
                         }
                         return Ok(fetched(FetchOrigin::CacheRevalidated, now));
                     }
-                    return self.store(cache, &bare, accept, &request_parts, response, now);
+                    return self
+                        .store(cache, &bare, accept, &request_parts, response, now)
+                        .await;
                 }
             }
         }
@@ -223,9 +230,10 @@ impl HttpClient {
         }
         let response = self.send(url, &headers).await?;
         self.store(cache, &bare, accept, &request_parts, response, now)
+            .await
     }
 
-    fn store(
+    async fn store(
         &self,
         cache: &HttpCache,
         bare: &Url,
@@ -255,9 +263,7 @@ impl HttpClient {
                 body_len: response.body.len() as u64,
                 body_sha256: sha256_hex(&response.body),
             };
-            if let Err(err) = cache.write(&header, &response.body) {
-                tracing::warn!("{err}");
-            }
+            write_cache(cache, header, response.body.clone()).await;
         }
         Ok(Fetched {
             body: response.body,
@@ -329,10 +335,54 @@ impl HttpClient {
         Ok((status, response.body, total))
     }
 
+    /// GET into a file, for bodies too big to hold in memory (wheels). Retries and resumes
+    /// like every other request (a broken body continues with `Range`/`If-Range` where the
+    /// server allows it, and starts over otherwise). `file` is truncated first; `observer`
+    /// sees every byte written, in order, and is told when the body starts over, so it can
+    /// hash the file as it arrives. `path` (where `file` lives) names it in errors. Fails on
+    /// any non-2xx status.
+    pub async fn download(
+        &self,
+        url: &Url,
+        file: &mut tokio::fs::File,
+        path: &Path,
+        observer: &mut dyn DownloadObserver,
+    ) -> Result<Downloaded, IndexError> {
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
+        let mut sink = Sink::File {
+            file,
+            path,
+            written: 0,
+            observer,
+        };
+        let response = self
+            .send_to(url, &HeaderMap::new(), &mut sink)
+            .await?
+            .ok()?;
+        Ok(Downloaded {
+            url: response.url,
+            bytes: sink.len(),
+            content_type: response.content_type,
+        })
+    }
+
     /// Sends a GET with retries for connection errors, 5xx and broken bodies. A body that
     /// breaks off is resumed with a range request when the server supports it (same ETag),
     /// and restarted otherwise. Returns any final status, including 304 and 4xx.
     async fn send(&self, url: &Url, headers: &HeaderMap) -> Result<Response, IndexError> {
+        let mut sink = Sink::Memory(Vec::new());
+        self.send_to(url, headers, &mut sink).await
+    }
+
+    /// [`Self::send`], with the body going to `sink`.
+    async fn send_to(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        sink: &mut Sink<'_>,
+    ) -> Result<Response, IndexError> {
         let gate = host_key(url).map(|host| {
             let mut reached = self.inner.reached.lock().unwrap_or_else(|e| e.into_inner());
             reached.entry(host).or_default().clone()
@@ -340,15 +390,20 @@ impl HttpClient {
         if let Some(gate) = gate {
             let mut first = gate.lock().await;
             if !*first {
-                let result = self.send_now(url, headers).await;
+                let result = self.send_now(url, headers, sink).await;
                 *first = true;
                 return result;
             }
         }
-        self.send_now(url, headers).await
+        self.send_now(url, headers, sink).await
     }
 
-    async fn send_now(&self, url: &Url, headers: &HeaderMap) -> Result<Response, IndexError> {
+    async fn send_now(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        sink: &mut Sink<'_>,
+    ) -> Result<Response, IndexError> {
         let _permit = self
             .inner
             .limit
@@ -358,18 +413,25 @@ impl HttpClient {
         let (bare, creds) = self.inner.auth.credentials_for(url);
         let shown = redact(&bare);
         let max_attempts = self.inner.settings.retries + 1;
-        let mut partial: Option<Partial> = None;
+        // The ETag of a body that broke off and can be resumed from `sink.len()`.
+        let mut partial: Option<HeaderValue> = None;
         let mut attempt = 0;
+        let dest = sink_path(sink);
+        let write_error = |source| IndexError::Write {
+            url: shown.clone(),
+            path: dest.clone(),
+            source,
+        };
         loop {
             attempt += 1;
             let mut request = self.inner.client.get(bare.clone()).headers(headers.clone());
             if let Some((user, password)) = &creds {
                 request = request.basic_auth(user, password.as_deref());
             }
-            if let Some(p) = &partial {
+            if let Some(etag) = &partial {
                 request = request
-                    .header(reqwest::header::RANGE, format!("bytes={}-", p.body.len()))
-                    .header(reqwest::header::IF_RANGE, p.etag.clone());
+                    .header(reqwest::header::RANGE, format!("bytes={}-", sink.len()))
+                    .header(reqwest::header::IF_RANGE, etag.clone());
             }
             tracing::debug!("GET {shown} (attempt {attempt})");
             let result = request.send().await;
@@ -417,20 +479,33 @@ impl HttpClient {
             let resumed = partial.is_some()
                 && status == StatusCode::PARTIAL_CONTENT
                 && headers.get(reqwest::header::RANGE).is_none();
-            let mut body = match partial.take() {
-                Some(p) if resumed => p.body,
-                _ => Vec::new(),
-            };
-            let start_len = body.len() as u64;
+            let (final_bare, _) = crate::url_util::split_credentials(&final_url);
+            if sink.is_file() && !status.is_success() {
+                // An error page is not the file: report the status without storing it.
+                return Ok(Response {
+                    status,
+                    headers: response_headers,
+                    body: Vec::new(),
+                    content_type: None,
+                    url: final_bare,
+                    shown,
+                    attempts: attempt,
+                });
+            }
+            if !resumed {
+                sink.clear().await.map_err(write_error)?;
+            }
+            let start_len = sink.len();
+            sink.started(expected.map(|e| e + start_len)).await;
             let mut response = response;
             let outcome = loop {
                 match response.chunk().await {
-                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    Ok(Some(chunk)) => sink.push(&chunk).await.map_err(write_error)?,
                     Ok(None) => break Ok(()),
                     Err(err) => break Err(err),
                 }
             };
-            let got = body.len() as u64 - start_len;
+            let got = sink.len() - start_len;
             let short = expected.is_some_and(|e| got < e)
                 && !response_headers.contains_key(reqwest::header::CONTENT_ENCODING);
             if outcome.is_err() || short {
@@ -444,24 +519,22 @@ impl HttpClient {
                         },
                         Ok(()) => IndexError::Truncated {
                             url: shown,
-                            got: body.len() as u64,
+                            got: sink.len(),
                             expected: expected_total,
                             attempts: attempt,
                         },
                     });
                 }
                 // Resume only plain full-body GETs from servers that offer ranges and an ETag.
-                let can_resume = status == StatusCode::OK
+                // (A resumed body that breaks again resumes again from where it now ends.)
+                let offers_ranges = response_headers
+                    .get(reqwest::header::ACCEPT_RANGES)
+                    .is_some_and(|v| v.as_bytes() == b"bytes");
+                let can_resume = ((status == StatusCode::OK && offers_ranges) || resumed)
                     && headers.get(reqwest::header::RANGE).is_none()
-                    && response_headers
-                        .get(reqwest::header::ACCEPT_RANGES)
-                        .is_some_and(|v| v.as_bytes() == b"bytes")
                     && !response_headers.contains_key(reqwest::header::CONTENT_ENCODING);
                 partial = match (can_resume, response_headers.get(reqwest::header::ETAG)) {
-                    (true, Some(etag)) if !body.is_empty() => Some(Partial {
-                        body,
-                        etag: etag.clone(),
-                    }),
+                    (true, Some(etag)) if sink.len() > 0 => Some(etag.clone()),
                     _ => None,
                 };
                 tracing::warn!(
@@ -475,6 +548,7 @@ impl HttpClient {
                 self.backoff(attempt).await;
                 continue;
             }
+            sink.finish().await.map_err(write_error)?;
             let status = if resumed { StatusCode::OK } else { status };
             let content_type = response_headers
                 .get(CONTENT_TYPE)
@@ -486,11 +560,10 @@ impl HttpClient {
                         .trim()
                         .to_ascii_lowercase()
                 });
-            let (final_bare, _) = crate::url_util::split_credentials(&final_url);
             return Ok(Response {
                 status,
                 headers: response_headers,
-                body,
+                body: sink.take_memory(),
                 content_type,
                 url: final_bare,
                 shown,
@@ -506,9 +579,120 @@ impl HttpClient {
     }
 }
 
-struct Partial {
-    body: Vec<u8>,
-    etag: HeaderValue,
+/// Watches a streamed [`HttpClient::download`]: what arrives, and when it starts over.
+pub trait DownloadObserver: Send {
+    /// A response body is about to be read; `length` is the size of the whole file if the
+    /// server announced it. Awaited before the body is read, so a caller can wait here for
+    /// room (a byte budget, say). Called again for each retry.
+    fn started(&mut self, _length: Option<u64>) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+    /// The next bytes of the body, in order (after a resume, the bytes after those seen).
+    fn data(&mut self, bytes: &[u8]);
+    /// Everything seen so far is void: the body starts again from its first byte.
+    fn restart(&mut self);
+}
+
+/// What [`HttpClient::download`] wrote.
+#[derive(Debug, Clone)]
+pub struct Downloaded {
+    /// Where the body finally came from, after redirects (never with credentials).
+    pub url: Url,
+    /// The size of the file.
+    pub bytes: u64,
+    /// The `Content-Type` without parameters, lowercased.
+    pub content_type: Option<String>,
+}
+
+/// Where a response body goes: memory (index pages, metadata) or a file (downloads).
+enum Sink<'a> {
+    Memory(Vec<u8>),
+    File {
+        file: &'a mut tokio::fs::File,
+        path: &'a Path,
+        written: u64,
+        observer: &'a mut dyn DownloadObserver,
+    },
+}
+
+fn sink_path(sink: &Sink<'_>) -> PathBuf {
+    match sink {
+        Sink::Memory(_) => PathBuf::new(),
+        Sink::File { path, .. } => path.to_path_buf(),
+    }
+}
+
+impl Sink<'_> {
+    fn is_file(&self) -> bool {
+        matches!(self, Sink::File { .. })
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Sink::Memory(body) => body.len() as u64,
+            Sink::File { written, .. } => *written,
+        }
+    }
+
+    /// Drops everything received so far.
+    async fn clear(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncSeekExt;
+        match self {
+            Sink::Memory(body) => body.clear(),
+            Sink::File {
+                file,
+                written,
+                observer,
+                ..
+            } => {
+                file.rewind().await?;
+                file.set_len(0).await?;
+                *written = 0;
+                observer.restart();
+            }
+        }
+        Ok(())
+    }
+
+    async fn started(&mut self, length: Option<u64>) {
+        if let Sink::File { observer, .. } = self {
+            observer.started(length).await;
+        }
+    }
+
+    async fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        match self {
+            Sink::Memory(body) => body.extend_from_slice(bytes),
+            Sink::File {
+                file,
+                written,
+                observer,
+                ..
+            } => {
+                file.write_all(bytes).await?;
+                observer.data(bytes);
+                *written += bytes.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure everything written has reached the file.
+    async fn finish(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        if let Sink::File { file, .. } = self {
+            file.flush().await?;
+        }
+        Ok(())
+    }
+
+    fn take_memory(&mut self) -> Vec<u8> {
+        match self {
+            Sink::Memory(body) => std::mem::take(body),
+            Sink::File { .. } => Vec::new(),
+        }
+    }
 }
 
 struct Response {
@@ -543,6 +727,16 @@ impl Response {
             builder = builder.header(k, v);
         }
         builder.body(()).expect("response parts").into_parts().0
+    }
+}
+
+/// Writes an HTTP cache entry off the async threads; a failure is only worth a warning.
+async fn write_cache(cache: &HttpCache, header: EntryHeader, body: Vec<u8>) {
+    let cache = cache.clone();
+    match tokio::task::spawn_blocking(move || cache.write(&header, &body)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!("{err}"),
+        Err(err) => tracing::warn!("writing an HTTP cache entry failed: {err}"),
     }
 }
 

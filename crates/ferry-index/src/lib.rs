@@ -29,7 +29,7 @@ pub use client::{
     ProjectFiles, SIMPLE_ACCEPT,
 };
 pub use filename::{DistFilename, SdistFilename, WheelFilename};
-pub use http::{FetchOrigin, Fetched, HttpClient, HttpSettings};
+pub use http::{DownloadObserver, Downloaded, FetchOrigin, Fetched, HttpClient, HttpSettings};
 pub use metadata::MetadataSource;
 pub use settings::{client_for, resolve_settings, IndexOptions};
 pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};
@@ -89,6 +89,13 @@ pub enum IndexError {
     #[error("could not read {} from `{}`", what, path.display())]
     Io {
         what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not write the download of {url} to `{}`", path.display())]
+    Write {
+        url: String,
         path: PathBuf,
         #[source]
         source: std::io::Error,

@@ -42,15 +42,19 @@ pub(crate) async fn wheel_metadata(
             .url
             .to_file_path()
             .map_err(|()| bad(&file.url, "not a local path"))?;
-        let bytes = fs_err::read(&path).map_err(|source| IndexError::Io {
-            what: "the wheel",
-            path: path.clone(),
-            source,
-        })?;
-        return Ok((
-            from_whole_zip(&file.url, &bytes)?,
-            MetadataSource::WholeFile,
-        ));
+        // Only the central directory and METADATA are read, off the async threads.
+        let url = file.url.clone();
+        let metadata = tokio::task::spawn_blocking(move || {
+            let wheel = fs_err::File::open(&path).map_err(|source| IndexError::Io {
+                what: "the wheel",
+                path: path.clone(),
+                source,
+            })?;
+            from_whole_zip(&url, std::io::BufReader::new(wheel))
+        })
+        .await
+        .map_err(|e| IndexError::Client(format!("reading a local wheel failed: {e}")))??;
+        return Ok((metadata, MetadataSource::WholeFile));
     }
     if let CoreMetadata::Available(hashes) = &file.core_metadata {
         let mut url = file.url.clone();
@@ -94,7 +98,7 @@ pub(crate) async fn wheel_metadata(
         }
     }
     Ok((
-        from_whole_zip(&file.url, &whole)?,
+        from_whole_zip(&file.url, std::io::Cursor::new(whole))?,
         MetadataSource::WholeFile,
     ))
 }
@@ -263,9 +267,12 @@ fn find_metadata_entry(directory: &[u8]) -> Option<CentralEntry> {
     None
 }
 
-fn from_whole_zip(url: &Url, bytes: &[u8]) -> Result<String, IndexError> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| bad(url, format!("not a valid wheel: {e}")))?;
+fn from_whole_zip<R: std::io::Read + std::io::Seek>(
+    url: &Url,
+    wheel: R,
+) -> Result<String, IndexError> {
+    let mut archive =
+        zip::ZipArchive::new(wheel).map_err(|e| bad(url, format!("not a valid wheel: {e}")))?;
     let is_metadata = |n: &str| {
         n.split_once('/')
             .is_some_and(|(d, f)| d.ends_with(".dist-info") && f == "METADATA")

@@ -627,3 +627,78 @@ async fn redirected_pages_resolve_links_against_where_they_landed() {
     );
     c.metadata(&demo.files[0].file).await.unwrap();
 }
+
+/// Records what a streamed download shows its observer.
+#[derive(Default)]
+struct Seen {
+    bytes: Vec<u8>,
+    restarts: usize,
+    lengths: Vec<Option<u64>>,
+}
+
+impl ferry_index::DownloadObserver for Seen {
+    fn started(&mut self, length: Option<u64>) -> futures::future::BoxFuture<'_, ()> {
+        self.lengths.push(length);
+        Box::pin(async {})
+    }
+    fn data(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+    fn restart(&mut self) {
+        self.bytes.clear();
+        self.restarts += 1;
+    }
+}
+
+#[tokio::test]
+async fn downloads_stream_to_a_file_and_resume_or_restart() {
+    let server = IndexServer::start();
+    let built = wheel("demo", "1.0");
+    server.publish(&built);
+    let s = setup();
+    let http = HttpClient::new(fast_settings(), Some(&s.cache)).unwrap();
+    let url = url::Url::parse(&server.file_url(&built.filename)).unwrap();
+    let path = s._dir.path().join("download");
+    let size = built.bytes.len() as u64;
+
+    for ranges in [true, false] {
+        server.set_ranges(ranges);
+        server.clear_requests();
+        server.fault(Fault::truncate(&built.filename, 100).times(1));
+        let mut file = tokio::fs::File::create(&path).await.unwrap();
+        let mut seen = Seen::default();
+        let done = http
+            .download(&url, &mut file, &path, &mut seen)
+            .await
+            .unwrap();
+        drop(file);
+        assert_eq!(done.bytes, size);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            built.bytes,
+            "ranges: {ranges}"
+        );
+        // The observer saw each byte once, in order, whichever way the body was completed.
+        assert_eq!(seen.bytes, built.bytes, "ranges: {ranges}");
+        assert_eq!(seen.lengths, [Some(size), Some(size)]);
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        // Resumed from byte 100; or, when the server ignores the range, started over.
+        assert_eq!(requests[1].header("range"), Some("bytes=100-"));
+        assert_eq!(requests[1].status, Some(if ranges { 206 } else { 200 }));
+        assert_eq!(seen.restarts, if ranges { 1 } else { 2 });
+    }
+
+    // An error status is not written as the file.
+    let missing = url::Url::parse(&server.file_url("nothere-1.0-py3-none-any.whl")).unwrap();
+    let mut file = tokio::fs::File::create(&path).await.unwrap();
+    let err = http
+        .download(&missing, &mut file, &path, &mut Seen::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, IndexError::Status { status: 404, .. }),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+}

@@ -68,7 +68,6 @@ pub fn apply(
         .par_iter()
         .map(|wheel| {
             let placed = installer.place(wheel)?;
-            fault_point(&wheel.name);
             reporter.placed(&wheel.name);
             Ok(placed)
         })
@@ -108,19 +107,4 @@ pub fn apply(
         .collect::<Result<Vec<_>, InstallError>>()?;
     applied.fell_back_to_copy = installer.fell_back_to_copy.load(Ordering::Relaxed);
     Ok(applied)
-}
-
-/// Test hook (`FERRY_TEST_FAULT`): `pause-after:NAME` sleeps for a minute right after NAME's
-/// files are placed (so a test can kill the process mid-install), writing
-/// `FERRY_TEST_FAULT_MARKER` first if set.
-fn fault_point(name: &str) {
-    let Ok(fault) = std::env::var("FERRY_TEST_FAULT") else {
-        return;
-    };
-    if fault == format!("pause-after:{name}") {
-        if let Ok(marker) = std::env::var("FERRY_TEST_FAULT_MARKER") {
-            let _ = std::fs::write(marker, name);
-        }
-        std::thread::sleep(std::time::Duration::from_secs(60));
-    }
 }

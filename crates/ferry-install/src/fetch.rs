@@ -1,11 +1,20 @@
 //! Getting wheels into the unpacked-wheel store: from the store itself when the file was seen
 //! before, else downloaded, hash-checked and unpacked.
+//!
+//! A download streams into a temporary file in the store's directory while it is hashed;
+//! only once the hashes match is the file unpacked (straight from disk), and then it is
+//! deleted. `file://` wheels are hashed and unpacked where they are. Memory use therefore does
+//! not grow with the size of a wheel; [`fetch_all`] bounds how much is in flight at once.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferry_index::{redact, HttpClient};
+use ferry_index::{redact, DownloadObserver, HttpClient};
+use futures::future::BoxFuture;
+use futures::StreamExt;
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 use crate::store::{now_secs, Provenance, Store};
@@ -58,12 +67,107 @@ fn user_sha256(hashes: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// At most this many wheels are fetched at once.
+pub const MAX_FETCHES: usize = 32;
+
+/// The byte budget of [`fetch_all`], in MiB.
+pub const BUDGET_MIB: u32 = 256;
+
+/// How much may be between "download started" and "unpacked" at once.
+///
+/// Downloads stream to disk, so memory does not depend on how big wheels are; what does grow
+/// with their size is the temporary disk space they take until unpacked, and the unpacking
+/// work (blocking threads reading and writing files) running side by side. So besides a
+/// count ([`MAX_FETCHES`]), fetches share a budget of [`BUDGET_MIB`] MiB: each takes one
+/// permit per MiB of its size (at least 1, at most the whole budget) as soon as the size is
+/// known — the index's `size` is not always given, so for a download that is when the
+/// response's `Content-Length` arrives, for a `file://` wheel its length on disk — and holds
+/// it until its wheel is unpacked. A size that is never announced counts as 1 MiB. A wheel
+/// of 256 MiB or more thus runs alone, and smaller ones share the budget. Permits are taken
+/// all at once and never added to, and the semaphore serves waiters in order, so a large
+/// wheel is not starved by small ones and nothing can deadlock.
+#[derive(Debug)]
+pub struct ByteBudget {
+    permits: Semaphore,
+    mib: u32,
+}
+
+impl Default for ByteBudget {
+    fn default() -> Self {
+        Self::new(BUDGET_MIB)
+    }
+}
+
+impl ByteBudget {
+    pub fn new(mib: u32) -> Self {
+        let mib = mib.max(1);
+        Self {
+            permits: Semaphore::new(mib as usize),
+            mib,
+        }
+    }
+
+    /// Waits until a wheel of `bytes` (if known) fits.
+    async fn reserve(&self, bytes: Option<u64>) -> Option<SemaphorePermit<'_>> {
+        let mib = bytes
+            .map_or(1, |b| b.div_ceil(1 << 20))
+            .clamp(1, u64::from(self.mib)) as u32;
+        self.permits.acquire_many(mib).await.ok()
+    }
+}
+
+/// Fetches every wheel into the store, at most [`MAX_FETCHES`] at once and within a
+/// [`ByteBudget`]; the results are in the order of `sources`.
+pub async fn fetch_all(
+    http: &HttpClient,
+    store: &Store,
+    sources: &[WheelSource],
+    reporter: Arc<dyn FetchReporter>,
+) -> Vec<Result<FetchedWheel, InstallError>> {
+    let budget = ByteBudget::default();
+    let mut results: Vec<(usize, Result<FetchedWheel, InstallError>)> =
+        futures::stream::iter(sources.iter().enumerate().map(|(index, source)| {
+            let reporter = Arc::clone(&reporter);
+            let budget = &budget;
+            async move {
+                (
+                    index,
+                    fetch_within(http, store, source, reporter, budget).await,
+                )
+            }
+        }))
+        .buffer_unordered(MAX_FETCHES)
+        .collect()
+        .await;
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
 /// Fetches one wheel into the store.
 pub async fn fetch_wheel(
     http: &HttpClient,
     store: &Store,
     source: &WheelSource,
     reporter: Arc<dyn FetchReporter>,
+) -> Result<FetchedWheel, InstallError> {
+    fetch_within(http, store, source, reporter, &ByteBudget::default()).await
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, InstallError> + Send + 'static,
+) -> Result<T, InstallError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| InstallError::Cache(format!("a file task failed: {e}")))?
+}
+
+async fn fetch_within(
+    http: &HttpClient,
+    store: &Store,
+    source: &WheelSource,
+    reporter: Arc<dyn FetchReporter>,
+    budget: &ByteBudget,
 ) -> Result<FetchedWheel, InstallError> {
     let user = user_sha256(&source.user_hashes);
     if let (Some(index), false) = (&source.sha256, user.is_empty()) {
@@ -80,59 +184,209 @@ pub async fn fetch_wheel(
         }
     }
     // A hash known up front names the archive directly.
-    let known = source
-        .sha256
-        .clone()
-        .or_else(|| user.first().cloned())
-        .or_else(|| {
-            if source.user_hashes.is_empty() {
-                store.lookup_url(&redact(&source.url))
-            } else {
-                None
-            }
-        });
-    if let Some(sha) = &known {
-        if let Some(archive) = store.get(sha) {
-            return Ok(FetchedWheel {
+    let cached = {
+        let store = store.clone();
+        let known = source.sha256.clone().or_else(|| user.first().cloned());
+        let url = (source.user_hashes.is_empty()).then(|| redact(&source.url));
+        blocking(move || {
+            let Some(sha) = known.or_else(|| url.and_then(|url| store.lookup_url(&url))) else {
+                return Ok(None);
+            };
+            Ok(store.get(&sha).map(|archive| FetchedWheel {
                 archive,
-                sha256: sha.clone(),
-                provenance: store.provenance(sha),
+                provenance: store.provenance(&sha),
+                sha256: sha,
                 cached: true,
-            });
-        }
+            }))
+        })
+        .await?
+    };
+    if let Some(fetched) = cached {
+        return Ok(fetched);
     }
 
     reporter.download_started(&source.name, None);
-    let bytes = if source.url.scheme() == "file" {
+    let mut hashes = Hashes::new(&source.user_hashes);
+    if source.url.scheme() == "file" {
         let path = source
             .url
             .to_file_path()
             .map_err(|()| InstallError::BadUrl(source.url.to_string()))?;
-        tokio::fs::read(&path)
+        let size = tokio::fs::metadata(&path)
             .await
             .map_err(|err| InstallError::Io {
                 action: "read",
-                path,
+                path: path.clone(),
                 source: err,
             })?
-    } else {
-        http.get(&source.url, "").await?.body
-    };
-    reporter.download_finished(&source.name, bytes.len() as u64);
+            .len();
+        let _permit = budget.reserve(Some(size)).await;
+        let source = source.clone();
+        let store = store.clone();
+        let reporter = Arc::clone(&reporter);
+        return blocking(move || {
+            hash_file(&path, &mut hashes)?;
+            reporter.download_finished(&source.name, hashes.size);
+            verify_and_unpack(&store, &source, &path, hashes.finish())
+        })
+        .await;
+    }
 
+    let temp = {
+        let store = store.clone();
+        blocking(move || store.download_file()).await?
+    };
+    let io = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| InstallError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let mut file = tokio::fs::File::from_std(temp.reopen().map_err(io("open", temp.path()))?);
+    let mut watch = Watch {
+        hashes,
+        budget,
+        permit: None,
+    };
+    let downloaded = http
+        .download(&source.url, &mut file, temp.path(), &mut watch)
+        .await?;
+    drop(file);
+    reporter.download_finished(&source.name, downloaded.bytes);
+    let Watch { hashes, permit, .. } = watch;
+    let digests = hashes.finish();
     let source = source.clone();
     let store = store.clone();
-    tokio::task::spawn_blocking(move || verify_and_unpack(&store, &source, &bytes))
-        .await
-        .map_err(|e| InstallError::Cache(format!("unpacking task failed: {e}")))?
+    let result = blocking(move || {
+        let result = verify_and_unpack(&store, &source, temp.path(), digests);
+        if let Err(err) = temp.close() {
+            tracing::debug!("could not remove a downloaded wheel: {err}");
+        }
+        result
+    })
+    .await;
+    drop(permit);
+    result
 }
 
+/// The digests of a wheel file, computed as it streams by.
+struct Hashes {
+    sha256: Sha256,
+    sha384: Option<Sha384>,
+    sha512: Option<Sha512>,
+    size: u64,
+}
+
+/// Watches a download: hashes it, and takes its share of the budget once its size is known.
+struct Watch<'a> {
+    hashes: Hashes,
+    budget: &'a ByteBudget,
+    permit: Option<SemaphorePermit<'a>>,
+}
+
+/// The finished digests (lowercase hex) of a wheel file.
+struct Digests {
+    sha256: String,
+    sha384: Option<String>,
+    sha512: Option<String>,
+    size: u64,
+}
+
+impl Hashes {
+    /// sha256 always (it names the archive); sha384 and sha512 only when a `--hash` uses them.
+    fn new(user_hashes: &[String]) -> Self {
+        let uses = |algorithm: &str| {
+            user_hashes.iter().any(|h| {
+                h.split_once([':', '='])
+                    .is_some_and(|(a, _)| a.eq_ignore_ascii_case(algorithm))
+            })
+        };
+        Self {
+            sha256: Sha256::new(),
+            sha384: uses("sha384").then(Sha384::new),
+            sha512: uses("sha512").then(Sha512::new),
+            size: 0,
+        }
+    }
+
+    fn finish(self) -> Digests {
+        Digests {
+            sha256: hex(&self.sha256.finalize()),
+            sha384: self.sha384.map(|h| hex(&h.finalize())),
+            sha512: self.sha512.map(|h| hex(&h.finalize())),
+            size: self.size,
+        }
+    }
+}
+
+impl DownloadObserver for Watch<'_> {
+    fn started(&mut self, length: Option<u64>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if self.permit.is_none() {
+                self.permit = self.budget.reserve(length).await;
+            }
+        })
+    }
+
+    fn data(&mut self, bytes: &[u8]) {
+        self.hashes.update(bytes);
+    }
+
+    fn restart(&mut self) {
+        self.hashes.reset();
+    }
+}
+
+impl Hashes {
+    fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        if let Some(h) = &mut self.sha384 {
+            h.update(bytes);
+        }
+        if let Some(h) = &mut self.sha512 {
+            h.update(bytes);
+        }
+        self.size += bytes.len() as u64;
+    }
+
+    fn reset(&mut self) {
+        self.sha256 = Sha256::new();
+        self.sha384 = self.sha384.take().map(|_| Sha384::new());
+        self.sha512 = self.sha512.take().map(|_| Sha512::new());
+        self.size = 0;
+    }
+}
+
+/// Feeds a local file through `hashes`.
+fn hash_file(path: &Path, hashes: &mut Hashes) -> Result<(), InstallError> {
+    let io = |source| InstallError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = fs_err::File::open(path).map_err(io)?;
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => hashes.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+}
+
+/// Checks the file's digests against the index's sha256 and the user's `--hash`es, and only
+/// then unpacks it.
 fn verify_and_unpack(
     store: &Store,
     source: &WheelSource,
-    bytes: &[u8],
+    wheel: &Path,
+    digests: Digests,
 ) -> Result<FetchedWheel, InstallError> {
-    let sha256 = hex(&Sha256::digest(bytes));
+    let sha256 = digests.sha256;
     if let Some(expected) = &source.sha256 {
         if expected != &sha256 {
             return Err(InstallError::HashMismatch {
@@ -151,8 +405,8 @@ fn verify_and_unpack(
             let value = value.to_ascii_lowercase();
             match algorithm.to_ascii_lowercase().as_str() {
                 "sha256" => value == sha256,
-                "sha384" => value == hex(&Sha384::digest(bytes)),
-                "sha512" => value == hex(&Sha512::digest(bytes)),
+                "sha384" => digests.sha384.as_ref() == Some(&value),
+                "sha512" => digests.sha512.as_ref() == Some(&value),
                 _ => false,
             }
         });
@@ -170,10 +424,10 @@ fn verify_and_unpack(
         url: redact(&source.url),
         index: source.index.clone(),
         downloaded_at: now_secs(),
-        size: bytes.len() as u64,
+        size: digests.size,
         sha256: sha256.clone(),
     };
-    let archive = store.unpack(bytes, &provenance)?;
+    let archive = store.unpack(wheel, &provenance)?;
     Ok(FetchedWheel {
         archive,
         sha256,

@@ -21,6 +21,7 @@
 
 pub mod apply;
 pub mod compile;
+mod fault;
 pub mod fetch;
 pub mod installed;
 pub mod plan;

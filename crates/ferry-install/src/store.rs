@@ -123,10 +123,39 @@ impl Store {
         out
     }
 
-    /// Unpacks the wheel `bytes` (whose sha256 is `provenance.sha256`) into the store and
-    /// returns its archive directory. Safe to call from several processes at once: the first
-    /// complete archive wins.
-    pub fn unpack(&self, bytes: &[u8], provenance: &Provenance) -> Result<PathBuf, InstallError> {
+    /// A new temporary file in the store's directory to download a wheel into (so unpacking
+    /// it stays on one filesystem); it is deleted when dropped.
+    pub fn download_file(&self) -> Result<tempfile::NamedTempFile, InstallError> {
+        self.ensure_dir()?;
+        tempfile::Builder::new()
+            .prefix(".download-")
+            .tempfile_in(&self.archives)
+            .map_err(|source| InstallError::Io {
+                action: "create a file in",
+                path: self.archives.clone(),
+                source,
+            })
+    }
+
+    fn ensure_dir(&self) -> Result<(), InstallError> {
+        fs_err::create_dir_all(&self.archives).map_err(|source| InstallError::Io {
+            action: "create",
+            path: self.archives.clone(),
+            source,
+        })?;
+        if let Err(err) =
+            ferry_cache::Cache::at(self.root.clone(), ferry_cache::CacheSource::Flag).ensure_root()
+        {
+            tracing::debug!("{err}");
+        }
+        Ok(())
+    }
+
+    /// Unpacks the wheel file at `wheel` (whose sha256 is `provenance.sha256`, already
+    /// checked) into the store and returns its archive directory. The file is read as a
+    /// stream, entry by entry, so memory use does not grow with the wheel. Safe to call from
+    /// several processes at once: the first complete archive wins.
+    pub fn unpack(&self, wheel: &Path, provenance: &Provenance) -> Result<PathBuf, InstallError> {
         let target = self.archives.join(&provenance.sha256);
         if target.is_dir() {
             return Ok(target);
@@ -139,17 +168,17 @@ impl Store {
                 source,
             }
         };
-        fs_err::create_dir_all(&self.archives).map_err(io("create", &self.archives))?;
-        if let Err(err) =
-            ferry_cache::Cache::at(self.root.clone(), ferry_cache::CacheSource::Flag).ensure_root()
-        {
-            tracing::debug!("{err}");
-        }
+        self.ensure_dir()?;
         let temp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.archives)
             .map_err(io("create a directory in", &self.archives))?;
-        unpack_into(bytes, temp.path(), &provenance.filename)?;
+        let file = fs_err::File::open(wheel).map_err(io("open", wheel))?;
+        unpack_into(
+            std::io::BufReader::with_capacity(COPY_BUFFER, file),
+            temp.path(),
+            &provenance.filename,
+        )?;
         let json = serde_json::to_vec_pretty(provenance).unwrap_or_default();
         ferry_cache::write_atomic(
             &self.archives.join(format!("{}.json", provenance.sha256)),
@@ -208,14 +237,45 @@ fn safe_relative(name: &str) -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// The buffer size for reading wheels and writing their files.
+const COPY_BUFFER: usize = 64 * 1024;
+
+/// The longest link target a wheel's symlink entry may hold (links become plain files).
+const MAX_LINK: u64 = 64 * 1024;
+
+/// A writer that hashes and counts what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Unpacks a wheel into `dir` after checking every entry, verifies RECORD, and rewrites it.
-fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallError> {
+/// Entries are copied through a fixed buffer, never held whole.
+fn unpack_into<R: Read + std::io::Seek>(
+    reader: R,
+    dir: &Path,
+    filename: &str,
+) -> Result<(), InstallError> {
     let broken = |message: String| InstallError::BrokenWheel {
         filename: filename.to_string(),
         message,
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| broken(format!("not a zip archive: {e}")))?;
+    let mut zip =
+        zip::ZipArchive::new(reader).map_err(|e| broken(format!("not a zip archive: {e}")))?;
 
     // First pass: every name is checked before anything is written.
     let mut names = Vec::with_capacity(zip.len());
@@ -238,6 +298,7 @@ fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallEr
     let mut computed: Vec<RecordEntry> = Vec::new();
     let mut record_path: Option<String> = None;
     let mut created_dirs = std::collections::HashSet::new();
+    let mut buffer = vec![0; COPY_BUFFER];
     for (index, (relative, is_dir, is_symlink)) in names.into_iter().enumerate() {
         let mut entry = zip
             .by_index(index)
@@ -251,22 +312,6 @@ fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallEr
             })?;
             continue;
         }
-        let mut contents = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut contents)
-            .map_err(|e| broken(format!("entry `{}` is corrupt: {e}", relative.display())))?;
-        if is_symlink {
-            // Wheels have no links; a link entry is kept as a plain file (as pip does), but
-            // one pointing outside the wheel is refused outright.
-            let link = String::from_utf8_lossy(&contents).into_owned();
-            let base = relative.parent().unwrap_or(Path::new(""));
-            if Path::new(&link).is_absolute() || escapes(base, &link) {
-                return Err(broken(format!(
-                    "entry `{}` is a link out of the wheel (to `{link}`)",
-                    relative.display()
-                )));
-            }
-        }
         if let Some(parent) = dest.parent() {
             if created_dirs.insert(parent.to_path_buf()) {
                 fs_err::create_dir_all(parent).map_err(|source| InstallError::Io {
@@ -276,13 +321,71 @@ fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallEr
                 })?;
             }
         }
-        let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
-        write_file(&dest, &contents, executable).map_err(|source| InstallError::Io {
-            action: "write",
-            path: dest.clone(),
-            source,
-        })?;
-        let name = relative.to_string_lossy().replace('\\', "/");
+        let row_name = relative.to_string_lossy().replace('\\', "/");
+        let row = if is_symlink {
+            let mut contents = Vec::new();
+            (&mut entry)
+                .take(MAX_LINK + 1)
+                .read_to_end(&mut contents)
+                .map_err(|e| broken(format!("entry `{}` is corrupt: {e}", relative.display())))?;
+            // Wheels have no links; a link entry is kept as a plain file (as pip does), but
+            // one pointing outside the wheel is refused outright.
+            let link = String::from_utf8_lossy(&contents).into_owned();
+            let base = relative.parent().unwrap_or(Path::new(""));
+            if contents.len() as u64 > MAX_LINK
+                || Path::new(&link).is_absolute()
+                || escapes(base, &link)
+            {
+                return Err(broken(format!(
+                    "entry `{}` is a link out of the wheel (to `{link}`)",
+                    relative.display()
+                )));
+            }
+            write_file(&dest, &contents, false).map_err(|source| InstallError::Io {
+                action: "write",
+                path: dest.clone(),
+                source,
+            })?;
+            RecordEntry::for_bytes(row_name.clone(), &contents)
+        } else {
+            let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
+            let file = create_file(&dest, executable).map_err(|source| InstallError::Io {
+                action: "write",
+                path: dest.clone(),
+                source,
+            })?;
+            let mut out = HashingWriter {
+                inner: std::io::BufWriter::with_capacity(COPY_BUFFER, file),
+                hasher: Sha256::new(),
+                size: 0,
+            };
+            let write_error = |source| InstallError::Io {
+                action: "write",
+                path: dest.clone(),
+                source,
+            };
+            loop {
+                let n = match entry.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(broken(format!(
+                            "entry `{}` is corrupt: {e}",
+                            relative.display()
+                        )))
+                    }
+                };
+                out.write_all(&buffer[..n]).map_err(write_error)?;
+            }
+            out.flush().map_err(write_error)?;
+            RecordEntry {
+                path: row_name.clone(),
+                hash: Some(record::encode_digest(&out.hasher.finalize())),
+                size: Some(out.size),
+            }
+        };
+        let name = row_name;
         let top = name.split('/').next().unwrap_or_default();
         if top.ends_with(".dist-info")
             && name.ends_with("/RECORD")
@@ -290,7 +393,7 @@ fn unpack_into(bytes: &[u8], dir: &Path, filename: &str) -> Result<(), InstallEr
         {
             record_path = Some(name.clone());
         }
-        computed.push(RecordEntry::for_bytes(name, &contents));
+        computed.push(row);
     }
 
     let record_path = record_path.ok_or_else(|| broken("it has no .dist-info/RECORD".into()))?;
@@ -367,6 +470,11 @@ fn escapes(base: &Path, link: &str) -> bool {
 }
 
 pub(crate) fn write_file(path: &Path, contents: &[u8], executable: bool) -> std::io::Result<()> {
+    create_file(path, executable)?.write_all(contents)
+}
+
+/// Creates (or truncates) a file with the permissions wheel files get.
+fn create_file(path: &Path, executable: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -376,9 +484,7 @@ pub(crate) fn write_file(path: &Path, contents: &[u8], executable: bool) -> std:
     }
     #[cfg(not(unix))]
     let _ = executable;
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    Ok(())
+    options.open(path)
 }
 
 #[cfg(test)]

@@ -1,8 +1,14 @@
 //! One ferry process per environment at a time, and all-or-nothing changes to it.
 //!
-//! [`EnvLock`] is an advisory file lock in the target's site-packages directory.
+//! [`EnvLock`] is an advisory lock per installation target, kept out of site-packages (which
+//! gets imported, zipped and shipped): a virtual environment's lock is `.ferry-lock` at its
+//! root beside `pyvenv.cfg`; any other target (`--target`, `--prefix`, `--user`, a base
+//! interpreter) is locked by `flock`ing its site-packages directory itself, which leaves no
+//! file behind, or, where the filesystem cannot lock directories (NFS) and off Unix, by a lock
+//! file in the cache keyed by the directory's canonical path.
 //!
-//! A [`Transaction`] keeps a journal in a `.ferry-txn-*` directory beside the lock. Every change
+//! A [`Transaction`] keeps a journal in a `.ferry-txn-*` directory in site-packages (so its
+//! renames stay on one filesystem), removed when the transaction ends. Every change
 //! is written to the journal *before* it is made: files about to be created, directories about
 //! to be made, and files moved out of the way into the transaction's stash (old versions being
 //! replaced, or anything a new file would overwrite). Rolling back undoes the journal from the
@@ -18,8 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::InstallError;
+use crate::{InstallError, Scheme};
 
 const LOCK_NAME: &str = ".ferry-lock";
 const TXN_PREFIX: &str = ".ferry-txn-";
@@ -32,53 +39,128 @@ pub struct EnvLock {
     dir: PathBuf,
 }
 
+/// Where a target's lock is taken.
+enum LockSite {
+    /// A lock file (a venv's `.ferry-lock`, or one in the cache).
+    File(PathBuf),
+    /// The site-packages directory itself.
+    Dir(PathBuf),
+}
+
 impl EnvLock {
-    /// Takes the lock in `dir` (created if missing), calling `on_wait` once if another process
-    /// holds it and this one has to wait.
-    pub fn acquire(dir: &Path, on_wait: impl FnOnce()) -> Result<Self, InstallError> {
+    /// Takes the lock of the target `scheme` (creating its site-packages directory if
+    /// missing), calling `on_wait` once if another process holds it and this one has to wait.
+    /// `cache` holds the lock file of targets that cannot be locked otherwise.
+    pub fn acquire(
+        scheme: &Scheme,
+        cache: &ferry_cache::Cache,
+        on_wait: impl FnOnce(),
+    ) -> Result<Self, InstallError> {
+        let dir = &scheme.purelib;
         fs_err::create_dir_all(dir).map_err(|source| InstallError::Io {
             action: "create",
             path: dir.to_path_buf(),
             source,
         })?;
-        let path = dir.join(LOCK_NAME);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| InstallError::Io {
-                action: "open the lock file",
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                on_wait();
-                file.lock().map_err(|source| InstallError::Io {
-                    action: "lock",
-                    path: path.clone(),
-                    source,
-                })?;
+        let mut on_wait = Some(on_wait);
+        let mut wait = || {
+            if let Some(f) = on_wait.take() {
+                f();
             }
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(InstallError::Io {
-                    action: "lock",
-                    path,
-                    source,
-                })
-            }
-        }
+        };
+        let site = if is_venv_site(scheme) {
+            LockSite::File(scheme.data.join(LOCK_NAME))
+        } else if cfg!(unix) {
+            LockSite::Dir(dir.clone())
+        } else {
+            LockSite::File(cache_lock(dir, cache)?)
+        };
+        let file = match site {
+            LockSite::File(path) => lock_file(&path, &mut wait)?,
+            LockSite::Dir(path) => match lock(&path, false, &mut wait) {
+                Ok(file) => file,
+                Err((_, err)) => {
+                    tracing::debug!(
+                        "cannot lock the directory {} ({err}), using a lock file in the cache",
+                        path.display()
+                    );
+                    lock_file(&cache_lock(dir, cache)?, &mut wait)?
+                }
+            },
+        };
         Ok(Self {
             _file: file,
             dir: dir.to_path_buf(),
         })
     }
 
+    /// The target's site-packages directory, where transactions live.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// Whether the scheme installs into a virtual environment's own site-packages (so the
+/// environment root, beside `pyvenv.cfg`, can hold the lock).
+fn is_venv_site(scheme: &Scheme) -> bool {
+    scheme.data.join("pyvenv.cfg").is_file()
+        && scheme.purelib.starts_with(&scheme.data)
+        && scheme.purelib != scheme.data
+}
+
+/// `<cache>/locks-v1/<sha256 of the canonical path>.lock` for the target directory `dir`.
+fn cache_lock(dir: &Path, cache: &ferry_cache::Cache) -> Result<PathBuf, InstallError> {
+    let canonical = fs_err::canonicalize(dir).map_err(|source| InstallError::Io {
+        action: "resolve",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+    let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let locks = cache.bucket(ferry_cache::Bucket::Locks);
+    cache
+        .ensure_root()
+        .map_err(|e| InstallError::Cache(e.to_string()))?;
+    fs_err::create_dir_all(&locks).map_err(|source| InstallError::Io {
+        action: "create",
+        path: locks.clone(),
+        source,
+    })?;
+    Ok(locks.join(format!("{key}.lock")))
+}
+
+/// Opens (creating) and locks a lock file.
+fn lock_file(path: &Path, wait: &mut impl FnMut()) -> Result<File, InstallError> {
+    lock(path, true, wait).map_err(|(action, source)| InstallError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Opens `path` (a file to create, or a directory) and takes an exclusive `flock` on it,
+/// waiting (after calling `wait`) while another process holds it.
+fn lock(
+    path: &Path,
+    create: bool,
+    wait: &mut impl FnMut(),
+) -> Result<File, (&'static str, std::io::Error)> {
+    let mut options = std::fs::OpenOptions::new();
+    if create {
+        options.create(true).truncate(false).write(true);
+    } else {
+        options.read(true);
+    }
+    let file = options.open(path).map_err(|e| ("open the lock file", e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            wait();
+            file.lock().map_err(|e| ("lock", e))?;
+        }
+        Err(std::fs::TryLockError::Error(source)) => return Err(("lock", source)),
+    }
+    Ok(file)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -381,6 +381,7 @@ impl Installer<'_> {
             }
             out_rows.push(self.put(source, row, &dest, format!("{dist_info_name}/{name}"))?);
         }
+        crate::fault::after_placing(&wheel.name)?;
         Ok(Placed {
             name: wheel.name.clone(),
             staging,

@@ -218,7 +218,7 @@ impl Fetcher {
         let key = cache_key(file);
         let path = self.cache.as_ref().map(|c| c.entry(Bucket::Metadata, &key));
         if let Some(path) = &path {
-            if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(text) = tokio::fs::read_to_string(path).await {
                 tracing::debug!("metadata of {} from cache", file.filename);
                 return Ok(text);
             }
@@ -235,8 +235,16 @@ impl Fetcher {
             self.sdist_metadata(name, version, file).await?
         };
         if let (Some(cache), Some(_)) = (&self.cache, &path) {
-            if let Err(err) = cache.write_entry(Bucket::Metadata, &key, text.as_bytes()) {
-                tracing::warn!("{err}");
+            let cache = cache.view();
+            let bytes = text.clone().into_bytes();
+            let written = tokio::task::spawn_blocking(move || {
+                cache.write_entry(Bucket::Metadata, &key, &bytes)
+            })
+            .await;
+            match written {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => tracing::warn!("{err}"),
+                Err(err) => tracing::warn!("writing a metadata cache entry failed: {err}"),
             }
         }
         Ok(text)
@@ -262,7 +270,8 @@ impl Fetcher {
                 .url
                 .to_file_path()
                 .map_err(|()| needs_build("bad file URL".into()))?;
-            std::fs::read(&path)
+            tokio::fs::read(&path)
+                .await
                 .map_err(|e| needs_build(format!("cannot read {}: {e}", path.display())))?
         } else {
             let fetched = self

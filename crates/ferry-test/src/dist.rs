@@ -83,6 +83,7 @@ pub struct WheelBuilder {
     record_override: Option<String>,
     omit_record: bool,
     corrupt_record_for: Option<String>,
+    stored: bool,
 }
 
 impl WheelBuilder {
@@ -102,7 +103,14 @@ impl WheelBuilder {
             record_override: None,
             omit_record: false,
             corrupt_record_for: None,
+            stored: false,
         }
+    }
+
+    /// Stores entries uncompressed (quick to build for large incompressible files).
+    pub fn stored(mut self) -> Self {
+        self.stored = true;
+        self
     }
 
     /// Adds a compatibility tag such as `py3-none-any` or `cp312-cp312-manylinux_2_17_x86_64`
@@ -308,7 +316,7 @@ impl WheelBuilder {
             filename: self.filename(),
             name: self.name.clone(),
             version: self.version.clone(),
-            bytes: zip_entries(&entries),
+            bytes: zip_entries(&entries, self.stored),
             metadata,
             requires_python: self.requires_python.clone(),
         }
@@ -504,10 +512,14 @@ fn compress_tags(tags: &[String]) -> String {
         .join("-")
 }
 
-fn zip_entries(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+fn zip_entries(entries: &[(String, Vec<u8>)], stored: bool) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_method(if stored {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        })
         .unix_permissions(0o644);
     for (path, bytes) in entries {
         zip.start_file(path.as_str(), options).expect("zip entry");

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use ferry_cache::Cache;
 use ferry_input::{normalize_name, parse_requirement, Origin, RequirementsSpec};
-use ferry_install::fetch::{fetch_wheel, FetchReporter, FetchedWheel};
+use ferry_install::fetch::{fetch_all, FetchReporter};
 use ferry_install::plan::{self, PlanOptions};
 use ferry_install::{
     uninstall, ApplyOptions, EnvLock, InstallReporter, InstalledDist, Layout, LinkMode, Scheme,
@@ -20,7 +20,6 @@ use ferry_install::{
 use ferry_python::venv::{self, VenvOptions};
 use ferry_python::{find_target, Interpreter, PythonError, PythonRequest, TargetPolicy};
 use ferry_resolve::Upgrade;
-use futures::StreamExt;
 
 use crate::printer::Printer;
 use crate::settings::InstallSettings;
@@ -81,7 +80,7 @@ pub fn run(
         None
     } else {
         let shown = scheme.purelib.display().to_string();
-        Some(EnvLock::acquire(&scheme.purelib, || {
+        Some(EnvLock::acquire(&scheme, cache, || {
             printer.status(format!(
                 "Waiting for another ferry process to finish with {shown}"
             ));
@@ -179,17 +178,7 @@ pub fn run(
     let store = Store::new(cache);
     let progress = Progress::new(printer, sources.len());
     let reporter: Arc<dyn FetchReporter> = progress.clone();
-    let fetched: Vec<Result<FetchedWheel, ferry_install::InstallError>> = runtime.block_on(async {
-        futures::stream::iter(sources.iter().map(|source| {
-            let client = Arc::clone(&client);
-            let store = store.clone();
-            let reporter = Arc::clone(&reporter);
-            async move { fetch_wheel(client.http(), &store, source, reporter).await }
-        }))
-        .buffered(32)
-        .collect()
-        .await
-    });
+    let fetched = runtime.block_on(fetch_all(client.http(), &store, &sources, reporter));
     progress.finish();
     tracing::debug!("fetched after {:?}", started.elapsed());
     let mut wheels = Vec::new();

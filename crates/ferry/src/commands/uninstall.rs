@@ -35,7 +35,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
     interpreter.check_writable(args.break_system_packages)?;
 
     let shown = scheme.purelib.display().to_string();
-    let lock = EnvLock::acquire(&scheme.purelib, || {
+    let lock = EnvLock::acquire(&scheme, cache, || {
         printer.status(format!(
             "Waiting for another ferry process to finish with {shown}"
         ));

@@ -293,10 +293,12 @@ fn upgrade_downgrade_and_uninstall_round_trip() {
             )
             .success();
         assert!(out.stderr().contains("Successfully uninstalled demo-1.0"));
-        // All gone but the lock file and, as after pip, the (now empty) headers directory.
+        // All gone but, as after pip, the (now empty) headers directory, and ferry's lock at
+        // the environment's root (nothing of ferry's in site-packages).
+        assert!(venv.join(".ferry-lock").is_file());
         let now: Vec<String> = snapshot(&venv)
             .into_iter()
-            .filter(|p| !p.ends_with(".ferry-lock") && !p.starts_with("include/"))
+            .filter(|p| p != ".ferry-lock" && !p.starts_with("include/"))
             .collect();
         let before: Vec<String> = before
             .iter()
@@ -455,9 +457,10 @@ fn bad_wheels_and_bad_hashes_change_nothing() {
         ctx.run(&mut install(&ctx, &venv, &server, &[name]))
             .failure()
             .stderr_contains(message);
+        // Only the lock beside pyvenv.cfg is new.
         let now: Vec<String> = snapshot(&venv)
             .into_iter()
-            .filter(|p| !p.ends_with(".ferry-lock"))
+            .filter(|p| p != ".ferry-lock")
             .collect();
         assert_eq!(now, before, "{name}");
     }
@@ -639,7 +642,7 @@ fn a_second_process_waits_for_the_lock() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(site.join(".ferry-lock"))
+        .open(venv.join(".ferry-lock"))
         .unwrap();
     lock.lock().unwrap();
     let child = install(&ctx, &venv, &server, &["helper"])
@@ -658,6 +661,93 @@ fn a_second_process_waits_for_the_lock() {
         "{stderr}"
     );
     assert!(site.join("helper.py").is_file());
+
+    // A --target directory is locked by flock on the directory itself.
+    let target = ctx.work().join("target");
+    std::fs::create_dir(&target).unwrap();
+    let lock = std::fs::File::open(&target).unwrap();
+    lock.lock().unwrap();
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(default_python())
+        .arg("--target")
+        .arg(&target)
+        .arg("helper");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!target.join("helper.py").exists(), "installed while locked");
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for another ferry process"),
+        "{stderr}"
+    );
+    assert!(target.join("helper.py").is_file());
+}
+
+/// Paths under `dir` that belong to ferry (lock files, transaction directories).
+fn ferry_private(dir: &Path) -> Vec<String> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|p| {
+            Path::new(p)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".ferry"))
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_of_ferry_is_left_in_site_packages_or_a_target() {
+    let ctx = ctx();
+    let server = server();
+    let python = default_python();
+    let venv = make_venv(&ctx, "env", &python, false);
+    let site = site_packages(&venv);
+    let target = ctx.work().join("target");
+    let nothing = Vec::<String>::new();
+    let target_install = |args: &[&str]| {
+        let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+        cmd.arg(&python).arg("--target").arg(&target).args(args);
+        cmd
+    };
+
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    assert_eq!(ferry_private(&site), nothing, "after an install");
+    ctx.run(&mut target_install(&["demo==1.0"])).success();
+    assert_eq!(ferry_private(&target), nothing, "after a --target install");
+
+    // A failure after files were placed is rolled back, transaction directory and all.
+    let before = snapshot(&venv);
+    ctx.run(
+        install(&ctx, &venv, &server, &["demo==2.0"]).env("FERRY_TEST_FAULT", "fail-after:demo"),
+    )
+    .failure()
+    .stderr_contains("injected failure after placing demo");
+    assert_eq!(snapshot(&venv), before);
+    assert_eq!(ferry_private(&site), nothing, "after a rolled-back install");
+    let before = snapshot(&target);
+    ctx.run(target_install(&["--upgrade", "helper"]).env("FERRY_TEST_FAULT", "fail-after:helper"))
+        .failure()
+        .stderr_contains("injected failure after placing helper");
+    assert_eq!(snapshot(&target), before, "a failed --target install");
+
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "demo", "helper", "--python"])
+            .arg(&venv),
+    )
+    .success();
+    assert_eq!(ferry_private(&site), nothing, "after an uninstall");
+    assert!(
+        venv.join(".ferry-lock").is_file(),
+        "the lock is at the root"
+    );
 }
 
 #[test]
@@ -682,4 +772,111 @@ fn uninstall_refuses_without_record_and_skips_unknown() {
     )
     .success()
     .stderr_contains("Skipping nothere as it is not installed");
+}
+
+/// `len` bytes that do not compress, the same on every run (xorshift64*).
+fn noise(len: usize, mut state: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Runs `cmd` to the end and returns whether it succeeded, its stderr, and its peak resident
+/// set size in KiB (`VmHWM`, the kernel's high-water mark, read until the process exits).
+#[cfg(target_os = "linux")]
+fn run_with_peak_rss(cmd: &mut Command) -> (bool, String, u64) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+        text
+    });
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (status.success(), reader.join().unwrap(), peak)
+}
+
+/// Wheels stream to disk and unpack entry by entry: a wheel bigger than the memory ferry is
+/// allowed installs, from an index and from a file, with the same small peak RSS, and leaves
+/// no download behind. `FERRY_TEST_BIG_WHEEL_MIB` changes the size (default 200).
+#[cfg(target_os = "linux")]
+#[test]
+fn large_wheels_install_in_flat_memory() {
+    use sha2::{Digest, Sha256};
+    let mib: usize = std::env::var("FERRY_TEST_BIG_WHEEL_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let blob = noise(mib << 20, 0x5eed_f00d_d00d_beef);
+    let blob_sha = Sha256::digest(&blob);
+    let wheel = WheelBuilder::new("big", "1.0")
+        .file("big/__init__.py", "")
+        .file("big/blob.bin", &blob)
+        .stored()
+        .build();
+    drop(blob);
+    server.publish(&wheel);
+    let wheel_path = wheel.write_to(ctx.root());
+    let python = default_python();
+    let file_url = url::Url::from_file_path(&wheel_path).unwrap();
+
+    for (name, requirement, extra) in [
+        ("index", "big".to_string(), None),
+        ("file", format!("big @ {file_url}"), Some("--no-cache-dir")),
+    ] {
+        let venv = make_venv(&ctx, name, &python, false);
+        let mut cmd = install(&ctx, &venv, &server, &[&requirement]);
+        cmd.args(extra);
+        let (ok, stderr, peak_kib) = run_with_peak_rss(&mut cmd);
+        assert!(ok, "{stderr}");
+        eprintln!(
+            "{name}: peak RSS {:.1} MiB installing a {mib} MiB wheel",
+            peak_kib as f64 / 1024.0
+        );
+        let installed = std::fs::read(site_packages(&venv).join("big/blob.bin")).unwrap();
+        assert_eq!(installed.len(), mib << 20);
+        assert!(
+            Sha256::digest(&installed) == blob_sha,
+            "{name}: contents differ"
+        );
+        drop(installed);
+        // Held whole, the wheel alone would be `mib` MiB; streamed, ferry stays small.
+        assert!(
+            peak_kib < 100 * 1024,
+            "{name}: peak RSS {peak_kib} KiB for a {mib} MiB wheel"
+        );
+    }
+    // The download went into the store's directory and is gone after unpacking.
+    let leftovers: Vec<String> = snapshot(&ctx.cache_dir().join("archive-v1"))
+        .into_iter()
+        .filter(|p| p.starts_with('.'))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+    assert!(ctx.cache_dir().join("archive-v1").is_dir());
 }
