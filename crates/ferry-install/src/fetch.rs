@@ -49,6 +49,8 @@ pub struct FetchedWheel {
 pub trait FetchReporter: Send + Sync {
     fn download_started(&self, _name: &str, _size: Option<u64>) {}
     fn download_finished(&self, _name: &str, _bytes: u64) {}
+    /// A wheel is in the store, downloaded now or found there (`wheel.cached`).
+    fn ready(&self, _source: &WheelSource, _wheel: &FetchedWheel) {}
 }
 
 /// A reporter that says nothing.

@@ -20,9 +20,11 @@
 //! environment, for planning, uninstalling, `freeze`, `list`, `show` and `check`.
 
 pub mod apply;
+pub mod check;
 pub mod compile;
 mod fault;
 pub mod fetch;
+pub mod inspect;
 pub mod installed;
 pub mod plan;
 pub mod record;

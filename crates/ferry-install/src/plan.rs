@@ -160,3 +160,70 @@ pub fn direct_url(package: &ResolvedPackage, sha256: &str) -> Option<DirectUrl> 
         }),
     })
 }
+
+/// The `--hash` values the requirements give, by normalized name.
+pub fn user_hashes(spec: &ferry_input::RequirementsSpec) -> HashMap<String, Vec<String>> {
+    spec.requirements
+        .iter()
+        .filter(|r| !r.hashes.is_empty())
+        .map(|r| {
+            (
+                ferry_input::normalize_name(r.requirement.name.as_ref()),
+                r.hashes.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Everything the preparer needs besides the packages.
+pub struct Prepare<'a> {
+    pub http: &'a ferry_index::HttpClient,
+    pub store: &'a crate::Store,
+    pub build: &'a dyn BuildContext,
+    /// `--hash` values by normalized name ([`user_hashes`]).
+    pub user_hashes: &'a HashMap<String, Vec<String>>,
+    pub require_hashes: bool,
+}
+
+/// The preparer: gets every package of `packages` into the unpacked-wheel store (built through
+/// the build seam when only a source distribution was chosen, downloaded in parallel and
+/// hash-checked otherwise, or found there) and gives the wheels to install, in order. Runs the
+/// downloads on `handle`.
+pub fn prepare(
+    handle: &tokio::runtime::Handle,
+    packages: &[&ResolvedPackage],
+    with: &Prepare<'_>,
+    reporter: &std::sync::Arc<dyn crate::fetch::FetchReporter>,
+) -> Result<Vec<crate::WheelToInstall>, InstallError> {
+    let built = tempfile::tempdir().map_err(|source| InstallError::Io {
+        action: "create a directory for built wheels in",
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let sources = wheel_sources(
+        packages,
+        with.user_hashes,
+        with.require_hashes,
+        with.build,
+        built.path(),
+    )?;
+    let fetched = handle.block_on(crate::fetch::fetch_all(
+        with.http,
+        with.store,
+        &sources,
+        std::sync::Arc::clone(reporter),
+    ));
+    let mut wheels = Vec::with_capacity(packages.len());
+    for ((package, source), result) in packages.iter().zip(&sources).zip(fetched) {
+        let wheel = result?;
+        reporter.ready(source, &wheel);
+        wheels.push(crate::WheelToInstall {
+            name: package.name.clone(),
+            version: package.version.to_string(),
+            requested: package.requested(),
+            direct_url: direct_url(package, &wheel.sha256),
+            archive: wheel.archive,
+        });
+    }
+    Ok(wheels)
+}

@@ -32,6 +32,27 @@ pub struct MarkerEnvironment {
     pub sys_platform: String,
 }
 
+impl MarkerEnvironment {
+    /// The environment as `pep508_rs` evaluates markers with: the one conversion every stage
+    /// uses (the resolver, `check`, `list --not-required`, `show`).
+    pub fn to_pep508(&self) -> Result<pep508_rs::MarkerEnvironment, String> {
+        pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: &self.implementation_name,
+            implementation_version: &self.implementation_version,
+            os_name: &self.os_name,
+            platform_machine: &self.platform_machine,
+            platform_python_implementation: &self.platform_python_implementation,
+            platform_release: &self.platform_release,
+            platform_system: &self.platform_system,
+            platform_version: &self.platform_version,
+            python_full_version: &self.python_full_version,
+            python_version: &self.python_version,
+            sys_platform: &self.sys_platform,
+        })
+        .map_err(|e| format!("the interpreter's marker environment is invalid: {e}"))
+    }
+}
+
 /// sysconfig install paths. In [`InterpreterInfo::paths`] they are absolute; in
 /// [`InterpreterInfo::venv_scheme`] they are relative to a new environment's root (`None` where
 /// the scheme puts a path outside it).

@@ -27,7 +27,7 @@ use ferry_index::{DistFile, IndexClient, IndexError, ProjectFile};
 use ferry_input::RequirementsSpec;
 use ferry_python::Interpreter;
 use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, VersionOrUrl};
 use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
 use tokio::runtime::Handle;
 
@@ -160,25 +160,10 @@ pub struct Target {
 impl Target {
     /// The target interpreter's environment and tags.
     pub fn from_interpreter(interpreter: &Interpreter) -> Result<Self, ResolveError> {
-        let m = interpreter.markers();
-        let builder = MarkerEnvironmentBuilder {
-            implementation_name: &m.implementation_name,
-            implementation_version: &m.implementation_version,
-            os_name: &m.os_name,
-            platform_machine: &m.platform_machine,
-            platform_python_implementation: &m.platform_python_implementation,
-            platform_release: &m.platform_release,
-            platform_system: &m.platform_system,
-            platform_version: &m.platform_version,
-            python_full_version: &m.python_full_version,
-            python_version: &m.python_version,
-            sys_platform: &m.sys_platform,
-        };
-        let markers = MarkerEnvironment::try_from(builder).map_err(|e| {
-            ResolveError::Unsupported(format!(
-                "the interpreter's marker environment is invalid: {e}"
-            ))
-        })?;
+        let markers = interpreter
+            .markers()
+            .to_pep508()
+            .map_err(ResolveError::Unsupported)?;
         let tags = interpreter
             .tags()
             .iter()

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod printer;
+mod progress;
 mod settings;
 
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! to stderr, status silenced by `-q`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[derive(Debug, Clone)]
 pub struct Printer {
     quiet: bool,
     verbose: bool,

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use ferry_cache::Cache;
 use ferry_install::InstalledDist;
 
-use super::inspect;
 use crate::printer::Printer;
+use ferry_install::inspect;
 
 #[derive(Debug, clap::Args)]
 pub struct FreezeArgs {

@@ -2,7 +2,7 @@
 //! them into the target environment in one journaled transaction. `--dry-run [--report]`
 //! stops after resolution with pip's installation report.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,17 +11,16 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use ferry_cache::Cache;
 use ferry_input::{normalize_name, parse_requirement, Origin, RequirementsSpec};
-use ferry_install::fetch::{fetch_all, FetchReporter};
 use ferry_install::plan::{self, PlanOptions};
 use ferry_install::{
-    uninstall, ApplyOptions, EnvLock, InstallReporter, InstalledDist, Layout, LinkMode, Scheme,
-    Store, Transaction, WheelToInstall,
+    uninstall, ApplyOptions, EnvLock, InstalledDist, Layout, LinkMode, Scheme, Store, Transaction,
 };
 use ferry_python::venv::{self, VenvOptions};
 use ferry_python::{find_target, Interpreter, PythonError, PythonRequest, TargetPolicy};
 use ferry_resolve::Upgrade;
 
 use crate::printer::Printer;
+use crate::progress::Progress;
 use crate::settings::InstallSettings;
 
 pub fn run(
@@ -104,7 +103,7 @@ pub fn run(
     let installed: Vec<InstalledDist> = ferry_install::scan(&scheme.site_dirs());
     let client = Arc::new(resolver.client(&interpreter, cache)?);
     let mut options = resolver.options();
-    let resolver_options_build = options.build.clone();
+    let build = options.build.clone();
     if !ignore_installed {
         options.preferences = plan::preferences(&installed);
     }
@@ -155,59 +154,22 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
 
-    // Fetch: every wheel into the store, in parallel.
-    let user_hashes: HashMap<String, Vec<String>> = spec
-        .requirements
-        .iter()
-        .filter(|r| !r.hashes.is_empty())
-        .map(|r| {
-            (
-                normalize_name(r.requirement.name.as_ref()),
-                r.hashes.clone(),
-            )
-        })
-        .collect();
-    let built = tempfile::tempdir().context("could not create a directory for built wheels")?;
-    let sources = plan::wheel_sources(
+    // Fetch (or build) every wheel into the store, in parallel.
+    let progress = Progress::new(printer, plan.install.len());
+    let wheels = plan::prepare(
+        runtime.handle(),
         &plan.install,
-        &user_hashes,
-        require_hashes,
-        &*resolver_options_build,
-        built.path(),
+        &plan::Prepare {
+            http: client.http(),
+            store: &Store::new(cache),
+            build: &*build,
+            user_hashes: &plan::user_hashes(&spec),
+            require_hashes,
+        },
+        &(progress.clone() as Arc<dyn ferry_install::fetch::FetchReporter>),
     )?;
-    let store = Store::new(cache);
-    let progress = Progress::new(printer, sources.len());
-    let reporter: Arc<dyn FetchReporter> = progress.clone();
-    let fetched = runtime.block_on(fetch_all(client.http(), &store, &sources, reporter));
     progress.finish();
     tracing::debug!("fetched after {:?}", started.elapsed());
-    let mut wheels = Vec::new();
-    for ((package, source), result) in plan.install.iter().zip(&sources).zip(fetched) {
-        let wheel = result?;
-        match &wheel.provenance {
-            Some(p) if wheel.cached => printer.detail(format!(
-                "Using cached {}-{} (downloaded from {} {} UTC)",
-                package.name,
-                package.version,
-                p.index,
-                p.date()
-            )),
-            _ if wheel.cached => {
-                printer.detail(format!("Using cached {}-{}", package.name, package.version))
-            }
-            _ => printer.detail(format!(
-                "Downloaded {} from {}",
-                source.filename, source.index
-            )),
-        }
-        wheels.push(WheelToInstall {
-            name: package.name.clone(),
-            version: package.version.to_string(),
-            requested: package.requested(),
-            direct_url: plan::direct_url(package, &wheel.sha256),
-            archive: wheel.archive,
-        });
-    }
 
     // Install: old versions out of the way, new files in, then each dist-info.
     let applied = ferry_install::apply(
@@ -220,10 +182,7 @@ pub fn run(
             link_mode: settings.link_mode,
             compile: settings.compile,
         },
-        &ApplyProgress {
-            printer,
-            progress: &progress,
-        },
+        &*progress,
     )?;
     progress.finish();
     if applied.fell_back_to_copy {
@@ -316,85 +275,5 @@ fn install_interpreter(
             Ok(Interpreter::query(&env.python, cache)?)
         }
         other => Ok(other?),
-    }
-}
-
-/// Install progress: replaced distributions at `-v`, the bar while placing files.
-struct ApplyProgress<'a> {
-    printer: &'a Printer,
-    progress: &'a Progress,
-}
-
-impl InstallReporter for ApplyProgress<'_> {
-    fn removing(&self, dist: &InstalledDist) {
-        self.printer.detail(format!(
-            "Uninstalling {}-{} (replaced)",
-            dist.name, dist.version
-        ));
-    }
-    fn placing(&self, total: usize) {
-        self.progress.start("Installing", total);
-    }
-    fn placed(&self, name: &str) {
-        self.progress.step(name);
-    }
-}
-
-/// Download progress on stderr: a bar on terminals (not with `-q`), nothing otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new(printer: &Printer, total: usize) -> Arc<Self> {
-        use std::io::IsTerminal;
-        let show = !printer.is_quiet() && std::io::stderr().is_terminal();
-        let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            let style =
-                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_prefix("Fetching");
-            bar
-        });
-        Arc::new(Self { bar })
-    }
-
-    /// Restarts the bar for another phase of `total` steps.
-    fn start(&self, prefix: &'static str, total: usize) {
-        if let Some(bar) = &self.bar {
-            bar.reset();
-            bar.set_length(total as u64);
-            bar.set_prefix(prefix);
-            bar.set_message("");
-        }
-    }
-
-    fn step(&self, name: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-            bar.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl FetchReporter for Progress {
-    fn download_started(&self, name: &str, _size: Option<u64>) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-        }
-    }
-    fn download_finished(&self, _name: &str, _bytes: u64) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
     }
 }

@@ -12,9 +12,9 @@ use ferry_install::InstalledDist;
 use ferry_python::Interpreter;
 use pep440_rs::Version;
 
-use super::inspect;
 use crate::cli::IndexArgs;
 use crate::printer::Printer;
+use ferry_install::inspect;
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
@@ -118,7 +118,10 @@ pub fn run(
     // Whether a package is required is decided among the listed packages only, before any
     // comparison with the index.
     if args.not_required {
-        let env = inspect::marker_environment(&interpreter)?;
+        let env = interpreter
+            .markers()
+            .to_pep508()
+            .map_err(anyhow::Error::msg)?;
         let required: HashSet<String> = rows
             .iter()
             .flat_map(|row| inspect::dependencies(row.dist, &env))

@@ -5,7 +5,6 @@ pub mod check;
 mod compile;
 pub mod freeze;
 mod index;
-mod inspect;
 mod install;
 pub mod list;
 mod python;

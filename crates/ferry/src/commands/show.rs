@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use ferry_cache::Cache;
 use ferry_install::InstalledDist;
 
-use super::inspect;
 use crate::printer::Printer;
+use ferry_install::inspect;
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -41,7 +41,10 @@ pub fn run(
         ferry_python::TargetPolicy::Read,
         cache,
     )?;
-    let env = inspect::marker_environment(&interpreter)?;
+    let env = interpreter
+        .markers()
+        .to_pep508()
+        .map_err(anyhow::Error::msg)?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &[]));
     let find = |name: &str| ferry_install::installed::find(&dists, name);
     // pip reads metadata through `importlib.metadata` from Python 3.11 on, which re-indents

@@ -1,12 +1,12 @@
-//! What `freeze`, `list`, `show` and `check` share: which directories hold the target's
+//! What `freeze`, `list`, `show` and `check` read from an environment: which directories hold the target's
 //! packages, pip's view of a distribution's dependencies, and the way Python spells versions,
 //! paths and JSON (their output has to match pip's byte for byte).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::InstalledDist;
 use ferry_input::pep508_rs::{MarkerEnvironment, Requirement};
-use ferry_install::InstalledDist;
 use ferry_python::Interpreter;
 use pep440_rs::Version;
 
@@ -31,11 +31,6 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     dirs
-}
-
-/// The target interpreter's marker environment, for evaluating dependencies' markers.
-pub fn marker_environment(interpreter: &Interpreter) -> anyhow::Result<MarkerEnvironment> {
-    Ok(ferry_resolve::Target::from_interpreter(interpreter)?.markers)
 }
 
 /// One dependency of an installed distribution.
@@ -91,7 +86,7 @@ pub fn editable_location(dist: &InstalledDist) -> Option<String> {
     // an `.egg-link`.
     match dist.direct_url() {
         Some(direct) if direct.is_editable() => {
-            ferry_install::installed::url_to_path(&direct.url).map(|p| p.display().to_string())
+            crate::installed::url_to_path(&direct.url).map(|p| p.display().to_string())
         }
         Some(_) => None,
         None => dist

@@ -1,0 +1,105 @@
+//! What an install shows while it works: a bar on stderr for terminals (never with `-q`), and at
+//! `-v` a line per wheel saying where it came from and per distribution it replaces. Implements
+//! the libraries' reporter traits, so they never print.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use ferry_install::fetch::{FetchReporter, FetchedWheel, WheelSource};
+use ferry_install::{InstallReporter, InstalledDist};
+
+use crate::printer::Printer;
+
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    printer: Printer,
+}
+
+impl Progress {
+    /// Progress of fetching `total` wheels.
+    pub fn new(printer: &Printer, total: usize) -> Arc<Self> {
+        let show = !printer.is_quiet() && std::io::stderr().is_terminal();
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style =
+                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix("Fetching");
+            bar
+        });
+        Arc::new(Self {
+            bar,
+            printer: printer.clone(),
+        })
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn detail(&self, line: String) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| self.printer.detail(line)),
+            None => self.printer.detail(line),
+        }
+    }
+}
+
+impl FetchReporter for Progress {
+    fn download_started(&self, name: &str, _size: Option<u64>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+        }
+    }
+
+    fn download_finished(&self, _name: &str, _bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn ready(&self, source: &WheelSource, wheel: &FetchedWheel) {
+        let line = match &wheel.provenance {
+            Some(p) if wheel.cached => format!(
+                "Using cached {}-{} (downloaded from {} {} UTC)",
+                source.name,
+                source.version,
+                p.index,
+                p.date()
+            ),
+            _ if wheel.cached => format!("Using cached {}-{}", source.name, source.version),
+            _ => format!("Downloaded {} from {}", source.filename, source.index),
+        };
+        self.detail(line);
+    }
+}
+
+impl InstallReporter for Progress {
+    fn removing(&self, dist: &InstalledDist) {
+        self.detail(format!(
+            "Uninstalling {}-{} (replaced)",
+            dist.name, dist.version
+        ));
+    }
+
+    fn placing(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(total as u64);
+            bar.set_prefix("Installing");
+            bar.set_message("");
+        }
+    }
+
+    fn placed(&self, name: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+            bar.inc(1);
+        }
+    }
+}
