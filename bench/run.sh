@@ -126,6 +126,33 @@ for set in jupyter web science; do
   bench "install-$set-warm" "$ferry_install" "$uv_install" "$pip_install" "$fresh" "$install_runs" 1
 done
 
+# 6. One very large wheel, like a torch-sized binary wheel: generated here (incompressible,
+# stored), served over HTTP on 127.0.0.1 as a find-links page, installed cold into a fresh venv.
+# What matters is peak memory staying flat as the wheel grows.
+huge="$work/huge"
+for size in 200 2000; do
+  name="huge$size"
+  if [ -n "$only" ] && ! [[ huge-wheel-$size =~ $only ]]; then continue; fi
+  "$python" bench/make_wheel.py "$huge" "$name" "$size"
+done
+if [ -z "$only" ] || [[ huge-wheel =~ $only ]]; then
+  port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$python" -m http.server "$port" --bind 127.0.0.1 --directory "$huge" >/dev/null 2>&1 &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  sleep 1
+  links="http://127.0.0.1:$port/"
+  for size in 200 2000; do
+    name="huge$size"
+    bench "huge-wheel-$size" \
+      "$ferry install -q --python $scratch/fv --no-index -f $links $name" \
+      "$uv pip install -q --python $scratch/uvv --no-index -f $links $name" \
+      "$pip --python $scratch/pv/bin/python install -q --no-index -f $links $name" \
+      "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" 1 0
+  done
+  kill "$server" 2>/dev/null || true
+fi
+
 # 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
 if [ -z "$only" ]; then
   cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"

@@ -11,5 +11,6 @@ mod inspect;
 mod install;
 mod live_install;
 mod settings;
+mod snapshots;
 mod tags;
 mod venv;
