@@ -38,8 +38,8 @@ impl fmt::Display for Origin {
 pub struct RequirementEntry {
     pub requirement: Requirement,
     pub origin: Origin,
-    /// `--hash=algo:hex` options given with it.
-    pub hashes: Vec<String>,
+    /// `--hash=algo:hex` options given with it, checked when read.
+    pub hashes: Vec<ferry_types::HashDigest>,
     /// `--config-settings KEY=VALUE` options given with it (for its build backend).
     pub config_settings: Vec<(String, String)>,
 }
@@ -230,7 +230,11 @@ impl RequirementsSpec {
                     None => (option, options.next().unwrap_or_default().to_string()),
                 };
                 match name {
-                    "--hash" if !value.is_empty() => entry.hashes.push(value),
+                    "--hash" if !value.is_empty() => entry.hashes.push(
+                        value
+                            .parse()
+                            .map_err(|message: String| err(format!("--hash: {message}")))?,
+                    ),
                     "--config-settings" | "-C" => match value.split_once('=') {
                         Some((key, val)) => entry
                             .config_settings
@@ -354,20 +358,7 @@ impl RequirementsSpec {
 /// PEP 503 project name normalization (lowercase, runs of `-_.` become `-`), which PEP 685
 /// also prescribes for extra names.
 pub fn normalize_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    ferry_types::normalize(name)
 }
 
 /// PEP 685 extra name normalization (the same rule as project names).
@@ -493,7 +484,10 @@ mod tests {
         std::fs::write(dir.path().join("sub/cons.txt"), "six<2\n").unwrap();
         std::fs::write(
             dir.path().join("req.txt"),
-            "# top comment\n-r sub/base.txt\n--index-url http://127.0.0.1:1/simple/\nrequests[socks, security] >= 2.0 ; \\\n    python_version >= '3.8'\nfoo==1.0 --hash=sha256:abcd\n--pre\n",
+            format!(
+                "# top comment\n-r sub/base.txt\n--index-url http://127.0.0.1:1/simple/\nrequests[socks, security] >= 2.0 ; \\\n    python_version >= '3.8'\nfoo==1.0 --hash=sha256:{}\n--pre\n",
+                "ab".repeat(32)
+            ),
         )
         .unwrap();
         let mut spec = RequirementsSpec::default();
@@ -510,7 +504,10 @@ mod tests {
             spec.requirements[1].origin,
             Origin::File { line: 4, .. }
         ));
-        assert_eq!(spec.requirements[2].hashes, ["sha256:abcd"]);
+        assert_eq!(
+            spec.requirements[2].hashes[0].to_string(),
+            format!("sha256:{}", "ab".repeat(32))
+        );
         assert_eq!(
             spec.options.index_url.as_deref(),
             Some("http://127.0.0.1:1/simple/")
@@ -524,10 +521,13 @@ mod tests {
         let path = dir.path().join("r.txt");
         std::fs::write(
             &path,
-            "--require-hashes\n--pre\n--prefer-binary\n--only-binary :all:\n--no-binary=six\n\
-             --trusted-host example.invalid\n--use-feature truststore\n--no-index\n\
-             -f links\n--extra-index-url http://127.0.0.1:1/x/\n-e ./proj\n\
-             six==1.0 --hash sha256:ab --config-settings=k=v\n",
+            format!(
+                "--require-hashes\n--pre\n--prefer-binary\n--only-binary :all:\n--no-binary=six\n\
+                 --trusted-host example.invalid\n--use-feature truststore\n--no-index\n\
+                 -f links\n--extra-index-url http://127.0.0.1:1/x/\n-e ./proj\n\
+                 six==1.0 --hash sha512:{} --config-settings=k=v\n",
+                "cd".repeat(64)
+            ),
         )
         .unwrap();
         let mut spec = RequirementsSpec::default();
@@ -545,7 +545,10 @@ mod tests {
         );
         assert_eq!(spec.editables.len(), 1);
         assert!(spec.editables[0].location.ends_with("proj"));
-        assert_eq!(spec.requirements[0].hashes, ["sha256:ab"]);
+        assert_eq!(
+            spec.requirements[0].hashes[0].algorithm,
+            ferry_types::HashAlgorithm::Sha512
+        );
         assert_eq!(
             spec.requirements[0].config_settings,
             [("k".to_string(), "v".to_string())]
@@ -559,6 +562,7 @@ mod tests {
             ("--isolated\n", "--isolated"),
             ("six --global-option=x\n", "--global-option"),
             ("six --hash\n", "--hash"),
+            ("six --hash=md5:00\n", "md5"),
             ("--extra-index-url\n", "needs a value"),
             ("./local/path\n", "without a project name"),
             ("six===\n", "six==="),

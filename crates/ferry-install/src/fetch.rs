@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_index::{redact, DownloadObserver, HttpClient};
+use ferry_types::{HashAlgorithm, HashDigest};
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
-use crate::store::{now_secs, Provenance, Store};
+use crate::files::now_secs;
+use crate::store::{Provenance, Store};
 use crate::InstallError;
 
 /// A wheel to fetch.
@@ -30,7 +32,7 @@ pub struct WheelSource {
     /// The sha256 the index gave (lowercase hex).
     pub sha256: Option<String>,
     /// Hashes the user gave with `--hash` (`algorithm:hex`); the file must match one.
-    pub user_hashes: Vec<String>,
+    pub user_hashes: Vec<HashDigest>,
     /// The index or find-links location that listed it.
     pub index: String,
 }
@@ -58,15 +60,21 @@ pub trait FetchReporter: Send + Sync {
 pub struct Silent;
 impl FetchReporter for Silent {}
 
-fn user_sha256(hashes: &[String]) -> Vec<String> {
+fn user_sha256(hashes: &[HashDigest]) -> Vec<String> {
     hashes
         .iter()
-        .filter_map(|h| {
-            h.strip_prefix("sha256:")
-                .or_else(|| h.strip_prefix("sha256="))
-        })
-        .map(str::to_ascii_lowercase)
+        .filter(|h| h.algorithm == HashAlgorithm::Sha256)
+        .map(|h| h.hex.clone())
         .collect()
+}
+
+/// `--hash` values as the user wrote them, for messages.
+fn shown(hashes: &[HashDigest]) -> String {
+    hashes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// At most this many wheels are fetched at once.
@@ -179,7 +187,7 @@ async fn fetch_within(
                 url: redact(&source.url),
                 expected: format!(
                     "one of the --hash values given for it ({})",
-                    source.user_hashes.join(", ")
+                    shown(&source.user_hashes)
                 ),
                 actual: format!("sha256 {index} (according to its index)"),
             });
@@ -298,17 +306,12 @@ struct Digests {
 
 impl Hashes {
     /// sha256 always (it names the archive); sha384 and sha512 only when a `--hash` uses them.
-    fn new(user_hashes: &[String]) -> Self {
-        let uses = |algorithm: &str| {
-            user_hashes.iter().any(|h| {
-                h.split_once([':', '='])
-                    .is_some_and(|(a, _)| a.eq_ignore_ascii_case(algorithm))
-            })
-        };
+    fn new(user_hashes: &[HashDigest]) -> Self {
+        let uses = |algorithm: HashAlgorithm| user_hashes.iter().any(|h| h.algorithm == algorithm);
         Self {
             sha256: Sha256::new(),
-            sha384: uses("sha384").then(Sha384::new),
-            sha512: uses("sha512").then(Sha512::new),
+            sha384: uses(HashAlgorithm::Sha384).then(Sha384::new),
+            sha512: uses(HashAlgorithm::Sha512).then(Sha512::new),
             size: 0,
         }
     }
@@ -400,23 +403,19 @@ fn verify_and_unpack(
         }
     }
     if !source.user_hashes.is_empty() {
-        let matches = source.user_hashes.iter().any(|given| {
-            let Some((algorithm, value)) = given.split_once([':', '=']) else {
-                return false;
-            };
-            let value = value.to_ascii_lowercase();
-            match algorithm.to_ascii_lowercase().as_str() {
-                "sha256" => value == sha256,
-                "sha384" => digests.sha384.as_ref() == Some(&value),
-                "sha512" => digests.sha512.as_ref() == Some(&value),
-                _ => false,
-            }
-        });
+        let matches = source
+            .user_hashes
+            .iter()
+            .any(|given| match given.algorithm {
+                HashAlgorithm::Sha256 => given.hex == sha256,
+                HashAlgorithm::Sha384 => digests.sha384.as_ref() == Some(&given.hex),
+                HashAlgorithm::Sha512 => digests.sha512.as_ref() == Some(&given.hex),
+            });
         if !matches {
             return Err(InstallError::HashMismatch {
                 name: source.name.clone(),
                 url: redact(&source.url),
-                expected: format!("one of {}", source.user_hashes.join(", ")),
+                expected: format!("one of {}", shown(&source.user_hashes)),
                 actual: format!("sha256 {sha256}"),
             });
         }

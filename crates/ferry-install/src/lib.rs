@@ -24,6 +24,7 @@ pub mod check;
 pub mod compile;
 mod fault;
 pub mod fetch;
+mod files;
 pub mod inspect;
 pub mod installed;
 pub mod plan;

@@ -23,7 +23,7 @@ pub struct PlanOptions {
     /// Reinstall everything (`--force-reinstall`).
     pub force_reinstall: bool,
     /// Reinstall these (normalized names).
-    pub reinstall: HashSet<String>,
+    pub reinstall: HashSet<ferry_types::PackageName>,
 }
 
 /// The changes an install makes.
@@ -37,13 +37,13 @@ pub struct Plan<'a> {
 
 /// The installed versions, as resolver preferences: like pip, what is installed stays unless it
 /// must change or is upgraded.
-pub fn preferences(installed: &[InstalledDist]) -> HashMap<String, Version> {
+pub fn preferences(installed: &[InstalledDist]) -> HashMap<ferry_types::PackageName, Version> {
     installed
         .iter()
         .filter_map(|d| {
             Version::from_str(&d.version)
                 .ok()
-                .map(|v| (d.normalized.clone(), v))
+                .map(|v| (ferry_types::PackageName::new(&d.normalized), v))
         })
         .collect()
 }
@@ -92,7 +92,7 @@ pub fn plan<'a>(
 /// a source distribution goes through the build seam: `build` makes its wheel in `built`.
 pub fn wheel_sources(
     packages: &[&ResolvedPackage],
-    user_hashes: &HashMap<String, Vec<String>>,
+    user_hashes: &HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
     require_hashes: bool,
     build: &dyn BuildContext,
     built: &Path,
@@ -107,7 +107,7 @@ pub fn wheel_sources(
         }
         if !matches!(file.name, DistFilename::Wheel(_)) {
             let sdist = SourceDist {
-                name: package.name.clone(),
+                name: package.name.to_string(),
                 version: package.version.to_string(),
                 filename: file.file.filename.clone(),
                 url: file.file.url.clone(),
@@ -118,7 +118,7 @@ pub fn wheel_sources(
             let url = url::Url::from_file_path(&wheel)
                 .map_err(|()| InstallError::BadUrl(wheel.display().to_string()))?;
             sources.push(WheelSource {
-                name: package.name.clone(),
+                name: package.name.to_string(),
                 version: package.version.to_string(),
                 filename: wheel
                     .file_name()
@@ -132,7 +132,7 @@ pub fn wheel_sources(
             continue;
         }
         sources.push(WheelSource {
-            name: package.name.clone(),
+            name: package.name.to_string(),
             version: package.version.to_string(),
             filename: file.file.filename.clone(),
             url: file.file.url.clone(),
@@ -162,13 +162,15 @@ pub fn direct_url(package: &ResolvedPackage, sha256: &str) -> Option<DirectUrl> 
 }
 
 /// The `--hash` values the requirements give, by normalized name.
-pub fn user_hashes(spec: &ferry_input::RequirementsSpec) -> HashMap<String, Vec<String>> {
+pub fn user_hashes(
+    spec: &ferry_input::RequirementsSpec,
+) -> HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>> {
     spec.requirements
         .iter()
         .filter(|r| !r.hashes.is_empty())
         .map(|r| {
             (
-                ferry_input::normalize_name(r.requirement.name.as_ref()),
+                ferry_types::PackageName::new(r.requirement.name.as_ref()),
                 r.hashes.clone(),
             )
         })
@@ -181,7 +183,7 @@ pub struct Prepare<'a> {
     pub store: &'a crate::Store,
     pub build: &'a dyn BuildContext,
     /// `--hash` values by normalized name ([`user_hashes`]).
-    pub user_hashes: &'a HashMap<String, Vec<String>>,
+    pub user_hashes: &'a HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
     pub require_hashes: bool,
 }
 
@@ -218,7 +220,7 @@ pub fn prepare(
         let wheel = result?;
         reporter.ready(source, &wheel);
         wheels.push(crate::WheelToInstall {
-            name: package.name.clone(),
+            name: package.name.to_string(),
             version: package.version.to_string(),
             requested: package.requested(),
             direct_url: direct_url(package, &wheel.sha256),

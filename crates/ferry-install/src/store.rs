@@ -11,12 +11,12 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ferry_cache::{Bucket, Cache};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::files::{create_file, write_file};
 use crate::record::{self, RecordEntry};
 use crate::InstallError;
 
@@ -62,12 +62,6 @@ pub fn format_utc(secs: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The unpacked-wheel store of a cache.
@@ -403,7 +397,7 @@ fn unpack_into<R: Read + std::io::Seek>(
         .join("WHEEL");
     let wheel_text = fs_err::read_to_string(&wheel_file)
         .map_err(|_| broken("it has no .dist-info/WHEEL".into()))?;
-    crate::wheel::WheelFile::parse(&wheel_text, &wheel_file).map_err(|e| broken(e.to_string()))?;
+    crate::files::WheelFile::parse(&wheel_text, &wheel_file).map_err(|e| broken(e.to_string()))?;
     let record_file = dir.join(&record_path);
     let declared = record::parse(
         &fs_err::read_to_string(&record_file).map_err(|source| InstallError::Io {
@@ -467,24 +461,6 @@ fn escapes(base: &Path, link: &str) -> bool {
         }
     }
     false
-}
-
-pub(crate) fn write_file(path: &Path, contents: &[u8], executable: bool) -> std::io::Result<()> {
-    create_file(path, executable)?.write_all(contents)
-}
-
-/// Creates (or truncates) a file with the permissions wheel files get.
-fn create_file(path: &Path, executable: bool) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if executable { 0o755 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    options.open(path)
 }
 
 #[cfg(test)]

@@ -191,7 +191,7 @@ impl Transaction {
         let name = format!(
             "{TXN_PREFIX}{}-{}",
             std::process::id(),
-            crate::store::now_secs()
+            crate::files::now_secs()
         );
         let dir = lock.dir().join(name);
         let io = |action, path: &Path| {

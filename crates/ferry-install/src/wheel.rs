@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferry_input::normalize_name;
 
+use crate::files::{write_file, WheelFile};
 use crate::installed::DirectUrl;
 use crate::record::{self, RecordEntry};
 use crate::scheme::Scheme;
-use crate::store::write_file;
 use crate::txn::Transaction;
 use crate::InstallError;
 
@@ -66,59 +66,6 @@ pub struct Placed {
     rows: Vec<RecordEntry>,
     /// Installed `.py` files, for `--compile`.
     pub python_files: Vec<PathBuf>,
-}
-
-/// Facts from a wheel's `WHEEL` file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WheelFile {
-    pub version: (u32, u32),
-    pub root_is_purelib: bool,
-}
-
-impl WheelFile {
-    pub fn parse(text: &str, path: &Path) -> Result<Self, InstallError> {
-        let bad = |message: String| InstallError::BadWheelFile {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut version = None;
-        let mut purelib = None;
-        for (key, value) in ferry_types::metadata::fields(text) {
-            match key.to_ascii_lowercase().as_str() {
-                "wheel-version" => {
-                    let value = value.trim();
-                    let (major, minor) = value.split_once('.').unwrap_or((value, "0"));
-                    version = Some((
-                        major
-                            .parse()
-                            .map_err(|_| bad(format!("bad Wheel-Version `{value}`")))?,
-                        minor.parse().unwrap_or(0),
-                    ));
-                }
-                "root-is-purelib" => purelib = Some(value.trim().eq_ignore_ascii_case("true")),
-                _ => {}
-            }
-        }
-        let version = version.ok_or_else(|| bad("it has no Wheel-Version".into()))?;
-        if version.0 != 1 {
-            return Err(bad(format!(
-                "Wheel-Version {}.{} is not supported (ferry installs 1.x)",
-                version.0, version.1
-            )));
-        }
-        if version.1 > 0 {
-            tracing::warn!(
-                "{} declares Wheel-Version {}.{}, newer than 1.0; installing anyway",
-                path.display(),
-                version.0,
-                version.1
-            );
-        }
-        Ok(Self {
-            version,
-            root_is_purelib: purelib.unwrap_or(true),
-        })
-    }
 }
 
 /// A `console_scripts` or `gui_scripts` entry point.

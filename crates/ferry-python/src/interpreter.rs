@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::externally_managed::ExternallyManaged;
-use crate::tags::{self, Tag};
+use crate::tags::{self, Tag, TagFacts};
 use crate::PythonError;
 
 /// The embedded query script; its hash is part of every cache key so an edit invalidates.
@@ -65,26 +65,6 @@ pub struct SchemePaths {
     pub include: Option<String>,
     #[serde(default)]
     pub stdlib: Option<String>,
-}
-
-/// The raw facts wheel-tag computation needs; see [`crate::tags`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TagFacts {
-    pub py_version_nodot: Option<serde_json::Value>,
-    pub py_debug: Option<serde_json::Value>,
-    pub has_total_refcount: bool,
-    pub extension_suffixes: Vec<String>,
-    pub gil_disabled: Option<serde_json::Value>,
-    pub with_pymalloc: Option<serde_json::Value>,
-    pub unicode_size: Option<serde_json::Value>,
-    pub max_unicode: u64,
-    pub ext_suffix: Option<String>,
-    pub platform: String,
-    pub is_32bit: bool,
-    pub glibc_version: Option<String>,
-    pub musl_version: Option<String>,
-    pub mac_version: Option<String>,
-    pub mac_machine: Option<String>,
 }
 
 /// Everything one run of the query script reports.
@@ -233,7 +213,15 @@ impl Interpreter {
 
     /// The wheel tags this interpreter accepts, best first (see [`crate::tags`]).
     pub fn tags(&self) -> &[Tag] {
-        self.tags.get_or_init(|| tags::supported_tags(&self.info))
+        self.tags.get_or_init(|| {
+            let info = &self.info;
+            tags::supported_tags(
+                &info.tags,
+                &info.implementation,
+                (info.version.0, info.version.1),
+                &info.markers.platform_system,
+            )
+        })
     }
 
     /// The PEP 668 marker of this environment, if it is externally managed.

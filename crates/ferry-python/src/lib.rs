@@ -23,8 +23,9 @@ pub use discovery::{
     TargetPolicy, VersionRequest,
 };
 pub use externally_managed::ExternallyManaged;
-pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths, TagFacts};
+pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths};
 pub use retarget::PLATFORMS;
+pub use tags::TagFacts;
 
 use std::path::PathBuf;
 

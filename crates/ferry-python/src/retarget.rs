@@ -129,7 +129,7 @@ fn set_platform(info: &mut InterpreterInfo, value: &str) -> Result<(), PythonErr
 
 fn linux(
     markers: &mut crate::MarkerEnvironment,
-    tags: &mut crate::interpreter::TagFacts,
+    tags: &mut crate::tags::TagFacts,
     arch: &str,
     glibc: Option<&str>,
     musl: Option<&str>,

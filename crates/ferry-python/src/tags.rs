@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::interpreter::{InterpreterInfo, TagFacts};
+use serde::{Deserialize, Serialize};
 
 /// One `python-abi-platform` triple.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,13 +38,36 @@ impl fmt::Display for Tag {
     }
 }
 
-/// The tags an interpreter supports, best first.
-pub fn supported_tags(info: &InterpreterInfo) -> Vec<Tag> {
-    let facts = &info.tags;
-    let major = info.version.0;
-    let minor = info.version.1;
-    let platforms = platform_tags(facts, &info.markers.platform_system, (major, minor));
-    let short = short_name(&info.implementation);
+/// The raw facts wheel-tag computation needs, as the interpreter query reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagFacts {
+    pub py_version_nodot: Option<serde_json::Value>,
+    pub py_debug: Option<serde_json::Value>,
+    pub has_total_refcount: bool,
+    pub extension_suffixes: Vec<String>,
+    pub gil_disabled: Option<serde_json::Value>,
+    pub with_pymalloc: Option<serde_json::Value>,
+    pub unicode_size: Option<serde_json::Value>,
+    pub max_unicode: u64,
+    pub ext_suffix: Option<String>,
+    pub platform: String,
+    pub is_32bit: bool,
+    pub glibc_version: Option<String>,
+    pub musl_version: Option<String>,
+    pub mac_version: Option<String>,
+    pub mac_machine: Option<String>,
+}
+
+/// The tags an interpreter supports, best first: from its tag facts, its implementation name
+/// (`cpython`, `pypy`), its `(major, minor)` version and its `platform.system()`.
+pub fn supported_tags(
+    facts: &TagFacts,
+    implementation: &str,
+    (major, minor): (u32, u32),
+    platform_system: &str,
+) -> Vec<Tag> {
+    let platforms = platform_tags(facts, platform_system, (major, minor));
+    let short = short_name(implementation);
     let mut tags = Vec::new();
 
     if short == "cp" {

@@ -26,6 +26,7 @@ use ferry_cache::Cache;
 use ferry_index::{DistFile, IndexClient, IndexError, ProjectFile};
 use ferry_input::RequirementsSpec;
 use ferry_python::Interpreter;
+use ferry_types::PackageName;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, VersionOrUrl};
 use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
@@ -118,7 +119,7 @@ pub enum Upgrade {
     #[default]
     None,
     All,
-    Packages(HashSet<String>),
+    Packages(HashSet<PackageName>),
 }
 
 impl Upgrade {
@@ -141,7 +142,7 @@ pub struct ResolveOptions {
     /// `--no-deps`: only what was asked for.
     pub no_deps: bool,
     /// Versions to keep when they still fit (installed, or pinned in an existing output).
-    pub preferences: HashMap<String, Version>,
+    pub preferences: HashMap<PackageName, Version>,
     pub upgrade: Upgrade,
     /// The build seam, for sdists whose metadata is not static.
     pub build: ferry_types::Builder,
@@ -247,7 +248,7 @@ pub enum Parent {
 /// One resolved distribution.
 #[derive(Debug, Clone)]
 pub struct ResolvedPackage {
-    pub name: String,
+    pub name: PackageName,
     pub version: Version,
     pub extras: BTreeSet<String>,
     /// The file that would be installed.
@@ -443,7 +444,7 @@ pub fn resolve(
             async move { fetcher.metadata(&name, &version, &file).await.ok() }
         });
         packages.push(ResolvedPackage {
-            name: name.to_string(),
+            name: PackageName::new(name),
             version: version.clone(),
             extras: extras.remove(name).unwrap_or_default(),
             file,

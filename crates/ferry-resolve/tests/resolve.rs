@@ -535,7 +535,10 @@ fn preferences_hold_unless_upgraded_and_no_deps_skips_dependencies() {
         .add("app", "1.0", &["lib"])
         .add("app", "2.0", &["lib"]);
     index.add("lib", "1.0", &[]);
-    let preferences = HashMap::from([("app".to_string(), Version::from_str("1.0").unwrap())]);
+    let preferences = HashMap::from([(
+        ferry_types::PackageName::new("app"),
+        Version::from_str("1.0").unwrap(),
+    )]);
     let options = ResolveOptions {
         preferences: preferences.clone(),
         ..Default::default()

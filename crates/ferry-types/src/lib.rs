@@ -1,7 +1,8 @@
 //! The seams between ferry's stages: small types and traits that let one stage call another
 //! without a dependency cycle between their crates.
 //!
-//! Takes nothing and gives [`metadata`], the one reader of core metadata files, and
+//! Takes nothing and gives the values every stage passes around ([`PackageName`],
+//! [`HashDigest`]), [`metadata`], the one reader of core metadata files, and
 //! [`BuildContext`], the build seam. The resolver needs the build
 //! frontend for the metadata of source distributions whose metadata is not static, and the
 //! installer needs it for wheels that only exist as source; the frontend in turn needs the
@@ -11,6 +12,9 @@
 //! frontend exists, that implementation is [`NoBuild`], which refuses with a clear message.
 
 pub mod metadata;
+mod names;
+
+pub use names::{normalize, HashAlgorithm, HashDigest, PackageName};
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ use ferry_cache::Cache;
 use ferry_input::RequirementsSpec;
 use ferry_python::{find_target, TargetPolicy};
 use ferry_resolve::{Parent, ResolvedPackage, Upgrade};
+use ferry_types::PackageName;
 use pep440_rs::Version;
 use sha2::{Digest, Sha256};
 
@@ -56,7 +57,7 @@ pub fn run(
                 settings
                     .upgrade_packages
                     .iter()
-                    .map(|n| ferry_index::normalize_name(n))
+                    .map(|n| PackageName::new(n))
                     .collect(),
             )
         };
@@ -71,7 +72,7 @@ pub fn run(
         options,
     )?;
 
-    let mut hashes: HashMap<String, Vec<String>> = HashMap::new();
+    let mut hashes: HashMap<PackageName, Vec<String>> = HashMap::new();
     if settings.generate_hashes {
         for package in &resolution.packages {
             hashes.insert(
@@ -206,7 +207,7 @@ async fn file_hashes(
 
 /// `name==version` pins of an existing output file (hash lines, comments and anything else
 /// skipped).
-fn existing_pins(path: &std::path::Path) -> HashMap<String, Version> {
+fn existing_pins(path: &std::path::Path) -> HashMap<PackageName, Version> {
     // Only a regular file (or a link to one) holds pins: reading a FIFO or a device given as
     // the output would block or consume what is meant for someone else.
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
@@ -230,7 +231,7 @@ fn existing_pins(path: &std::path::Path) -> HashMap<String, Version> {
         let name = name.split('[').next().unwrap_or(name).trim();
         let version = version.split([';', ' ']).next().unwrap_or("").trim();
         if let Ok(version) = Version::from_str(version) {
-            pins.insert(ferry_index::normalize_name(name), version);
+            pins.insert(PackageName::new(name), version);
         }
     }
     pins

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use ferry_cache::Cache;
-use ferry_input::{normalize_name, parse_requirement, Origin, RequirementsSpec};
+use ferry_input::{parse_requirement, Origin, RequirementsSpec};
 use ferry_install::plan::{self, PlanOptions};
 use ferry_install::{
     uninstall, ApplyOptions, EnvLock, InstalledDist, Layout, LinkMode, Scheme, Store, Transaction,
@@ -18,6 +18,7 @@ use ferry_install::{
 use ferry_python::venv::{self, VenvOptions};
 use ferry_python::{find_target, Interpreter, PythonError, PythonRequest, TargetPolicy};
 use ferry_resolve::Upgrade;
+use ferry_types::PackageName;
 
 use crate::printer::Printer;
 use crate::progress::Progress;
@@ -113,7 +114,7 @@ pub fn run(
         (true, false) => Upgrade::Packages(
             spec.requirements
                 .iter()
-                .map(|r| r.requirement.name.to_string())
+                .map(|r| PackageName::new(r.requirement.name.as_ref()))
                 .collect(),
         ),
     };
@@ -136,7 +137,7 @@ pub fn run(
             reinstall: settings
                 .reinstall_packages
                 .iter()
-                .map(|n| normalize_name(n))
+                .map(|n| PackageName::new(n))
                 .collect::<HashSet<_>>(),
         },
     );

@@ -32,10 +32,15 @@ fn python() -> String {
 #[test]
 fn help_texts() {
     let ctx = ctx();
-    insta::assert_snapshot!("help", ctx.run(&mut ctx.ferry(["--help"])).success().stdout());
+    insta::assert_snapshot!(
+        "help",
+        ctx.run(&mut ctx.ferry(["--help"])).success().stdout()
+    );
     insta::assert_snapshot!(
         "install_help",
-        ctx.run(&mut ctx.ferry(["install", "--help"])).success().stdout()
+        ctx.run(&mut ctx.ferry(["install", "--help"]))
+            .success()
+            .stdout()
     );
 }
 
@@ -43,8 +48,16 @@ fn help_texts() {
 fn conflict_explanation() {
     let ctx = ctx();
     let server = IndexServer::start();
-    server.publish(&WheelBuilder::new("app", "1.0").requires_dist("lib>=2").build());
-    server.publish(&WheelBuilder::new("app", "2.0").requires_dist("lib>=3").build());
+    server.publish(
+        &WheelBuilder::new("app", "1.0")
+            .requires_dist("lib>=2")
+            .build(),
+    );
+    server.publish(
+        &WheelBuilder::new("app", "2.0")
+            .requires_dist("lib>=3")
+            .build(),
+    );
     server.publish(&WheelBuilder::new("lib", "1.0").build());
     server.publish(&WheelBuilder::new("lib", "2.5").build());
     let text = failure(
@@ -60,14 +73,35 @@ fn conflict_explanation() {
 fn error_paragraphs() {
     let ctx = ctx();
     let server = IndexServer::start();
-    server.publish(&WheelBuilder::new("app", "1.0").requires_dist("missing").build());
+    server.publish(
+        &WheelBuilder::new("app", "1.0")
+            .requires_dist("missing")
+            .build(),
+    );
     let py = python();
     let url = server.url();
-    let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
-        ("bad_requirement", vec!["install", "--dry-run", "app>>1"], vec![]),
-        ("missing_dependency", vec!["install", "--dry-run", "app"], vec![]),
-        ("bad_config_value", vec!["install", "--dry-run", "app"], vec![("PIP_NO_DEPS", "maybe")]),
-        ("unknown_project", vec!["index", "versions", "nothing-here"], vec![]),
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (
+            "bad_requirement",
+            vec!["install", "--dry-run", "app>>1"],
+            vec![],
+        ),
+        (
+            "missing_dependency",
+            vec!["install", "--dry-run", "app"],
+            vec![],
+        ),
+        (
+            "bad_config_value",
+            vec!["install", "--dry-run", "app"],
+            vec![("PIP_NO_DEPS", "maybe")],
+        ),
+        (
+            "unknown_project",
+            vec!["index", "versions", "nothing-here"],
+            vec![],
+        ),
     ];
     for (name, args, env) in cases {
         let mut cmd = ctx.ferry(&args);
