@@ -492,6 +492,24 @@ impl HttpClient {
                     attempts: attempt,
                 });
             }
+            if status == StatusCode::OK
+                && !sink.is_file()
+                && headers.contains_key(reqwest::header::RANGE)
+                && expected.is_none_or(|length| length > WHOLE_FOR_RANGE_LIMIT)
+            {
+                // A range was asked for and the server sent the whole file, of unknown or large
+                // size: leave the body unread rather than hold a whole wheel in memory. The
+                // caller sees a 200 with an empty body.
+                return Ok(Response {
+                    status,
+                    headers: response_headers,
+                    body: Vec::new(),
+                    content_type: None,
+                    url: final_bare,
+                    shown,
+                    attempts: attempt,
+                });
+            }
             if !resumed {
                 sink.clear().await.map_err(write_error)?;
             }
@@ -605,6 +623,9 @@ pub struct Downloaded {
 }
 
 /// Where a response body goes: memory (index pages, metadata) or a file (downloads).
+/// The largest whole body a range request keeps when the server ignores the range.
+const WHOLE_FOR_RANGE_LIMIT: u64 = 1024 * 1024;
+
 enum Sink<'a> {
     Memory(Vec<u8>),
     File {

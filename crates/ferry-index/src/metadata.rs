@@ -74,9 +74,9 @@ pub(crate) async fn wheel_metadata(
     }
     let whole = match by_range(http, &file.url).await {
         Ok(Ranged::Metadata(metadata)) => return Ok((metadata, MetadataSource::Range)),
-        // The server ignored the range and sent everything: use it.
+        // The server ignored the range and sent a small file whole: use it.
         Ok(Ranged::Whole(body)) => body,
-        Ok(Ranged::Unsupported) => http.get(&file.url, "").await?.body,
+        Ok(Ranged::Unsupported) => return whole_on_disk(http, file).await,
         Err(
             err @ (IndexError::Offline { .. }
             | IndexError::Unauthorized { .. }
@@ -84,7 +84,7 @@ pub(crate) async fn wheel_metadata(
         ) => return Err(err),
         Err(err) => {
             tracing::debug!("range requests for {} failed: {err}", redact(&file.url));
-            http.get(&file.url, "").await?.body
+            return whole_on_disk(http, file).await;
         }
     };
     if let Some(expected) = &file.hashes.sha256 {
@@ -101,6 +101,64 @@ pub(crate) async fn wheel_metadata(
         from_whole_zip(&file.url, std::io::Cursor::new(whole))?,
         MetadataSource::WholeFile,
     ))
+}
+
+/// Hashes what it is shown.
+struct Sha256Observer(sha2::Sha256);
+
+impl crate::http::DownloadObserver for Sha256Observer {
+    fn data(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
+    fn restart(&mut self) {
+        self.0 = sha2::Digest::new();
+    }
+}
+
+/// The whole wheel, streamed into an anonymous temporary file (so memory does not grow with the
+/// wheel), hash-checked, and its METADATA read from the zip on disk.
+async fn whole_on_disk(
+    http: &HttpClient,
+    file: &DistFile,
+) -> Result<(String, MetadataSource), IndexError> {
+    let dir = std::env::temp_dir();
+    let io = |source| IndexError::Io {
+        what: "a temporary file for",
+        path: dir.clone(),
+        source,
+    };
+    let temp = tempfile::tempfile().map_err(io)?;
+    let mut async_file = tokio::fs::File::from_std(temp);
+    let mut observer = Sha256Observer(sha2::Digest::new());
+    http.download(&file.url, &mut async_file, &dir, &mut observer)
+        .await?;
+    let actual: String = sha2::Digest::finalize(observer.0)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Some(expected) = &file.hashes.sha256 {
+        if &actual != expected {
+            return Err(IndexError::HashMismatch {
+                url: redact(&file.url),
+                expected: expected.clone(),
+                actual,
+            });
+        }
+    }
+    let mut std_file = async_file.into_std().await;
+    let url = file.url.clone();
+    let metadata = tokio::task::spawn_blocking(move || {
+        use std::io::Seek;
+        std_file.rewind().map_err(|source| IndexError::Io {
+            what: "a temporary file for",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        from_whole_zip(&url, std::io::BufReader::new(std_file))
+    })
+    .await
+    .map_err(|e| IndexError::Client(format!("reading a downloaded wheel failed: {e}")))??;
+    Ok((metadata, MetadataSource::WholeFile))
 }
 
 fn text(url: &Url, bytes: Vec<u8>) -> Result<String, IndexError> {
@@ -128,7 +186,7 @@ enum Ranged {
 async fn by_range(http: &HttpClient, url: &Url) -> Result<Ranged, IndexError> {
     let (status, tail, total) = http.get_range(url, &format!("bytes=-{TAIL}")).await?;
     if status != 206 {
-        return Ok(if status == 200 {
+        return Ok(if status == 200 && !tail.is_empty() {
             Ranged::Whole(tail)
         } else {
             Ranged::Unsupported

@@ -702,3 +702,46 @@ async fn downloads_stream_to_a_file_and_resume_or_restart() {
     );
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn a_large_wheel_from_a_server_without_ranges_is_read_from_disk() {
+    let server = IndexServer::start();
+    // 3 MiB that do not compress, stored: bigger than what a range request keeps in memory.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..3 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let built = WheelBuilder::new("big", "1.0")
+        .stored()
+        .file("big/blob.bin", &noise)
+        .requires_dist("six>=1.0")
+        .build();
+    server.publish_with(
+        &built,
+        FileOptions {
+            no_metadata: true,
+            ..Default::default()
+        },
+    );
+    server.set_ranges(false);
+    let s = setup();
+    let client = client(&s, &[server.url()], fast_settings());
+    let big = client.project("big").await.unwrap();
+    let (text, source) = client.metadata(&big.files[0].file).await.unwrap();
+    assert_eq!(source, MetadataSource::WholeFile);
+    assert!(text.contains("Requires-Dist: six"), "{text}");
+    // The range request's whole-file answer was left unread; one download followed.
+    let wheel_gets: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .collect();
+    assert_eq!(wheel_gets.len(), 2, "{wheel_gets:?}");
+    assert!(wheel_gets[0].header("range").is_some());
+    assert!(wheel_gets[1].header("range").is_none());
+}
