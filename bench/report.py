@@ -56,6 +56,10 @@ def main():
         "(`ferry install -r`, `uv pip install -r`, `pip --python VENV install -r`): cold with all three",
         "caches removed before each run, warm with the caches full. Fewer runs (--install-runs), since",
         "pip takes tens of seconds; the network to the index is shared and noisy, so cold ratios vary.",
+        "`huge-wheel-SIZE` installs one generated wheel of SIZE MiB (incompressible, stored) from a",
+        "find-links page served by `python -m http.server` on 127.0.0.1 (no hashes, no PEP 658",
+        "metadata, no byte ranges) into a fresh venv with empty caches, one run each: peak RSS",
+        "must not grow with the wheel.",
     ]
     parse = os.path.join(results, "parse.txt")
     if os.path.exists(parse):

@@ -16,7 +16,7 @@ use ferry_cache::Cache;
 use ferry_index::{IndexClient, IndexOptions, IndexStrategy};
 use ferry_input::{FileOptions, InputError, Layer, PipConfig, RequirementsSpec};
 use ferry_install::LinkMode;
-use ferry_python::{Interpreter, PythonRequest};
+use ferry_python::{Interpreter, PythonRequest, TargetPolicy};
 use ferry_resolve::{NameSet, ResolveOptions, Target};
 
 use crate::cli::{
@@ -372,10 +372,19 @@ impl CompileSettings {
     }
 }
 
-/// The `--python` of the read-only commands (`list`, `show`, `freeze`, `check`, `index`), as
-/// the named pip command reads it.
-pub fn python_option(cli: Option<&str>, config: &PipConfig, command: &str) -> Option<String> {
-    config.layer(command).value(cli, "python")
+/// The interpreter a read-only command (`list`, `show`, `freeze`, `check`) targets: its
+/// `--python` as the named pip command reads it, by [`TargetPolicy::Read`].
+pub fn read_target(
+    cli: Option<&str>,
+    config: &PipConfig,
+    command: &str,
+    cache: &Cache,
+) -> Result<Interpreter, ferry_python::PythonError> {
+    let request = config
+        .layer(command)
+        .value(cli, "python")
+        .map(|p| PythonRequest::parse(&p));
+    ferry_python::find_target(request.as_ref(), TargetPolicy::Read, cache)
 }
 
 #[cfg(test)]

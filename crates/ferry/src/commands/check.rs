@@ -20,13 +20,7 @@ pub fn run(
     cache: &Cache,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let interpreter = ferry_python::find_target(
-        crate::settings::python_option(args.python.as_deref(), config, "check")
-            .map(|p| ferry_python::PythonRequest::parse(&p))
-            .as_ref(),
-        ferry_python::TargetPolicy::Read,
-        cache,
-    )?;
+    let interpreter = crate::settings::read_target(args.python.as_deref(), config, "check", cache)?;
     let env = interpreter
         .markers()
         .to_pep508()

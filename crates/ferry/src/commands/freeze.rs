@@ -39,13 +39,8 @@ pub fn run(
     cache: &Cache,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let interpreter = ferry_python::find_target(
-        crate::settings::python_option(args.python.as_deref(), config, "freeze")
-            .map(|p| ferry_python::PythonRequest::parse(&p))
-            .as_ref(),
-        ferry_python::TargetPolicy::Read,
-        cache,
-    )?;
+    let interpreter =
+        crate::settings::read_target(args.python.as_deref(), config, "freeze", cache)?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
 
     let mut skip: Vec<String> = args

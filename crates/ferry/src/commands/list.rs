@@ -90,13 +90,7 @@ pub fn run(
     if args.outdated && args.format == ListFormat::Freeze {
         bail!("List format 'freeze' cannot be used with the --outdated option.");
     }
-    let interpreter = ferry_python::find_target(
-        crate::settings::python_option(args.python.as_deref(), config, "list")
-            .map(|p| ferry_python::PythonRequest::parse(&p))
-            .as_ref(),
-        ferry_python::TargetPolicy::Read,
-        cache,
-    )?;
+    let interpreter = crate::settings::read_target(args.python.as_deref(), config, "list", cache)?;
     let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
     let skip: Vec<String> = args
         .exclude

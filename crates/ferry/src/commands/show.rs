@@ -34,13 +34,7 @@ pub fn run(
         printer.status("WARNING: ERROR: Please provide a package name or names.");
         return Ok(ExitCode::from(1));
     }
-    let interpreter = ferry_python::find_target(
-        crate::settings::python_option(args.python.as_deref(), config, "show")
-            .map(|p| ferry_python::PythonRequest::parse(&p))
-            .as_ref(),
-        ferry_python::TargetPolicy::Read,
-        cache,
-    )?;
+    let interpreter = crate::settings::read_target(args.python.as_deref(), config, "show", cache)?;
     let env = interpreter
         .markers()
         .to_pep508()

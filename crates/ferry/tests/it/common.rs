@@ -10,6 +10,15 @@ pub fn ctx() -> TestContext {
     TestContext::new(env!("CARGO_BIN_EXE_ferry"))
 }
 
+/// The path of an installed CPython with pip, as a string for command lines.
+pub fn python_with_pip() -> String {
+    ferry_test::pythons::with_pip()
+        .expect("a CPython with pip")
+        .path
+        .display()
+        .to_string()
+}
+
 /// Runs `python -c code` and returns trimmed stdout, panicking with stderr on failure.
 pub fn python_output(python: &Path, code: &str) -> String {
     let out = Command::new(python)

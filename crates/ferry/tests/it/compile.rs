@@ -2,7 +2,7 @@
 
 use ferry_test::{pythons, IndexServer, SdistBuilder, WheelBuilder};
 
-use crate::common::ctx;
+use crate::common::{ctx, python_with_pip as python};
 
 fn index() -> IndexServer {
     let server = IndexServer::start();
@@ -27,14 +27,6 @@ fn index() -> IndexServer {
             .build(),
     );
     server
-}
-
-fn python() -> String {
-    pythons::with_pip()
-        .expect("a CPython")
-        .path
-        .display()
-        .to_string()
 }
 
 #[test]

@@ -4,9 +4,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
-use ferry_test::{pythons, IndexServer, TestContext, WheelBuilder};
+use ferry_test::{IndexServer, TestContext, WheelBuilder};
 
-use crate::common::ctx;
+use crate::common::{ctx, python_with_pip as python};
 
 fn index() -> IndexServer {
     let server = IndexServer::start();
@@ -23,14 +23,6 @@ fn index() -> IndexServer {
     );
     server.publish(&ferry_test::SdistBuilder::new("lib", "1.0").build());
     server
-}
-
-fn python() -> String {
-    pythons::with_pip()
-        .expect("a CPython")
-        .path
-        .display()
-        .to_string()
 }
 
 /// `ferry install --dry-run --report - app` with `configure` applied; the report's names and

@@ -1,9 +1,9 @@
 //! Snapshots of user-facing text where pip gives no reference to compare with: help, error
 //! paragraphs and conflict explanations. Review changes with `cargo insta review`.
 
-use ferry_test::{pythons, IndexServer, TestContext, WheelBuilder};
+use ferry_test::{IndexServer, TestContext, WheelBuilder};
 
-use crate::common::ctx;
+use crate::common::{ctx, python_with_pip as python};
 
 /// stderr of a failing command, with what varies between runs (ports, temporary paths) masked.
 fn failure(ctx: &TestContext, cmd: &mut std::process::Command) -> String {
@@ -19,14 +19,6 @@ fn failure(ctx: &TestContext, cmd: &mut std::process::Command) -> String {
     }
     masked.push_str(rest);
     masked
-}
-
-fn python() -> String {
-    pythons::with_pip()
-        .expect("a CPython")
-        .path
-        .display()
-        .to_string()
 }
 
 #[test]
