@@ -480,26 +480,16 @@ impl HttpClient {
                 && status == StatusCode::PARTIAL_CONTENT
                 && headers.get(reqwest::header::RANGE).is_none();
             let (final_bare, _) = crate::url_util::split_credentials(&final_url);
-            if sink.is_file() && !status.is_success() {
-                // An error page is not the file: report the status without storing it.
-                return Ok(Response {
-                    status,
-                    headers: response_headers,
-                    body: Vec::new(),
-                    content_type: None,
-                    url: final_bare,
-                    shown,
-                    attempts: attempt,
-                });
-            }
-            if status == StatusCode::OK
+            // Bodies left unread: an error page where a file was asked for (it is not the
+            // file), and a whole file sent in answer to a range request when it is large or of
+            // unknown size (rather than hold a whole wheel in memory; the caller sees a 200 with
+            // an empty body).
+            let error_page = sink.is_file() && !status.is_success();
+            let unwanted_whole = status == StatusCode::OK
                 && !sink.is_file()
                 && headers.contains_key(reqwest::header::RANGE)
-                && expected.is_none_or(|length| length > WHOLE_FOR_RANGE_LIMIT)
-            {
-                // A range was asked for and the server sent the whole file, of unknown or large
-                // size: leave the body unread rather than hold a whole wheel in memory. The
-                // caller sees a 200 with an empty body.
+                && expected.is_none_or(|length| length > WHOLE_FOR_RANGE_LIMIT);
+            if error_page || unwanted_whole {
                 return Ok(Response {
                     status,
                     headers: response_headers,

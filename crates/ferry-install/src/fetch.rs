@@ -246,14 +246,7 @@ async fn fetch_within(
         let store = store.clone();
         blocking(move || store.download_file()).await?
     };
-    let io = |action, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| InstallError::Io {
-            action,
-            path,
-            source,
-        }
-    };
+    let io = crate::io_error;
     let mut file = tokio::fs::File::from_std(temp.reopen().map_err(io("open", temp.path()))?);
     let mut watch = Watch {
         hashes,

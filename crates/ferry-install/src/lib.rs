@@ -46,6 +46,19 @@ pub use store::{Provenance, Store};
 pub use txn::{EnvLock, Transaction};
 pub use wheel::{Installer, LinkMode, WheelToInstall};
 
+/// `map_err` for an I/O error while doing `action` to `path`.
+pub(crate) fn io_error(
+    action: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> InstallError {
+    let path = path.to_path_buf();
+    move |source| InstallError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
 /// Errors from fetching, installing and uninstalling; each names the file, URL or package.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {

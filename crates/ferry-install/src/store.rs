@@ -154,14 +154,7 @@ impl Store {
         if target.is_dir() {
             return Ok(target);
         }
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| InstallError::Io {
-                action,
-                path,
-                source,
-            }
-        };
+        let io = crate::io_error;
         self.ensure_dir()?;
         let temp = tempfile::Builder::new()
             .prefix(".tmp-")

@@ -194,14 +194,7 @@ impl Transaction {
             crate::files::now_secs()
         );
         let dir = lock.dir().join(name);
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| InstallError::Io {
-                action,
-                path,
-                source,
-            }
-        };
+        let io = crate::io_error;
         fs_err::create_dir_all(dir.join("stash")).map_err(io("create", &dir))?;
         fs_err::create_dir_all(dir.join("new")).map_err(io("create", &dir))?;
         let journal_path = dir.join(JOURNAL);
