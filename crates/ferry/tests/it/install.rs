@@ -644,41 +644,35 @@ fn a_second_process_waits_for_the_lock() {
         .write(true)
         .open(venv.join(".ferry-lock"))
         .unwrap();
-    lock.lock().unwrap();
-    let child = install(&ctx, &venv, &server, &["helper"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(!site.join("helper.py").exists(), "installed while locked");
-    lock.unlock().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("Waiting for another ferry process"),
-        "{stderr}"
+    waits_for_the_lock(
+        &lock,
+        &mut install(&ctx, &venv, &server, &["helper"]),
+        &site,
     );
-    assert!(site.join("helper.py").is_file());
 
     // A --target directory is locked by flock on the directory itself.
     let target = ctx.work().join("target");
     std::fs::create_dir(&target).unwrap();
     let lock = std::fs::File::open(&target).unwrap();
-    lock.lock().unwrap();
     let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
     cmd.arg(default_python())
         .arg("--target")
         .arg(&target)
         .arg("helper");
+    waits_for_the_lock(&lock, &mut cmd, &target);
+}
+
+/// Holds `lock` while `cmd` (installing `helper`) starts, checks that it waits and installs
+/// nothing into `dir` until the lock is released, then that it finishes.
+fn waits_for_the_lock(lock: &std::fs::File, cmd: &mut std::process::Command, dir: &Path) {
+    lock.lock().unwrap();
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(!target.join("helper.py").exists(), "installed while locked");
+    assert!(!dir.join("helper.py").exists(), "installed while locked");
     lock.unlock().unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -687,7 +681,7 @@ fn a_second_process_waits_for_the_lock() {
         stderr.contains("Waiting for another ferry process"),
         "{stderr}"
     );
-    assert!(target.join("helper.py").is_file());
+    assert!(dir.join("helper.py").is_file());
 }
 
 /// Paths under `dir` that belong to ferry (lock files, transaction directories).
