@@ -1,7 +1,7 @@
 //! `pip check`: whether the installed packages' dependencies are installed, in versions that
 //! fit, and whether their wheels suit the interpreter, in pip's words and pip's order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
 use ferry_input::pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
@@ -121,8 +121,11 @@ fn read_package(
     dist: &InstalledDist,
     env: &ferry_input::pep508_rs::MarkerEnvironment,
 ) -> Result<Package, String> {
-    let version = inspect::parse_version(&dist.version)
-        .ok_or_else(|| format!("Invalid version: '{}'", dist.version))?;
+    let version = dist
+        .version
+        .pep440()
+        .cloned()
+        .ok_or_else(|| format!("Invalid version: '{}'", dist.version.raw()))?;
     let mut requirements = Vec::new();
     for text in dist.requirement_texts() {
         let requirement = Requirement::from_str(&text).map_err(|e| e.to_string())?;
@@ -138,11 +141,7 @@ fn read_package(
 
 /// Packages whose `WHEEL` file names no tag this interpreter supports.
 fn unsupported(dists: &[InstalledDist], interpreter: &ferry_python::Interpreter) -> Vec<String> {
-    let supported: HashSet<(&str, &str, &str)> = interpreter
-        .tags()
-        .iter()
-        .map(|t| (t.python.as_str(), t.abi.as_str(), t.platform.as_str()))
-        .collect();
+    let supported = interpreter.tags();
     let mut out = Vec::new();
     for dist in dists {
         if inspect::STDLIB_PKGS.contains(&dist.normalized.as_str()) {
@@ -156,26 +155,18 @@ fn unsupported(dists: &[InstalledDist], interpreter: &ferry_python::Interpreter)
             .filter(|(key, _)| key.eq_ignore_ascii_case("Tag"))
             .map(|(_, value)| value)
             .collect();
-        let fits = tags.iter().any(|tag| {
+        let triples = tags.iter().filter_map(|tag| {
             let mut parts = tag.trim().split('-');
-            let (Some(py), Some(abi), Some(platform), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return false;
-            };
-            py.split('.').any(|py| {
-                abi.split('.').any(|abi| {
-                    platform
-                        .split('.')
-                        .any(|platform| supported.contains(&(py, abi, platform)))
-                })
-            })
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(py), Some(abi), Some(platform), None) => Some((py, abi, platform)),
+                _ => None,
+            }
         });
+        let fits = supported.best(triples).is_some();
         if !fits {
             out.push(format!(
                 "{} {} is not supported on this platform",
-                dist.name,
-                inspect::version_text(&dist.version)
+                dist.name, dist.version
             ));
         }
     }

@@ -26,7 +26,7 @@ use crate::InstallError;
 #[derive(Debug, Clone)]
 pub struct WheelSource {
     pub name: String,
-    pub version: String,
+    pub version: ferry_types::Version,
     pub filename: String,
     pub url: Url,
     /// The sha256 the index gave (lowercase hex).

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::InstalledDist;
 use ferry_input::pep508_rs::{MarkerEnvironment, Requirement};
 use ferry_python::Interpreter;
-use pep440_rs::Version;
+use ferry_types::PackageName;
 
 /// Distributions pip never lists because they stand for the standard library.
 pub const STDLIB_PKGS: [&str; 3] = ["python", "wsgiref", "argparse"];
@@ -37,7 +37,7 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
 pub struct Dependency {
     /// The project name as the requirement spells it.
     pub name: String,
-    pub normalized: String,
+    pub normalized: PackageName,
 }
 
 /// The dependencies pip's `iter_dependencies()` yields for `dist`: those without a marker, or
@@ -52,7 +52,7 @@ pub fn dependencies(dist: &InstalledDist, env: &MarkerEnvironment) -> Vec<Depend
             }
             let name = name_as_written(&text).to_string();
             Some(Dependency {
-                normalized: ferry_input::normalize_name(&name),
+                normalized: PackageName::new(&name),
                 name,
             })
         })
@@ -66,17 +66,6 @@ pub fn name_as_written(text: &str) -> &str {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .unwrap_or(text.len());
     text[..end].trim_end_matches(['-', '_', '.'])
-}
-
-/// A version as Python's `packaging` prints it: normalized when it is PEP 440, else `None`.
-pub fn parse_version(text: &str) -> Option<Version> {
-    Version::from_str(text.trim()).ok()
-}
-
-/// `str(dist.version)` in pip: the normalized version, or the text itself when it is not
-/// PEP 440.
-pub fn version_text(text: &str) -> String {
-    parse_version(text).map_or_else(|| text.to_string(), |v| v.to_string())
 }
 
 /// Whether the distribution is an editable install, and where its project lives (pip's
@@ -153,24 +142,9 @@ pub fn json_str(text: &str) -> String {
     out
 }
 
-/// A list of flat objects as Python's `json.dumps` writes it (`", "` and `": "` separators).
-pub fn json_objects(objects: &[Vec<(&str, String)>]) -> String {
-    let items: Vec<String> = objects
-        .iter()
-        .map(|fields| {
-            let body: Vec<String> = fields
-                .iter()
-                .map(|(key, value)| format!("{}: {}", json_str(key), json_str(value)))
-                .collect();
-            format!("{{{}}}", body.join(", "))
-        })
-        .collect();
-    format!("[{}]", items.join(", "))
-}
-
 /// The installed distributions pip's listing commands consider: `dists` without the standard
 /// library's and those in `skip` (normalized names).
-pub fn is_skipped(dist: &InstalledDist, skip: &[String]) -> bool {
+pub fn is_skipped(dist: &InstalledDist, skip: &[PackageName]) -> bool {
     STDLIB_PKGS.contains(&dist.normalized.as_str()) || skip.contains(&dist.normalized)
 }
 

@@ -9,6 +9,8 @@ use ferry_input::normalize_name;
 use ferry_input::pep508_rs::Requirement;
 use serde::{Deserialize, Serialize};
 
+use ferry_types::{DistVersion, PackageName};
+
 use crate::record::RecordEntry;
 use crate::InstallError;
 
@@ -27,8 +29,8 @@ pub struct InstalledDist {
     /// The name as its metadata spells it (`Jinja2`).
     pub name: String,
     /// The normalized name (`jinja2`).
-    pub normalized: String,
-    pub version: String,
+    pub normalized: PackageName,
+    pub version: DistVersion,
     /// The `.dist-info` / `.egg-info` directory (or an `.egg-info` file).
     pub path: PathBuf,
     /// The directory holding it (site-packages).
@@ -450,14 +452,14 @@ pub fn scan(dirs: &[PathBuf]) -> Vec<InstalledDist> {
             let Some(version) = get("Version").or(file_version) else {
                 continue;
             };
-            let normalized = normalize_name(&name);
+            let normalized = PackageName::new(&name);
             if !seen_names.insert(normalized.clone()) {
                 continue;
             }
             found.push(InstalledDist {
                 name,
                 normalized,
-                version,
+                version: DistVersion::new(&version),
                 path,
                 location: dir.clone(),
                 kind,
@@ -471,7 +473,7 @@ pub fn scan(dirs: &[PathBuf]) -> Vec<InstalledDist> {
 
 /// Finds an installed distribution by (any spelling of) its name.
 pub fn find<'a>(dists: &'a [InstalledDist], name: &str) -> Option<&'a InstalledDist> {
-    let normalized = normalize_name(name);
+    let normalized = PackageName::new(name);
     dists.iter().find(|d| d.normalized == normalized)
 }
 

@@ -34,6 +34,7 @@ pub mod scheme;
 pub mod store;
 pub mod txn;
 pub mod uninstall;
+pub mod views;
 pub mod wheel;
 
 use std::path::PathBuf;
@@ -43,7 +44,7 @@ pub use installed::{scan, DirectUrl, DistKind, InstalledDist};
 pub use record::RecordEntry;
 pub use scheme::{Layout, Scheme};
 pub use store::{Provenance, Store};
-pub use txn::{EnvLock, Transaction};
+pub use txn::{EnvLock, LockReporter, Session, Transaction};
 pub use wheel::{Installer, LinkMode, WheelToInstall};
 
 /// `map_err` for an I/O error while doing `action` to `path`.

@@ -2,7 +2,6 @@
 //! wheel files to fetch for it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::str::FromStr;
 
 use std::path::Path;
 
@@ -40,11 +39,7 @@ pub struct Plan<'a> {
 pub fn preferences(installed: &[InstalledDist]) -> HashMap<ferry_types::PackageName, Version> {
     installed
         .iter()
-        .filter_map(|d| {
-            Version::from_str(&d.version)
-                .ok()
-                .map(|v| (ferry_types::PackageName::new(&d.normalized), v))
-        })
+        .filter_map(|d| Some((d.normalized.clone(), d.version.pep440()?.clone())))
         .collect()
 }
 
@@ -68,8 +63,7 @@ pub fn plan<'a>(
         };
         let forced = options.force_reinstall || options.reinstall.contains(&package.name);
         if let Some(dist) = existing {
-            let same_version =
-                Version::from_str(&dist.version).ok().as_ref() == Some(&package.version);
+            let same_version = dist.version.pep440() == Some(&package.version);
             let same_source = match (&package.direct_url, dist.direct_url()) {
                 (None, None) => true,
                 (Some(url), Some(direct)) => direct.url == url.as_str(),
@@ -107,8 +101,8 @@ pub fn wheel_sources(
         }
         if !matches!(file.name, DistFilename::Wheel(_)) {
             let sdist = SourceDist {
-                name: package.name.to_string(),
-                version: package.version.to_string(),
+                name: package.name.clone(),
+                version: package.version.clone(),
                 filename: file.file.filename.clone(),
                 url: file.file.url.clone(),
                 sha256: file.file.hashes.sha256.clone(),
@@ -119,7 +113,7 @@ pub fn wheel_sources(
                 .map_err(|()| InstallError::BadUrl(wheel.display().to_string()))?;
             sources.push(WheelSource {
                 name: package.name.to_string(),
-                version: package.version.to_string(),
+                version: package.version.clone(),
                 filename: wheel
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
@@ -133,7 +127,7 @@ pub fn wheel_sources(
         }
         sources.push(WheelSource {
             name: package.name.to_string(),
-            version: package.version.to_string(),
+            version: package.version.clone(),
             filename: file.file.filename.clone(),
             url: file.file.url.clone(),
             sha256: file.file.hashes.sha256.clone(),
@@ -221,7 +215,7 @@ pub fn prepare(
         reporter.ready(source, &wheel);
         wheels.push(crate::WheelToInstall {
             name: package.name.to_string(),
-            version: package.version.to_string(),
+            version: package.version.clone(),
             requested: package.requested(),
             direct_url: direct_url(package, &wheel.sha256),
             archive: wheel.archive,

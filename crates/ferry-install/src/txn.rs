@@ -350,6 +350,52 @@ impl Transaction {
     }
 }
 
+/// What taking a target's lock has to say; implemented by the command line.
+pub trait LockReporter {
+    /// Another process holds the lock of the target whose site-packages is `dir`; waiting.
+    fn waiting(&self, _dir: &Path) {}
+    /// `count` installs a killed process left half done in `dir` were rolled back.
+    fn rolled_back(&self, _count: usize, _dir: &Path) {}
+}
+
+/// A locked target with a transaction open: what `install` and `uninstall` change an
+/// environment under. Dropped without [`Session::commit`], it rolls its changes back, then
+/// unlocks.
+#[derive(Debug)]
+pub struct Session {
+    // Declared first, so a rollback on drop happens while the lock is still held.
+    txn: Transaction,
+    lock: EnvLock,
+}
+
+impl Session {
+    /// Locks the target `scheme` (see [`EnvLock::acquire`]) and begins a transaction, after
+    /// rolling back what a killed predecessor left.
+    pub fn open(
+        scheme: &Scheme,
+        cache: &ferry_cache::Cache,
+        reporter: &dyn LockReporter,
+    ) -> Result<Self, InstallError> {
+        let lock = EnvLock::acquire(scheme, cache, || reporter.waiting(&scheme.purelib))?;
+        let (txn, recovered) = Transaction::begin(&lock)?;
+        if recovered > 0 {
+            reporter.rolled_back(recovered, &scheme.purelib);
+        }
+        Ok(Self { txn, lock })
+    }
+
+    pub fn txn(&self) -> &Transaction {
+        &self.txn
+    }
+
+    /// Commits the transaction. The target stays locked until the returned lock is dropped,
+    /// for clean-up after the commit (empty directories left by removed files).
+    pub fn commit(self) -> Result<EnvLock, InstallError> {
+        self.txn.commit()?;
+        Ok(self.lock)
+    }
+}
+
 impl Drop for Transaction {
     fn drop(&mut self) {
         self.undo();

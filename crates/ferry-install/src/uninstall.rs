@@ -8,13 +8,46 @@ use crate::installed::{DistKind, InstalledDist};
 use crate::txn::Transaction;
 use crate::InstallError;
 
+/// What `uninstall` of some names removes.
+#[derive(Debug)]
+pub struct UninstallPlan<'a> {
+    /// Each distribution named (once, in the order first named) with its files.
+    pub remove: Vec<(&'a InstalledDist, Vec<PathBuf>)>,
+    /// The names asked for that are not installed.
+    pub missing: Vec<String>,
+}
+
+/// The files of each installed distribution in `names` (any spelling), all worked out before
+/// anything is removed, so one that does not list its files stops the whole uninstall.
+pub fn plan<'a>(
+    installed: &'a [InstalledDist],
+    names: &[String],
+) -> Result<UninstallPlan<'a>, InstallError> {
+    let mut plan = UninstallPlan {
+        remove: Vec::new(),
+        missing: Vec::new(),
+    };
+    for name in names {
+        match crate::installed::find(installed, name) {
+            Some(dist)
+                if plan
+                    .remove
+                    .iter()
+                    .any(|(d, _)| d.normalized == dist.normalized) => {}
+            Some(dist) => plan.remove.push((dist, files_to_remove(dist)?)),
+            None => plan.missing.push(name.clone()),
+        }
+    }
+    Ok(plan)
+}
+
 /// Everything uninstalling `dist` removes: its metadata directory, the files its RECORD lists,
 /// and the `.pyc` files of its `.py` files. Refuses, as pip does, a distribution that does not
 /// list its files.
 pub fn files_to_remove(dist: &InstalledDist) -> Result<Vec<PathBuf>, InstallError> {
     let record = dist.record()?.ok_or_else(|| InstallError::NoRecord {
         name: dist.name.clone(),
-        version: dist.version.clone(),
+        version: dist.version.to_string(),
         path: dist.path.clone(),
         what: match dist.kind {
             DistKind::DistInfo => "RECORD",

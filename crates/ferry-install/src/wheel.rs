@@ -44,7 +44,7 @@ pub struct Installer<'a> {
 pub struct WheelToInstall {
     /// The project name (any spelling).
     pub name: String,
-    pub version: String,
+    pub version: ferry_types::Version,
     /// The wheel's directory in the unpacked-wheel store.
     pub archive: PathBuf,
     /// The user named it (`REQUESTED`).

@@ -374,6 +374,51 @@ pub fn find_target(
     }
 }
 
+/// The environment `install` changes, as [`find_install_target`] found it.
+#[derive(Debug)]
+pub struct InstallTarget {
+    pub interpreter: Interpreter,
+    /// Set when no environment existed and one was made at `.venv` in the working directory,
+    /// from this interpreter.
+    pub created_from: Option<Interpreter>,
+}
+
+/// The interpreter `install` changes: [`find_target`] with [`TargetPolicy::Modify`]. When no
+/// environment is found, the [`TargetPolicy::Read`] choice if the install goes `elsewhere`
+/// (`--target`, `--prefix`, `--root`, `--user`, or nowhere with `--dry-run`), else a new
+/// `.venv` in the working directory, made from the first interpreter found.
+pub fn find_install_target(
+    request: Option<&PythonRequest>,
+    system: bool,
+    elsewhere: bool,
+    cache: &Cache,
+) -> Result<InstallTarget, PythonError> {
+    let found = |interpreter| InstallTarget {
+        interpreter,
+        created_from: None,
+    };
+    match find_target(request, TargetPolicy::Modify { system }, cache) {
+        Ok(interpreter) => Ok(found(interpreter)),
+        Err(PythonError::NoEnvironment(_)) if elsewhere => {
+            Ok(found(find_target(None, TargetPolicy::Read, cache)?))
+        }
+        Err(PythonError::NoEnvironment(message)) => {
+            let base = find_interpreter(&PythonRequest::Any, cache).map_err(|err| {
+                PythonError::NoEnvironment(format!(
+                    "{message}. No interpreter to create one with was found either: {err}"
+                ))
+            })?;
+            let options = crate::venv::VenvOptions::default();
+            let env = crate::venv::create(Path::new(".venv"), &base, &options).map_err(Box::new)?;
+            Ok(InstallTarget {
+                interpreter: Interpreter::query(&env.python, cache)?,
+                created_from: Some(base),
+            })
+        }
+        Err(err) => Err(err),
+    }
+}
+
 fn path_dirs() -> Vec<PathBuf> {
     std::env::var_os("PATH")
         .map(|p| {

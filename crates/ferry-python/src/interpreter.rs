@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::externally_managed::ExternallyManaged;
-use crate::tags::{self, Tag, TagFacts};
+use crate::tags::{self, TagFacts, Tags};
 use crate::PythonError;
 
 /// The embedded query script; its hash is part of every cache key so an edit invalidates.
@@ -102,7 +102,7 @@ pub struct InterpreterInfo {
 pub struct Interpreter {
     path: PathBuf,
     info: InterpreterInfo,
-    tags: OnceLock<Vec<Tag>>,
+    tags: OnceLock<Tags>,
 }
 
 /// What is stored in the interpreter bucket: the answer plus the facts it was keyed on, checked
@@ -212,7 +212,7 @@ impl Interpreter {
     }
 
     /// The wheel tags this interpreter accepts, best first (see [`crate::tags`]).
-    pub fn tags(&self) -> &[Tag] {
+    pub fn tags(&self) -> &Tags {
         self.tags.get_or_init(|| {
             let info = &self.info;
             tags::supported_tags(
@@ -221,6 +221,8 @@ impl Interpreter {
                 (info.version.0, info.version.1),
                 &info.markers.platform_system,
             )
+            .into_iter()
+            .collect()
         })
     }
 

@@ -19,13 +19,13 @@ pub mod tags;
 pub mod venv;
 
 pub use discovery::{
-    find_environment, find_interpreter, find_target, EnvironmentSource, PythonRequest,
-    TargetPolicy, VersionRequest,
+    find_environment, find_install_target, find_interpreter, find_target, EnvironmentSource,
+    InstallTarget, PythonRequest, TargetPolicy, VersionRequest,
 };
 pub use externally_managed::ExternallyManaged;
 pub use interpreter::{Interpreter, InterpreterInfo, MarkerEnvironment, SchemePaths};
 pub use retarget::PLATFORMS;
-pub use tags::TagFacts;
+pub use tags::{Tag, TagFacts, Tags};
 
 use std::path::PathBuf;
 
@@ -59,6 +59,8 @@ pub enum PythonError {
     ExternallyManaged { prefix: PathBuf, message: String },
     #[error(transparent)]
     Cache(#[from] ferry_cache::CacheError),
+    #[error(transparent)]
+    Venv(#[from] Box<venv::VenvError>),
     #[error("could not read `{}`", path.display())]
     Io {
         path: PathBuf,

@@ -6,6 +6,7 @@
 //! (manylinux, PEP 600, including the legacy `manylinux1/2010/2014` aliases), musl
 //! (musllinux, PEP 656), the macOS version and architecture, or `sysconfig.get_platform()`.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,67 @@ impl Tag {
 impl fmt::Display for Tag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
+    }
+}
+
+/// The tags a target supports, best first, with each tag's priority at hand (0 is the best).
+#[derive(Debug, Clone, Default)]
+pub struct Tags {
+    list: Vec<Tag>,
+    /// python → abi → platform → priority, so a lookup borrows its three parts.
+    priority: HashMap<String, HashMap<String, HashMap<String, usize>>>,
+}
+
+impl Tags {
+    /// The priority of one tag: its place in the list, `None` when it is not supported.
+    pub fn priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
+        self.priority.get(python)?.get(abi)?.get(platform).copied()
+    }
+
+    /// The best priority of a wheel's tag set, whose parts may be compressed
+    /// (`py2.py3-none-any`, PEP 425): `None` when no tag of it is supported.
+    pub fn best<'a>(
+        &self,
+        tags: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Option<usize> {
+        tags.into_iter()
+            .flat_map(|(python, abi, platform)| {
+                python.split('.').flat_map(move |python| {
+                    abi.split('.').flat_map(move |abi| {
+                        platform
+                            .split('.')
+                            .filter_map(move |platform| self.priority(python, abi, platform))
+                    })
+                })
+            })
+            .min()
+    }
+}
+
+impl FromIterator<Tag> for Tags {
+    /// The first occurrence of a tag sets its priority.
+    fn from_iter<I: IntoIterator<Item = Tag>>(iter: I) -> Self {
+        let mut tags = Self::default();
+        for tag in iter {
+            let slot = tags
+                .priority
+                .entry(tag.python.clone())
+                .or_default()
+                .entry(tag.abi.clone())
+                .or_default();
+            if !slot.contains_key(&tag.platform) {
+                slot.insert(tag.platform.clone(), tags.list.len());
+            }
+            tags.list.push(tag);
+        }
+        tags
+    }
+}
+
+impl std::ops::Deref for Tags {
+    type Target = [Tag];
+    fn deref(&self) -> &[Tag] {
+        &self.list
     }
 }
 
@@ -444,6 +506,41 @@ fn parse_two(version: &str) -> Option<(u32, u32)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tags_know_their_priority_and_expand_compressed_sets() {
+        let tags: super::Tags = [
+            Tag::new("cp311", "cp311", "manylinux_2_17_x86_64"),
+            Tag::new("cp311", "abi3", "manylinux_2_17_x86_64"),
+            Tag::new("py3", "none", "any"),
+            Tag::new("py3", "none", "any"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(tags.len(), 4);
+        assert_eq!(
+            tags.priority("cp311", "abi3", "manylinux_2_17_x86_64"),
+            Some(1)
+        );
+        assert_eq!(tags.priority("py3", "none", "any"), Some(2));
+        assert_eq!(
+            tags.priority("cp310", "abi3", "manylinux_2_17_x86_64"),
+            None
+        );
+        assert_eq!(tags.best([("py2.py3", "none", "any")]), Some(2));
+        assert_eq!(
+            tags.best([
+                ("py3", "none", "any"),
+                (
+                    "cp311",
+                    "cp311",
+                    "manylinux_2_5_x86_64.manylinux_2_17_x86_64"
+                )
+            ]),
+            Some(0)
+        );
+        assert_eq!(tags.best([("cp312", "cp312", "any")]), None);
+    }
+
     use super::*;
 
     fn facts() -> TagFacts {

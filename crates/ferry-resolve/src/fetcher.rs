@@ -311,8 +311,8 @@ impl Fetcher {
         };
         // Through the build seam: the build frontend prepares the metadata.
         let sdist = ferry_types::SourceDist {
-            name: name.to_string(),
-            version: version.to_string(),
+            name: ferry_types::PackageName::new(name),
+            version: version.clone(),
             filename: file.filename.clone(),
             url: file.url.clone(),
             sha256: file.hashes.sha256.clone(),

@@ -15,6 +15,7 @@
 
 mod fetcher;
 mod metadata;
+pub mod pins;
 mod provider;
 mod range;
 
@@ -23,9 +24,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use ferry_cache::Cache;
-use ferry_index::{DistFile, IndexClient, IndexError, ProjectFile};
+use ferry_index::{DistFile, IndexClient, IndexError, ProjectFile, ProjectFiles};
 use ferry_input::RequirementsSpec;
-use ferry_python::Interpreter;
+use ferry_python::{Interpreter, Tags};
 use ferry_types::PackageName;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, VersionOrUrl};
@@ -153,8 +154,7 @@ pub struct ResolveOptions {
 pub struct Target {
     pub markers: MarkerEnvironment,
     /// Supported tags, best first.
-    pub tags: Vec<(String, String, String)>,
-    tag_index: HashMap<(String, String, String), usize>,
+    pub tags: Tags,
     pub python_version: Version,
 }
 
@@ -165,37 +165,17 @@ impl Target {
             .markers()
             .to_pep508()
             .map_err(ResolveError::Unsupported)?;
-        let tags = interpreter
-            .tags()
-            .iter()
-            .map(|t| (t.python.clone(), t.abi.clone(), t.platform.clone()))
-            .collect();
+        let tags = interpreter.tags().clone();
         let python_version = markers.python_full_version().version.clone();
         Ok(Self::new(markers, tags, python_version))
     }
 
-    pub fn new(
-        markers: MarkerEnvironment,
-        tags: Vec<(String, String, String)>,
-        python_version: Version,
-    ) -> Self {
-        let tag_index = tags
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i))
-            .collect();
+    pub fn new(markers: MarkerEnvironment, tags: Tags, python_version: Version) -> Self {
         Self {
             markers,
             tags,
-            tag_index,
             python_version,
         }
-    }
-
-    pub(crate) fn tag_priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
-        self.tag_index
-            .get(&(python.to_string(), abi.to_string(), platform.to_string()))
-            .copied()
     }
 
     /// Whether a listed file could be installed on this target, and how well: `Some(rank)` when
@@ -207,13 +187,37 @@ impl Target {
             return None;
         }
         match &file.name {
-            ferry_index::DistFilename::Wheel(wheel) => wheel
-                .tags
-                .iter()
-                .filter_map(|(p, a, pl)| self.tag_priority(p, a, pl))
-                .min(),
+            ferry_index::DistFilename::Wheel(wheel) => self.tags.best(
+                wheel
+                    .tags
+                    .iter()
+                    .map(|(p, a, pl)| (p.as_str(), a.as_str(), pl.as_str())),
+            ),
             ferry_index::DistFilename::Sdist(_) => Some(usize::MAX),
         }
+    }
+
+    /// The versions `project` offers this target, newest first, as pip's `index versions` and
+    /// `list --outdated` see them: not yanked, with a file [`Self::file_rank`] admits, and no
+    /// pre-release unless `pre`. With each, whether one of its usable files is a wheel.
+    pub fn offered_versions(&self, project: &ProjectFiles, pre: bool) -> Vec<(Version, bool)> {
+        let mut versions: BTreeMap<&Version, bool> = BTreeMap::new();
+        for file in &project.files {
+            let version = file.name.version();
+            if file.file.yanked.is_some()
+                || (!pre && version.any_prerelease())
+                || self.file_rank(file).is_none()
+            {
+                continue;
+            }
+            *versions.entry(version).or_default() |=
+                matches!(file.name, ferry_index::DistFilename::Wheel(_));
+        }
+        versions
+            .into_iter()
+            .rev()
+            .map(|(version, wheel)| (version.clone(), wheel))
+            .collect()
     }
 
     /// Whether a file's `requires-python` admits the target's Python.

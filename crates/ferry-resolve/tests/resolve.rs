@@ -50,6 +50,10 @@ fn target() -> Target {
     for py in ["py311", "py3"] {
         tags.push((py.into(), "none".into(), "any".into()));
     }
+    let tags = tags
+        .into_iter()
+        .map(|(p, a, pl): (String, String, String)| ferry_python::Tag::new(p, a, pl))
+        .collect();
     Target::new(markers, tags, Version::from_str("3.11.7").unwrap())
 }
 

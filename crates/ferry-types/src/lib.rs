@@ -2,7 +2,7 @@
 //! without a dependency cycle between their crates.
 //!
 //! Takes nothing and gives the values every stage passes around ([`PackageName`],
-//! [`HashDigest`]), [`metadata`], the one reader of core metadata files, and
+//! [`HashDigest`], [`DistVersion`]), [`metadata`], the one reader of core metadata files, and
 //! [`BuildContext`], the build seam. The resolver needs the build
 //! frontend for the metadata of source distributions whose metadata is not static, and the
 //! installer needs it for wheels that only exist as source; the frontend in turn needs the
@@ -13,8 +13,11 @@
 
 pub mod metadata;
 mod names;
+mod version;
 
 pub use names::{normalize, HashAlgorithm, HashDigest, PackageName};
+pub use pep440_rs::Version;
+pub use version::DistVersion;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,9 +26,8 @@ use std::sync::Arc;
 /// A source distribution to build or to read metadata from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDist {
-    /// The normalized project name.
-    pub name: String,
-    pub version: String,
+    pub name: PackageName,
+    pub version: Version,
     pub filename: String,
     /// Where it is (`file://` for local archives).
     pub url: url::Url,
@@ -113,8 +115,8 @@ mod tests {
     #[test]
     fn no_build_refuses_naming_the_distribution_and_the_reason() {
         let sdist = SourceDist {
-            name: "lib".into(),
-            version: "1.0".into(),
+            name: PackageName::new("lib"),
+            version: "1.0".parse().unwrap(),
             filename: "lib-1.0.tar.gz".into(),
             url: url::Url::parse("file:///dist/lib-1.0.tar.gz").unwrap(),
             sha256: None,

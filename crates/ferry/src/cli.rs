@@ -49,13 +49,13 @@ pub enum Command {
     /// Uninstall packages
     Uninstall(UninstallArgs),
     /// Print the installed packages in requirements format, like `pip freeze`
-    Freeze(crate::commands::freeze::FreezeArgs),
+    Freeze(FreezeArgs),
     /// List the installed packages, like `pip list`
-    List(crate::commands::list::ListArgs),
+    List(ListArgs),
     /// Show details of installed packages, like `pip show`
-    Show(crate::commands::show::ShowArgs),
+    Show(ShowArgs),
     /// Check that installed packages have their dependencies, like `pip check`
-    Check(crate::commands::check::CheckArgs),
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -365,4 +365,98 @@ pub struct PythonFindArgs {
 pub enum CacheCommand {
     /// Print the cache directory
     Dir,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FreezeArgs {
+    /// Also list pip (and setuptools, wheel and distribute on Python < 3.12), which are left
+    /// out by default as pip does
+    #[arg(long)]
+    pub all: bool,
+    /// Leave out this package (repeatable)
+    #[arg(long, value_name = "PACKAGE")]
+    pub exclude: Vec<String>,
+    /// Leave out editable installs
+    #[arg(long)]
+    pub exclude_editable: bool,
+    /// List the packages installed in this directory instead (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub path: Vec<PathBuf>,
+    /// Only the environment's own packages (always the case: ferry does not list the base
+    /// interpreter's packages of an environment with system site packages)
+    #[arg(short, long, conflicts_with = "path")]
+    pub local: bool,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only packages with a newer version on the index (adds the `Latest` and `Type` columns)
+    #[arg(short, long)]
+    pub outdated: bool,
+    /// Only packages at the newest version the index offers
+    #[arg(short, long)]
+    pub uptodate: bool,
+    /// Only editable installs
+    #[arg(short, long)]
+    pub editable: bool,
+    /// Leave out editable installs
+    #[arg(long, overrides_with = "include_editable")]
+    pub exclude_editable: bool,
+    /// Include editable installs (the default)
+    #[arg(long, overrides_with = "exclude_editable")]
+    pub include_editable: bool,
+    /// Only packages that no other listed package depends on
+    #[arg(long)]
+    pub not_required: bool,
+    /// Leave out this package (repeatable)
+    #[arg(long, value_name = "PACKAGE")]
+    pub exclude: Vec<String>,
+    /// With --outdated/--uptodate: compare with pre-releases too
+    #[arg(long)]
+    pub pre: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "columns")]
+    pub format: ListFormat,
+    /// List the packages installed in this directory instead (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub path: Vec<PathBuf>,
+    /// Only the environment's own packages (always the case: ferry does not list the base
+    /// interpreter's packages of an environment with system site packages)
+    #[arg(short, long, conflicts_with = "path")]
+    pub local: bool,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Columns,
+    Freeze,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Installed package names (any spelling)
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+    /// Also list the files each package installed (from RECORD or installed-files.txt)
+    #[arg(short, long)]
+    pub files: bool,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
 }

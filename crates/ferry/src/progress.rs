@@ -3,10 +3,11 @@
 //! the libraries' reporter traits, so they never print.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 
 use ferry_install::fetch::{FetchReporter, FetchedWheel, WheelSource};
-use ferry_install::{InstallReporter, InstalledDist};
+use ferry_install::{InstallReporter, InstalledDist, LockReporter};
 
 use crate::printer::Printer;
 
@@ -101,5 +102,21 @@ impl InstallReporter for Progress {
             bar.set_message(name.to_string());
             bar.inc(1);
         }
+    }
+}
+
+impl LockReporter for Printer {
+    fn waiting(&self, dir: &Path) {
+        self.status(format!(
+            "Waiting for another ferry process to finish with {}",
+            dir.display()
+        ));
+    }
+
+    fn rolled_back(&self, count: usize, dir: &Path) {
+        self.status(format!(
+            "Rolled back {count} interrupted install(s) in {}",
+            dir.display()
+        ));
     }
 }

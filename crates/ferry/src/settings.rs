@@ -14,10 +14,14 @@ use std::path::PathBuf;
 
 use ferry_cache::Cache;
 use ferry_index::{IndexClient, IndexOptions, IndexStrategy};
-use ferry_input::{FileOptions, InputError, Layer, PipConfig, RequirementsSpec};
-use ferry_install::LinkMode;
+use ferry_input::{
+    parse_requirement, FileOptions, InputError, Layer, Origin, PipConfig, RequirementsSpec,
+};
+use ferry_install::plan::PlanOptions;
+use ferry_install::{Layout, LinkMode};
 use ferry_python::{Interpreter, PythonRequest, TargetPolicy};
-use ferry_resolve::{NameSet, ResolveOptions, Target};
+use ferry_resolve::{NameSet, ResolveOptions, Target, Upgrade};
+use ferry_types::PackageName;
 
 use crate::cli::{
     CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs, LinkModeArg, ResolveArgs,
@@ -170,12 +174,39 @@ impl ResolverSettings {
         )?)
     }
 
-    /// Adds the `-c` constraint files to `spec`.
-    pub fn add_constraints(&self, spec: &mut RequirementsSpec) -> Result<(), InputError> {
+    /// What to resolve: the `requirements` typed on the command line, then those of the
+    /// requirements `files` (with `extras` selected from them), then the `-c` constraints.
+    /// The files' own options are applied to these settings. An editable line is refused
+    /// here, naming its file and line, until ferry can build.
+    pub fn read_spec(
+        &mut self,
+        requirements: &[String],
+        files: &[PathBuf],
+        extras: &[String],
+    ) -> anyhow::Result<RequirementsSpec> {
+        let mut spec = RequirementsSpec::default();
+        for requirement in requirements {
+            spec.requirements
+                .push(parse_requirement(requirement, Origin::CommandLine)?);
+        }
+        for file in files {
+            spec.add_file(file, false)?;
+        }
+        for extra in extras {
+            spec.select_extra(extra)?;
+        }
         for file in &self.constraints {
             spec.add_file(file, true)?;
         }
-        Ok(())
+        self.apply_file_options(&spec.options);
+        if let Some(editable) = spec.editables.first() {
+            anyhow::bail!(
+                "-e {} ({}): editable requirements need a build, which ferry cannot do yet",
+                editable.location,
+                editable.origin
+            );
+        }
+        Ok(spec)
     }
 
     /// Adds what requirements files set, as pip does: as if given on the command line after
@@ -302,6 +333,54 @@ impl InstallSettings {
             root: layer.parsed(args.root.clone(), "root", "path", path)?,
             resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
         })
+    }
+
+    /// Where the packages go.
+    pub fn layout(&self) -> Layout {
+        if self.user {
+            Layout::User
+        } else if let Some(dir) = &self.target {
+            Layout::Target(dir.clone())
+        } else if let Some(dir) = &self.prefix {
+            Layout::Prefix(dir.clone())
+        } else {
+            Layout::Environment
+        }
+    }
+
+    /// Whether the install leaves the target interpreter's own environment alone: it goes
+    /// elsewhere (`--target`, `--prefix`, `--root`, `--user`) or nowhere (`--dry-run`).
+    pub fn installs_elsewhere(&self) -> bool {
+        self.layout() != Layout::Environment || self.root.is_some() || self.dry_run
+    }
+
+    /// Which installed versions the resolver may replace with newer ones: none, the named
+    /// requirements (`--upgrade`), or everything (`--upgrade-strategy eager`).
+    pub fn upgrade(&self, spec: &RequirementsSpec) -> Upgrade {
+        match (self.upgrade, self.eager) {
+            (false, _) => Upgrade::None,
+            (true, true) => Upgrade::All,
+            (true, false) => Upgrade::Packages(
+                spec.requirements
+                    .iter()
+                    .map(|r| PackageName::new(r.requirement.name.as_ref()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// How the planner treats what is installed. A `--target` directory starts empty, as pip
+    /// treats it.
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            ignore_installed: self.ignore_installed || matches!(self.layout(), Layout::Target(_)),
+            force_reinstall: self.force_reinstall,
+            reinstall: self
+                .reinstall_packages
+                .iter()
+                .map(|n| PackageName::new(n))
+                .collect(),
+        }
     }
 }
 

@@ -5,14 +5,8 @@ use std::process::ExitCode;
 
 use ferry_cache::Cache;
 
+use crate::cli::CheckArgs;
 use crate::printer::Printer;
-
-#[derive(Debug, clap::Args)]
-pub struct CheckArgs {
-    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
-    #[arg(short, long)]
-    pub python: Option<String>,
-}
 
 pub fn run(
     args: &CheckArgs,

@@ -7,11 +7,10 @@ use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_index::{FetchOrigin, IndexClient};
 use ferry_input::PipConfig;
-use ferry_python::{find_target, Interpreter, PythonRequest, TargetPolicy};
+use ferry_python::{find_target, PythonRequest, TargetPolicy};
 use ferry_resolve::Target;
-use pep440_rs::Version;
 
-use crate::cli::{IndexArgs, IndexCommand};
+use crate::cli::{IndexArgs, IndexCommand, IndexVersionsArgs};
 use crate::printer::Printer;
 use crate::settings::index_options;
 
@@ -41,14 +40,32 @@ pub fn run(
         IndexCommand::Versions(args) => {
             let (interpreter, client) = setup(args.python.as_deref(), &args.index)?;
             let pre = layer.switch(args.pre, "pre")?;
-            runtime.block_on(versions(
-                &client,
-                &interpreter,
+            let project = runtime.block_on(client.project(&args.package))?;
+            for page in &project.pages {
+                let origin = origin_text(page.origin);
+                tracing::info!("{} files from {} ({origin})", page.files, page.url);
+            }
+            let target = Target::from_interpreter(&interpreter)?;
+            let versions: Vec<_> = target
+                .offered_versions(&project, pre)
+                .into_iter()
+                .map(|(version, _)| version)
+                .collect();
+            if versions.is_empty() {
+                bail!(no_match(&args, project.files.len(), &interpreter, pre));
+            }
+            let site_dirs = ferry_install::inspect::site_dirs(&interpreter, &[]);
+            let dists = ferry_install::scan(&site_dirs);
+            let installed = ferry_install::installed::find(&dists, &args.package);
+            let installed = installed.map(|d| &d.version);
+            let lines = ferry_install::views::index_versions(
                 &args.package,
-                pre,
+                &versions,
+                installed,
                 args.json,
-                printer,
-            ))
+            );
+            lines.into_iter().for_each(|line| printer.result(line));
+            Ok(ExitCode::SUCCESS)
         }
         IndexCommand::Pages(args) => {
             let (_, client) = setup(args.python.as_deref(), &args.index)?;
@@ -57,11 +74,11 @@ pub fn run(
             for file in &args.requirement {
                 spec.add_file(file, false)?;
             }
-            names.extend(
-                spec.requirements
-                    .iter()
-                    .map(|r| r.requirement.name.to_string()),
-            );
+            let named = spec
+                .requirements
+                .iter()
+                .map(|r| r.requirement.name.to_string());
+            names.extend(named);
             if names.is_empty() {
                 bail!("name at least one package, or a requirements file with -r");
             }
@@ -70,99 +87,19 @@ pub fn run(
     }
 }
 
-async fn versions(
-    client: &IndexClient,
-    interpreter: &Interpreter,
-    package: &str,
+fn no_match(
+    args: &IndexVersionsArgs,
+    files: usize,
+    interpreter: &ferry_python::Interpreter,
     pre: bool,
-    json: bool,
-    printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let project = client.project(package).await?;
-    for page in &project.pages {
-        tracing::info!(
-            "{} files from {} ({})",
-            page.files,
-            page.url,
-            origin_text(page.origin)
-        );
-    }
-    let target = Target::from_interpreter(interpreter)?;
-    let mut versions: Vec<Version> = project
-        .files
-        .iter()
-        // Like pip's `index versions`, yanked files are not offered.
-        .filter(|f| f.file.yanked.is_none() && target.file_rank(f).is_some())
-        .map(|f| f.name.version().clone())
-        .filter(|v| pre || !v.any_prerelease())
-        .collect();
-    versions.sort();
-    versions.dedup();
-    versions.reverse();
-    let Some(latest) = versions.first() else {
-        bail!(
-            "No matching distribution found for {package}: {} files are listed, none for {} {} on this platform{}",
-            project.files.len(),
-            interpreter.implementation_display(),
-            interpreter.version_string(),
-            if pre { "" } else { " (pre-releases are hidden without --pre)" }
-        );
-    };
-    let formatted: Vec<String> = versions.iter().map(ToString::to_string).collect();
-    let paths = &interpreter.info().paths;
-    let site_dirs: Vec<std::path::PathBuf> = [&paths.purelib, &paths.platlib]
-        .into_iter()
-        .flatten()
-        .map(std::path::PathBuf::from)
-        .collect();
-    let installed = ferry_install::installed::find(&ferry_install::scan(&site_dirs), package)
-        .map(|d| d.version.clone());
-    if json {
-        // pip prints json.dumps() output: keys in this order, ", " and ": " separators.
-        let mut fields = vec![
-            ("name", serde_json::json!(package)),
-            ("versions", serde_json::json!(formatted)),
-            ("latest", serde_json::json!(latest.to_string())),
-        ];
-        if let Some(installed) = &installed {
-            fields.push(("installed_version", serde_json::json!(installed)));
-        }
-        printer.result(python_style_json(&fields));
-    } else {
-        printer.result(format!("{package} ({latest})"));
-        printer.result(format!("Available versions: {}", formatted.join(", ")));
-        if let Some(installed) = installed {
-            printer.result(format!("  INSTALLED: {installed}"));
-            if latest.is_pre() {
-                printer.result(format!(
-                    "  LATEST:    {latest} (pre-release; install with `pip install --pre`)"
-                ));
-            } else {
-                printer.result(format!("  LATEST:    {latest}"));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A flat JSON object formatted like Python's `json.dumps`.
-fn python_style_json(fields: &[(&str, serde_json::Value)]) -> String {
-    let item = |v: &serde_json::Value| match v {
-        serde_json::Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    };
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}: {}", serde_json::json!(k), item(v)))
-        .collect();
-    format!("{{{}}}", body.join(", "))
+) -> String {
+    format!(
+        "No matching distribution found for {}: {files} files are listed, none for {} {} on this platform{}",
+        args.package,
+        interpreter.implementation_display(),
+        interpreter.version_string(),
+        if pre { "" } else { " (pre-releases are hidden without --pre)" }
+    )
 }
 
 fn origin_text(origin: Option<FetchOrigin>) -> &'static str {
@@ -175,6 +112,7 @@ fn origin_text(origin: Option<FetchOrigin>) -> &'static str {
     }
 }
 
+/// Fetches every project page at once and says where each came from.
 async fn pages(
     client: &IndexClient,
     names: &[String],
@@ -189,11 +127,10 @@ async fn pages(
             Ok(project) => {
                 total_files += project.files.len();
                 for page in &project.pages {
+                    let origin = origin_text(page.origin);
                     printer.result(format!(
-                        "{name}: {} files from {} ({})",
-                        page.files,
-                        page.url,
-                        origin_text(page.origin)
+                        "{name}: {} files from {} ({origin})",
+                        page.files, page.url
                     ));
                 }
             }
@@ -203,14 +140,8 @@ async fn pages(
             }
         }
     }
-    printer.status(format!(
-        "{} pages, {total_files} files in {} ms",
-        names.len() - failed,
-        start.elapsed().as_millis()
-    ));
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let pages = names.len() - failed;
+    let ms = start.elapsed().as_millis();
+    printer.status(format!("{pages} pages, {total_files} files in {ms} ms"));
+    Ok(ExitCode::from(u8::from(failed > 0)))
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_input::RequirementsSpec;
-use ferry_install::{uninstall, EnvLock, Layout, Scheme, Transaction};
+use ferry_install::{uninstall, Layout, Scheme, Session};
 use ferry_python::{find_target, PythonRequest, TargetPolicy};
 
 use crate::printer::Printer;
@@ -33,40 +33,15 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
     let interpreter = find_target(request.as_ref(), policy, cache)?;
     let scheme = Scheme::new(&interpreter, &Layout::Environment, None)?;
     interpreter.check_writable(args.break_system_packages)?;
-
-    let shown = scheme.purelib.display().to_string();
-    let lock = EnvLock::acquire(&scheme, cache, || {
-        printer.status(format!(
-            "Waiting for another ferry process to finish with {shown}"
-        ));
-    })?;
-    let (txn, _) = Transaction::begin(&lock)?;
+    let session = Session::open(&scheme, cache, printer)?;
     let installed = ferry_install::scan(&scheme.site_dirs());
-    let mut chosen = Vec::new();
-    for name in &names {
-        match ferry_install::installed::find(&installed, name) {
-            Some(dist)
-                if !chosen
-                    .iter()
-                    .any(|d: &&ferry_install::InstalledDist| d.normalized == dist.normalized) =>
-            {
-                chosen.push(dist)
-            }
-            Some(_) => {}
-            None => printer.status(format!("WARNING: Skipping {name} as it is not installed.")),
-        }
-    }
-    if chosen.is_empty() {
-        txn.commit()?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Work out every file first, so a distribution without RECORD stops the whole run
+    // Every file is worked out first, so a distribution without RECORD stops the whole run
     // before anything is removed.
-    let mut plans = Vec::new();
-    for dist in &chosen {
-        plans.push((dist, uninstall::files_to_remove(dist)?));
+    let plan = uninstall::plan(&installed, &names)?;
+    for name in &plan.missing {
+        printer.status(format!("WARNING: Skipping {name} as it is not installed."));
     }
-    for (dist, paths) in &plans {
+    for (dist, paths) in &plan.remove {
         printer.status(format!(
             "Found existing installation: {} {}",
             dist.name, dist.version
@@ -76,25 +51,25 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
             printer.detail(format!("  {}", path.display()));
         }
     }
-    if !args.yes && std::io::stdin().is_terminal() {
+    if !plan.remove.is_empty() && !args.yes && std::io::stdin().is_terminal() {
         eprint_prompt("Proceed (Y/n)? ");
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         let answer = answer.trim().to_ascii_lowercase();
         if !(answer.is_empty() || answer == "y" || answer == "yes") {
-            txn.commit()?;
+            session.commit()?;
             printer.status("Nothing was uninstalled.");
             return Ok(ExitCode::from(1));
         }
     }
     let mut removed = Vec::new();
-    for (_, paths) in &plans {
-        txn.stash(paths)?;
+    for (_, paths) in &plan.remove {
+        session.txn().stash(paths)?;
         removed.extend(paths.iter().cloned());
     }
-    txn.commit()?;
+    let _lock = session.commit()?;
     uninstall::remove_empty_parents(&removed, &scheme.roots());
-    for (dist, _) in &plans {
+    for (dist, _) in &plan.remove {
         printer.status(format!(
             "Successfully uninstalled {}-{}",
             dist.name, dist.version

@@ -1,0 +1,113 @@
+//! What `freeze`, `list`, `show` and `index versions` print, as pip prints it: each function
+//! takes what was read from the environment (and the index) and gives the lines to print. The
+//! command line only chooses the options and prints the lines.
+
+pub mod freeze;
+pub mod list;
+pub mod show;
+
+use ferry_types::{DistVersion, Version};
+
+use crate::inspect::json_str;
+
+/// A JSON value as Python's `json.dumps` writes it: `", "` and `": "` separators, ASCII only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Json {
+    Str(String),
+    List(Vec<String>),
+    Object(Vec<(&'static str, Json)>),
+    Array(Vec<Json>),
+}
+
+impl Json {
+    pub fn dumps(&self) -> String {
+        match self {
+            Self::Str(text) => json_str(text),
+            Self::List(items) => {
+                let items: Vec<String> = items.iter().map(|s| json_str(s)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Self::Object(fields) => {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(key, value)| format!("{}: {}", json_str(key), value.dumps()))
+                    .collect();
+                format!("{{{}}}", body.join(", "))
+            }
+            Self::Array(items) => {
+                let items: Vec<String> = items.iter().map(Json::dumps).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// `pip index versions`: the versions the index offers (newest first) and the installed one.
+pub fn index_versions(
+    package: &str,
+    versions: &[Version],
+    installed: Option<&DistVersion>,
+    json: bool,
+) -> Vec<String> {
+    let Some(latest) = versions.first() else {
+        return Vec::new();
+    };
+    let formatted: Vec<String> = versions.iter().map(ToString::to_string).collect();
+    if json {
+        let mut fields = vec![
+            ("name", Json::Str(package.to_string())),
+            ("versions", Json::List(formatted)),
+            ("latest", Json::Str(latest.to_string())),
+        ];
+        if let Some(installed) = installed {
+            fields.push(("installed_version", Json::Str(installed.to_string())));
+        }
+        return vec![Json::Object(fields).dumps()];
+    }
+    let mut lines = vec![
+        format!("{package} ({latest})"),
+        format!("Available versions: {}", formatted.join(", ")),
+    ];
+    if let Some(installed) = installed {
+        lines.push(format!("  INSTALLED: {installed}"));
+        if latest.is_pre() {
+            lines.push(format!(
+                "  LATEST:    {latest} (pre-release; install with `pip install --pre`)"
+            ));
+        } else {
+            lines.push(format!("  LATEST:    {latest}"));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_written_the_way_python_dumps_it() {
+        let value = Json::Array(vec![Json::Object(vec![
+            ("name", Json::Str("é".into())),
+            ("versions", Json::List(vec!["2.0".into(), "1.0".into()])),
+        ])]);
+        assert_eq!(
+            value.dumps(),
+            r#"[{"name": "\u00e9", "versions": ["2.0", "1.0"]}]"#
+        );
+    }
+
+    #[test]
+    fn index_versions_marks_a_latest_pre_release() {
+        let versions: Vec<Version> = ["2.0rc1", "1.0"]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let lines = index_versions("a", &versions, Some(&DistVersion::new("1.0")), false);
+        assert_eq!(lines[0], "a (2.0rc1)");
+        assert_eq!(lines[1], "Available versions: 2.0rc1, 1.0");
+        assert_eq!(lines[2], "  INSTALLED: 1.0");
+        assert!(lines[3].contains("pre-release"), "{lines:?}");
+        assert!(index_versions("a", &[], None, false).is_empty());
+    }
+}
