@@ -197,6 +197,11 @@ impl Cache {
 /// reader sees either the old file or the whole new one, never a partial write. Parent
 /// directories are created as needed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CacheError> {
+    write_atomic_parts(path, &[contents])
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without making it in memory.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<(), CacheError> {
     let err = |source| CacheError::Write {
         path: path.to_path_buf(),
         source,
@@ -207,7 +212,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CacheError> {
         .prefix(".tmp-")
         .tempfile_in(parent)
         .map_err(err)?;
-    temp.write_all(contents).map_err(err)?;
+    for part in parts {
+        temp.write_all(part).map_err(err)?;
+    }
     temp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }

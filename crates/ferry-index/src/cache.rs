@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ferry_cache::{write_atomic, Bucket, Cache};
+use ferry_cache::{write_atomic_parts, Bucket, Cache};
 use http_cache_semantics::CachePolicy;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -64,7 +64,7 @@ impl HttpCache {
     pub(crate) fn read(&self, url: &Url, accept: &str) -> Option<Entry> {
         let path = self.path(url, accept);
         let bytes = std::fs::read(&path).ok()?;
-        match decode(&bytes) {
+        match decode(bytes) {
             Some(entry) if entry.header.url == url.as_str() && entry.header.accept == accept => {
                 Some(entry)
             }
@@ -89,27 +89,27 @@ impl HttpCache {
         );
         Cache::at(self.root.clone(), ferry_cache::CacheSource::Flag).ensure_root()?;
         let json = serde_json::to_vec(header).expect("cache header serializes");
-        let mut out = Vec::with_capacity(MAGIC.len() + 8 + json.len() + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        out.extend_from_slice(&json);
-        out.extend_from_slice(body);
-        write_atomic(&path, &out)
+        let len = (json.len() as u64).to_le_bytes();
+        write_atomic_parts(&path, &[MAGIC, &len, &json, body])
     }
 }
 
-fn decode(bytes: &[u8]) -> Option<Entry> {
+/// An entry from the file's bytes; the body keeps the buffer it was read into (the header is
+/// cut off its front in place), so a large page is never held twice.
+fn decode(mut bytes: Vec<u8>) -> Option<Entry> {
     let rest = bytes.strip_prefix(MAGIC)?;
-    let len = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?) as usize;
-    let json = rest.get(8..8 + len)?;
-    let body = rest.get(8 + len..)?;
+    let len = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
+    let json = rest.get(8..8usize.checked_add(len)?)?;
     let header: EntryHeader = serde_json::from_slice(json).ok()?;
+    let start = MAGIC.len() + 8 + len;
+    let body = &bytes[start..];
     if header.body_len != body.len() as u64 || header.body_sha256 != sha256_hex(body) {
         return None;
     }
+    bytes.drain(..start);
     Some(Entry {
         header,
-        body: body.to_vec(),
+        body: bytes,
     })
 }
 

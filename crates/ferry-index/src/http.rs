@@ -122,6 +122,7 @@ impl HttpClient {
             .read_timeout(settings.timeout)
             .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(settings.concurrency)
+            .http2_adaptive_window(true)
             .redirect(reqwest::redirect::Policy::limited(10))
             .build()
             .map_err(|e| IndexError::Client(e.to_string()))?;
@@ -176,21 +177,23 @@ impl HttpClient {
                 .flatten()
         };
         if let Some(entry) = cached {
-            let fetched = |origin, fetched_at| Fetched {
-                body: entry.body.clone(),
-                content_type: entry.header.content_type.clone(),
-                url: Url::parse(&entry.header.final_url).unwrap_or_else(|_| bare.clone()),
+            let content_type = entry.header.content_type.clone();
+            let final_url = Url::parse(&entry.header.final_url).unwrap_or_else(|_| bare.clone());
+            let fetched = |body, origin, fetched_at| Fetched {
+                body,
+                content_type,
+                url: final_url,
                 origin,
                 fetched_at,
             };
             let stored_at = UNIX_EPOCH + Duration::from_secs(entry.header.stored_at);
             if self.inner.settings.offline {
-                return Ok(fetched(FetchOrigin::CacheOffline, stored_at));
+                return Ok(fetched(entry.body, FetchOrigin::CacheOffline, stored_at));
             }
             match entry.header.policy.before_request(&request_parts, now) {
                 BeforeRequest::Fresh(_) => {
                     tracing::debug!("fresh in cache: {}", redact(&bare));
-                    return Ok(fetched(FetchOrigin::CacheFresh, stored_at));
+                    return Ok(fetched(entry.body, FetchOrigin::CacheFresh, stored_at));
                 }
                 BeforeRequest::Stale {
                     request: revalidate,
@@ -200,17 +203,18 @@ impl HttpClient {
                     let response = self.send(url, &revalidate.headers).await?;
                     if response.status == StatusCode::NOT_MODIFIED {
                         let response_parts = response.parts();
+                        let mut body = entry.body;
                         if let AfterResponse::NotModified(policy, _) = entry
                             .header
                             .policy
                             .after_response(&request_parts, &response_parts, now)
                         {
-                            let mut header = entry.header.clone();
+                            let mut header = entry.header;
                             header.policy = policy;
                             header.stored_at = now_secs(now);
-                            write_cache(cache, header, entry.body.clone()).await;
+                            body = write_cache(cache, header, body).await?;
                         }
-                        return Ok(fetched(FetchOrigin::CacheRevalidated, now));
+                        return Ok(fetched(body, FetchOrigin::CacheRevalidated, now));
                     }
                     return self
                         .store(cache, &bare, accept, &request_parts, response, now)
@@ -242,7 +246,8 @@ impl HttpClient {
         response: Response,
         now: SystemTime,
     ) -> Result<Fetched, IndexError> {
-        let response = response.ok()?;
+        let mut response = response.ok()?;
+        let mut body = std::mem::take(&mut response.body);
         let parts = response.parts();
         let options = CacheOptions {
             shared: false,
@@ -260,13 +265,13 @@ impl HttpClient {
                 stored_at: now_secs(now),
                 content_type: response.content_type.clone(),
                 policy,
-                body_len: response.body.len() as u64,
-                body_sha256: sha256_hex(&response.body),
+                body_len: body.len() as u64,
+                body_sha256: sha256_hex(&body),
             };
-            write_cache(cache, header, response.body.clone()).await;
+            body = write_cache(cache, header, body).await?;
         }
         Ok(Fetched {
-            body: response.body,
+            body,
             content_type: response.content_type,
             url: response.url,
             origin: FetchOrigin::Network,
@@ -742,12 +747,29 @@ impl Response {
 }
 
 /// Writes an HTTP cache entry off the async threads; a failure is only worth a warning.
-async fn write_cache(cache: &HttpCache, header: EntryHeader, body: Vec<u8>) {
+/// Stores `body` under `header` off the async threads, and gives the body back (so it is not
+/// copied to be both stored and used). A failed write is only logged: the cache is an
+/// optimization.
+async fn write_cache(
+    cache: &HttpCache,
+    header: EntryHeader,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, IndexError> {
     let cache = cache.clone();
-    match tokio::task::spawn_blocking(move || cache.write(&header, &body)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => tracing::warn!("{err}"),
-        Err(err) => tracing::warn!("writing an HTTP cache entry failed: {err}"),
+    let written = tokio::task::spawn_blocking(move || {
+        let result = cache.write(&header, &body);
+        (result, body)
+    })
+    .await;
+    match written {
+        Ok((Ok(()), body)) => Ok(body),
+        Ok((Err(err), body)) => {
+            tracing::warn!("{err}");
+            Ok(body)
+        }
+        Err(err) => Err(IndexError::Client(format!(
+            "writing an HTTP cache entry failed: {err}"
+        ))),
     }
 }
 

@@ -25,7 +25,8 @@ pub struct VersionFiles {
     pub wheels: Vec<(usize, ProjectFile)>,
     /// Sdists whose `requires-python` admits the target.
     pub sdists: Vec<ProjectFile>,
-    /// Every file of the version, compatible or not (for `--generate-hashes`).
+    /// Every file of the version, compatible or not, when the fetcher keeps them all (for
+    /// `--generate-hashes`); else none.
     pub all: Vec<DistFile>,
     /// Set when every usable file is yanked: the reason of the first.
     pub yanked: Option<String>,
@@ -75,6 +76,7 @@ pub struct Fetcher {
     cache: Option<Cache>,
     target: Arc<Target>,
     build: ferry_types::Builder,
+    all_files: bool,
     projects: Mutex<HashMap<String, Shared<Project>>>,
     metadata: Mutex<HashMap<(String, Version), Shared<CoreMetadata>>>,
 }
@@ -85,12 +87,14 @@ impl Fetcher {
         cache: Option<Cache>,
         target: Arc<Target>,
         build: ferry_types::Builder,
+        all_files: bool,
     ) -> Self {
         Self {
             client,
             cache,
             target,
             build,
+            all_files,
             projects: Mutex::default(),
             metadata: Mutex::default(),
         }
@@ -154,8 +158,11 @@ impl Fetcher {
         for file in files {
             let version = file.name.version().clone();
             let entry = versions.entry(version).or_default();
-            entry.all.push(file.file.clone());
-            match (self.target.file_rank(&file), &file.name) {
+            let rank = self.target.file_rank(&file);
+            if self.all_files {
+                entry.all.push(file.file.clone());
+            }
+            match (rank, &file.name) {
                 (Some(rank), DistFilename::Wheel(_)) => entry.wheels.push((rank, file)),
                 (Some(_), DistFilename::Sdist(_)) => entry.sdists.push(file),
                 (None, _) => {}

@@ -142,6 +142,10 @@ pub struct ResolveOptions {
     pub prefer_binary: bool,
     /// `--no-deps`: only what was asked for.
     pub no_deps: bool,
+    /// Keep every file of each resolved version in [`ResolvedPackage::all_files`], including
+    /// those for other platforms (`--generate-hashes`). Off, none are kept, which spares the
+    /// memory of projects with hundreds of wheels per release.
+    pub all_files: bool,
     /// Versions to keep when they still fit (installed, or pinned in an existing output).
     pub preferences: HashMap<PackageName, Version>,
     pub upgrade: Upgrade,
@@ -257,7 +261,8 @@ pub struct ResolvedPackage {
     pub extras: BTreeSet<String>,
     /// The file that would be installed.
     pub file: ProjectFile,
-    /// Every file of this version on the index (for `--generate-hashes`).
+    /// Every file of this version on the index with [`ResolveOptions::all_files`] (for
+    /// `--generate-hashes`), else empty.
     pub all_files: Vec<DistFile>,
     pub metadata: Option<Arc<CoreMetadata>>,
     pub parents: BTreeSet<Parent>,
@@ -296,6 +301,7 @@ pub fn resolve(
         cache.map(Cache::view),
         Arc::clone(&target),
         options.build.clone(),
+        options.all_files,
     ));
 
     // Constraints: intersected into every dependency on the package.

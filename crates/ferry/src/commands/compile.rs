@@ -26,6 +26,7 @@ pub fn run(
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(resolver.client(&interpreter, cache)?);
     let mut options = resolver.options();
+    options.all_files = settings.generate_hashes;
     // Pins already in the output file are kept unless upgraded.
     if let Some(out) = &settings.output_file {
         options.preferences = pins::existing_pins(out);
