@@ -83,6 +83,20 @@ pub fn index_options(args: &IndexArgs, layer: Layer<'_>) -> Result<IndexOptions,
     })
 }
 
+/// The index client for `options`, falling back to `interpreter`'s pip default index.
+pub fn index_client(
+    options: &IndexOptions,
+    interpreter: &Interpreter,
+    cache: &Cache,
+) -> anyhow::Result<IndexClient> {
+    Ok(ferry_index::client_for(
+        options,
+        interpreter.info().pip_default_index.as_deref(),
+        &interpreter.path().display().to_string(),
+        Some(cache),
+    )?)
+}
+
 /// How to resolve.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResolverSettings {
@@ -166,12 +180,7 @@ impl ResolverSettings {
 
     /// The index client for these settings and `interpreter`'s pip default index.
     pub fn client(&self, interpreter: &Interpreter, cache: &Cache) -> anyhow::Result<IndexClient> {
-        Ok(ferry_index::client_for(
-            &self.index,
-            interpreter.info().pip_default_index.as_deref(),
-            &interpreter.path().display().to_string(),
-            Some(cache),
-        )?)
+        index_client(&self.index, interpreter, cache)
     }
 
     /// What to resolve: the `requirements` typed on the command line, then those of the

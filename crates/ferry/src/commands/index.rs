@@ -12,7 +12,7 @@ use ferry_resolve::Target;
 
 use crate::cli::{IndexArgs, IndexCommand, IndexVersionsArgs};
 use crate::printer::Printer;
-use crate::settings::index_options;
+use crate::settings::{index_client, index_options};
 
 pub fn run(
     command: IndexCommand,
@@ -28,12 +28,7 @@ pub fn run(
             .value(python, "python")
             .map(|p| PythonRequest::parse(&p));
         let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
-        let client = ferry_index::client_for(
-            &index_options(index, layer)?,
-            interpreter.info().pip_default_index.as_deref(),
-            &interpreter.path().display().to_string(),
-            Some(cache),
-        )?;
+        let client = index_client(&index_options(index, layer)?, &interpreter, cache)?;
         Ok((interpreter, client))
     };
     match command {

@@ -51,12 +51,8 @@ pub fn run(
     let mut rows = list::select(&dists, &selection, &env);
 
     if let Some(compare) = compare {
-        let client = ferry_index::client_for(
-            &crate::settings::index_options(&args.index, layer)?,
-            interpreter.info().pip_default_index.as_deref(),
-            &interpreter.path().display().to_string(),
-            Some(cache),
-        )?;
+        let options = crate::settings::index_options(&args.index, layer)?;
+        let client = crate::settings::index_client(&options, &interpreter, cache)?;
         let target = ferry_resolve::Target::from_interpreter(&interpreter)?;
         let pre = layer.switch(args.pre, "pre")?;
         // Like pip, one project that cannot be looked up does not stop the listing.
