@@ -108,3 +108,32 @@ pub fn apply(
     applied.fell_back_to_copy = installer.fell_back_to_copy.load(Ordering::Relaxed);
     Ok(applied)
 }
+
+impl crate::Session {
+    /// Carries out an install under this session: [`apply`], commit, then removes the
+    /// directories the replaced distributions left empty, still under the lock. On an error
+    /// the session is dropped and every change rolled back.
+    pub fn install(
+        self,
+        scheme: &Scheme,
+        remove: &[&InstalledDist],
+        wheels: &[WheelToInstall],
+        cache_tag: Option<String>,
+        options: &ApplyOptions,
+        reporter: &dyn InstallReporter,
+    ) -> Result<Applied, InstallError> {
+        let applied = apply(
+            scheme,
+            self.txn(),
+            remove,
+            wheels,
+            cache_tag,
+            options,
+            reporter,
+        )?;
+        let lock = self.commit()?;
+        uninstall::remove_empty_parents(&applied.removed, &scheme.roots());
+        drop(lock);
+        Ok(applied)
+    }
+}

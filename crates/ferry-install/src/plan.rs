@@ -155,30 +155,47 @@ pub fn direct_url(package: &ResolvedPackage, sha256: &str) -> Option<DirectUrl> 
     })
 }
 
-/// The `--hash` values the requirements give, by normalized name.
-pub fn user_hashes(
-    spec: &ferry_input::RequirementsSpec,
-) -> HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>> {
-    spec.requirements
-        .iter()
-        .filter(|r| !r.hashes.is_empty())
-        .map(|r| {
-            (
-                ferry_types::PackageName::new(r.requirement.name.as_ref()),
-                r.hashes.clone(),
-            )
-        })
-        .collect()
-}
-
 /// Everything the preparer needs besides the packages.
 pub struct Prepare<'a> {
     pub http: &'a ferry_index::HttpClient,
     pub store: &'a crate::Store,
     pub build: &'a dyn BuildContext,
-    /// `--hash` values by normalized name ([`user_hashes`]).
-    pub user_hashes: &'a HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
+    /// The `--hash` values the requirements give, by normalized name.
+    pub user_hashes: HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
+    /// Every download must match a hash: `--require-hashes`, or any requirement gave one.
     pub require_hashes: bool,
+}
+
+impl<'a> Prepare<'a> {
+    /// The preparer for `spec`'s requirements; `require_hashes` is the `--require-hashes`
+    /// setting (any `--hash` in `spec` turns it on, as in pip).
+    pub fn new(
+        http: &'a ferry_index::HttpClient,
+        store: &'a crate::Store,
+        build: &'a dyn BuildContext,
+        spec: &ferry_input::RequirementsSpec,
+        require_hashes: bool,
+    ) -> Self {
+        let user_hashes: HashMap<_, _> = spec
+            .requirements
+            .iter()
+            .filter(|r| !r.hashes.is_empty())
+            .map(|r| {
+                (
+                    ferry_types::PackageName::new(r.requirement.name.as_ref()),
+                    r.hashes.clone(),
+                )
+            })
+            .collect();
+        let require_hashes = require_hashes || !user_hashes.is_empty();
+        Self {
+            http,
+            store,
+            build,
+            user_hashes,
+            require_hashes,
+        }
+    }
 }
 
 /// The preparer: gets every package of `packages` into the unpacked-wheel store (built through
@@ -198,7 +215,7 @@ pub fn prepare(
     })?;
     let sources = wheel_sources(
         packages,
-        with.user_hashes,
+        &with.user_hashes,
         with.require_hashes,
         with.build,
         built.path(),

@@ -16,6 +16,14 @@ pub fn install_report(
     }))
 }
 
+/// The report as pip writes it: indented JSON.
+pub fn install_report_text(
+    packages: &[&ResolvedPackage],
+    markers: &ferry_python::MarkerEnvironment,
+) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&install_report(packages, markers)?)
+}
+
 /// One entry of the report.
 fn report_item(package: &ResolvedPackage) -> serde_json::Value {
     let file = &package.file.file;

@@ -383,6 +383,19 @@ pub struct InstallTarget {
     pub created_from: Option<Interpreter>,
 }
 
+impl InstallTarget {
+    /// What to tell the user when a `.venv` was created for the install.
+    pub fn created_message(&self) -> Option<String> {
+        self.created_from.as_ref().map(|base| {
+            format!(
+                "No environment was active or found: created one at .venv ({} {}). Activate it with: source .venv/bin/activate",
+                base.implementation_display(),
+                base.version_string()
+            )
+        })
+    }
+}
+
 /// The interpreter `install` changes: [`find_target`] with [`TargetPolicy::Modify`]. When no
 /// environment is found, the [`TargetPolicy::Read`] choice if the install goes `elsewhere`
 /// (`--target`, `--prefix`, `--root`, `--user`, or nowhere with `--dry-run`), else a new

@@ -50,6 +50,28 @@ impl Printer {
         }
     }
 
+    /// A command's output document (`compile -o`, `--report`): written to `file` as the user
+    /// expects an output file written (see [`ferry_cache::write_output`]), or printed as a
+    /// result when there is none.
+    pub fn write_or_print(
+        &self,
+        file: Option<impl AsRef<std::path::Path>>,
+        text: &str,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        match file {
+            Some(path) => {
+                let path = path.as_ref();
+                ferry_cache::write_output(path, text.as_bytes())
+                    .with_context(|| format!("could not write {}", path.display()))
+            }
+            None => {
+                self.result(text.trim_end());
+                Ok(())
+            }
+        }
+    }
+
     /// An error and its causes as one paragraph (stderr; never hidden).
     pub fn error(&self, err: &anyhow::Error) {
         let mut text = format!("error: {err}");

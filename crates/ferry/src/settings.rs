@@ -18,7 +18,7 @@ use ferry_input::{
     parse_requirement, FileOptions, InputError, Layer, Origin, PipConfig, RequirementsSpec,
 };
 use ferry_install::plan::PlanOptions;
-use ferry_install::{Layout, LinkMode};
+use ferry_install::{ApplyOptions, Layout, LinkMode, Scheme};
 use ferry_python::{Interpreter, PythonRequest, TargetPolicy};
 use ferry_resolve::{NameSet, ResolveOptions, Target, Upgrade};
 use ferry_types::PackageName;
@@ -354,6 +354,25 @@ impl InstallSettings {
             Layout::Prefix(dir.clone())
         } else {
             Layout::Environment
+        }
+    }
+
+    /// The directories the install writes to in `interpreter`'s environment (or `--target`,
+    /// `--prefix`, `--root`, `--user`). An interpreter whose environment is externally managed
+    /// (PEP 668) is refused unless the install goes elsewhere or `--break-system-packages`.
+    pub fn scheme(&self, interpreter: &Interpreter) -> anyhow::Result<Scheme> {
+        let scheme = Scheme::new(interpreter, &self.layout(), self.root.as_deref())?;
+        if !self.installs_elsewhere() {
+            interpreter.check_writable(self.break_system_packages)?;
+        }
+        Ok(scheme)
+    }
+
+    /// The options the installer applies the plan with.
+    pub fn apply_options(&self) -> ApplyOptions {
+        ApplyOptions {
+            link_mode: self.link_mode,
+            compile: self.compile,
         }
     }
 

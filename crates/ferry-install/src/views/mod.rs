@@ -111,3 +111,52 @@ mod tests {
         assert!(index_versions("a", &[], None, false).is_empty());
     }
 }
+
+/// What `install` says when it is done: the count and time, then pip's "Successfully
+/// installed" line with every new distribution, sorted.
+pub fn installed(wheels: &[crate::WheelToInstall], elapsed: std::time::Duration) -> [String; 2] {
+    let mut names: Vec<String> = wheels
+        .iter()
+        .map(|w| format!("{}-{}", w.name, w.version))
+        .collect();
+    names.sort();
+    let n = names.len();
+    [
+        format!(
+            "Installed {n} package{} in {:.2}s",
+            plural(n),
+            elapsed.as_secs_f64()
+        ),
+        format!("Successfully installed {}", names.join(" ")),
+    ]
+}
+
+/// What `install` says when the environment already satisfies every requirement; `checked`
+/// is the number of packages the resolution holds, when it is known.
+pub fn nothing_to_install(checked: Option<usize>) -> String {
+    let line = "Nothing to install: every requirement is already satisfied";
+    match checked {
+        Some(n) => format!("{line} ({n} package{} checked)", plural(n)),
+        None => line.to_string(),
+    }
+}
+
+/// What `install --dry-run` says.
+pub fn would_install(packages: &[&ferry_resolve::ResolvedPackage]) -> String {
+    if packages.is_empty() {
+        return nothing_to_install(None);
+    }
+    let would: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{}-{}", p.name, p.version))
+        .collect();
+    format!("Would install {}", would.join(" "))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use ferry_cache::Cache;
 use ferry_python::{find_target, TargetPolicy};
 use ferry_resolve::pins::{self, PinFormat};
@@ -71,16 +70,10 @@ pub fn run(
     };
     let text = pins::render(&resolution.packages, &hashes, &format);
     let n = resolution.packages.len();
+    printer.write_or_print(settings.output_file.as_ref(), &text)?;
     match &settings.output_file {
-        Some(path) => {
-            ferry_cache::write_output(path, text.as_bytes())
-                .with_context(|| format!("could not write {}", path.display()))?;
-            printer.status(format!("Resolved {n} packages into {}", path.display()));
-        }
-        None => {
-            printer.result(text.trim_end());
-            printer.status(format!("Resolved {n} packages"));
-        }
+        Some(path) => printer.status(format!("Resolved {n} packages into {}", path.display())),
+        None => printer.status(format!("Resolved {n} packages")),
     }
     Ok(ExitCode::SUCCESS)
 }

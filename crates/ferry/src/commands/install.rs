@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use ferry_cache::{Cache, CacheSource};
 use ferry_install::fetch::FetchReporter;
 use ferry_install::plan::{self, Prepare};
-use ferry_install::{uninstall, ApplyOptions, LinkMode, Scheme, Session, Store};
-use ferry_resolve::ResolvedPackage;
+use ferry_install::{report, views, LinkMode, Session, Store};
 
 use crate::printer::Printer;
 use crate::progress::Progress;
@@ -33,25 +32,14 @@ pub fn run(
         bail!("--link-mode symlink needs a lasting cache: it cannot be used with --no-cache-dir");
     }
     let request = resolver.python_request();
-    let found = ferry_python::find_install_target(
-        request.as_ref(),
-        settings.system,
-        settings.installs_elsewhere(),
-        cache,
-    )?;
-    if let Some(base) = &found.created_from {
-        printer.status(format!(
-            "No environment was active or found: created one at .venv ({} {}). Activate it with: source .venv/bin/activate",
-            base.implementation_display(),
-            base.version_string()
-        ));
+    let elsewhere = settings.installs_elsewhere();
+    let found =
+        ferry_python::find_install_target(request.as_ref(), settings.system, elsewhere, cache)?;
+    if let Some(message) = found.created_message() {
+        printer.status(message);
     }
     let interpreter = found.interpreter;
-    let layout = settings.layout();
-    let scheme = Scheme::new(&interpreter, &layout, settings.root.as_deref())?;
-    if !settings.installs_elsewhere() {
-        interpreter.check_writable(settings.break_system_packages)?;
-    }
+    let scheme = settings.scheme(&interpreter)?;
     // One ferry at a time per target; a killed predecessor's half-done work is undone first.
     let session = match settings.dry_run {
         true => None,
@@ -68,54 +56,46 @@ pub fn run(
     }
     options.upgrade = settings.upgrade(&spec);
     let target = resolver.target(&interpreter)?;
-    let resolution = ferry_resolve::resolve(
-        runtime.handle(),
-        client.clone(),
-        Some(cache),
-        target,
-        &spec,
-        options,
-    )?;
+    let handle = runtime.handle();
+    let resolution =
+        ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
     tracing::debug!("resolved after {:?}", started.elapsed());
     let plan = plan::plan(&resolution.packages, &installed, &plan_options);
     let Some(session) = session else {
-        return dry_run(settings, &plan.install, &interpreter, printer);
+        printer.status(views::would_install(&plan.install));
+        if let Some(target) = &settings.report {
+            let text = report::install_report_text(&plan.install, interpreter.markers())?;
+            printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
+        }
+        return Ok(ExitCode::SUCCESS);
     };
     if plan.install.is_empty() {
         session.commit()?;
-        let n = resolution.packages.len();
-        let s = if n == 1 { "" } else { "s" };
-        printer.status(format!(
-            "Nothing to install: every requirement is already satisfied ({n} package{s} checked)"
-        ));
+        let checked = resolution.packages.len();
+        printer.status(views::nothing_to_install(Some(checked)));
         return Ok(ExitCode::SUCCESS);
     }
 
     // Fetch (or build) every wheel into the store, in parallel.
     let progress = Progress::new(printer, plan.install.len());
-    let prepare = Prepare {
-        http: client.http(),
-        store: &Store::new(cache),
-        build: &*build,
-        user_hashes: &plan::user_hashes(&spec),
-        require_hashes: resolver.require_hashes
-            || spec.requirements.iter().any(|r| !r.hashes.is_empty()),
-    };
+    let store = Store::new(cache);
+    let prepare = Prepare::new(
+        client.http(),
+        &store,
+        &*build,
+        &spec,
+        resolver.require_hashes,
+    );
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
-    let wheels = plan::prepare(runtime.handle(), &plan.install, &prepare, &reporter)?;
+    let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();
     tracing::debug!("fetched after {:?}", started.elapsed());
 
-    // Install: old versions out of the way, new files in, then each dist-info.
-    let apply = ApplyOptions {
-        link_mode: settings.link_mode,
-        compile: settings.compile,
-    };
+    // Install: old versions out of the way, new files in, each dist-info, then commit.
     let cache_tag = interpreter.info().cache_tag.clone();
-    let txn = session.txn();
-    let applied = ferry_install::apply(
+    let apply = settings.apply_options();
+    let applied = session.install(
         &scheme,
-        txn,
         &plan.remove,
         &wheels,
         cache_tag,
@@ -129,48 +109,8 @@ pub fn run(
             cache.root().display()
         ));
     }
-    let lock = session.commit()?;
-    uninstall::remove_empty_parents(&applied.removed, &scheme.roots());
-    drop(lock);
-
-    let mut names: Vec<String> = wheels
-        .iter()
-        .map(|w| format!("{}-{}", w.name, w.version))
-        .collect();
-    names.sort();
-    let (n, seconds) = (names.len(), started.elapsed().as_secs_f64());
-    let s = if n == 1 { "" } else { "s" };
-    printer.status(format!("Installed {n} package{s} in {seconds:.2}s"));
-    printer.status(format!("Successfully installed {}", names.join(" ")));
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `--dry-run`: say what would be installed, and write `--report`.
-fn dry_run(
-    settings: &InstallSettings,
-    install: &[&ResolvedPackage],
-    interpreter: &ferry_python::Interpreter,
-    printer: &Printer,
-) -> anyhow::Result<ExitCode> {
-    let would: Vec<String> = install
-        .iter()
-        .map(|p| format!("{}-{}", p.name, p.version))
-        .collect();
-    if would.is_empty() {
-        printer.status("Nothing to install: every requirement is already satisfied");
-    } else {
-        printer.status(format!("Would install {}", would.join(" ")));
-    }
-    let Some(target) = &settings.report else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    let report = ferry_install::report::install_report(install, interpreter.markers())?;
-    let text = serde_json::to_string_pretty(&report)?;
-    if target == "-" {
-        printer.result(text);
-    } else {
-        ferry_cache::write_output(std::path::Path::new(target), text.as_bytes())
-            .with_context(|| format!("could not write the report to {target}"))?;
+    for line in views::installed(&wheels, started.elapsed()) {
+        printer.status(line);
     }
     Ok(ExitCode::SUCCESS)
 }
