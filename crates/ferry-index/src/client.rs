@@ -87,6 +87,20 @@ pub struct PageReport {
     pub files: usize,
 }
 
+impl std::fmt::Display for PageReport {
+    /// `N files from URL (origin)`: what `-v` and `ferry index pages` say about a page.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let origin = match self.origin {
+            None => "local",
+            Some(FetchOrigin::Network) => "network",
+            Some(FetchOrigin::CacheFresh) => "cache, fresh",
+            Some(FetchOrigin::CacheRevalidated) => "cache, revalidated",
+            Some(FetchOrigin::CacheOffline) => "cache, offline",
+        };
+        write!(f, "{} files from {} ({origin})", self.files, self.url)
+    }
+}
+
 /// Everything the sources offer for one project.
 #[derive(Debug, Clone)]
 pub struct ProjectFiles {

@@ -42,6 +42,22 @@ impl Json {
     }
 }
 
+/// `index versions` finds nothing for `package` on this interpreter: pip's error, with how
+/// many files were listed and why none of them count.
+pub fn no_versions(
+    package: &str,
+    files: usize,
+    interpreter: &ferry_python::Interpreter,
+    pre: bool,
+) -> String {
+    format!(
+        "No matching distribution found for {package}: {files} files are listed, none for {} {} on this platform{}",
+        interpreter.implementation_display(),
+        interpreter.version_string(),
+        if pre { "" } else { " (pre-releases are hidden without --pre)" }
+    )
+}
+
 /// `pip index versions`: the versions the index offers (newest first) and the installed one.
 pub fn index_versions(
     package: &str,

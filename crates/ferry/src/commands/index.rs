@@ -5,12 +5,14 @@ use std::time::Instant;
 
 use anyhow::bail;
 use ferry_cache::Cache;
-use ferry_index::{FetchOrigin, IndexClient};
+use ferry_index::IndexClient;
 use ferry_input::PipConfig;
 use ferry_python::{find_target, PythonRequest, TargetPolicy};
 use ferry_resolve::Target;
 
-use crate::cli::{IndexArgs, IndexCommand, IndexVersionsArgs};
+use ferry_install::views;
+
+use crate::cli::{IndexArgs, IndexCommand};
 use crate::printer::Printer;
 use crate::settings::{index_client, index_options};
 
@@ -36,10 +38,10 @@ pub fn run(
             let (interpreter, client) = setup(args.python.as_deref(), &args.index)?;
             let pre = layer.switch(args.pre, "pre")?;
             let project = runtime.block_on(client.project(&args.package))?;
-            for page in &project.pages {
-                let origin = origin_text(page.origin);
-                tracing::info!("{} files from {} ({origin})", page.files, page.url);
-            }
+            project
+                .pages
+                .iter()
+                .for_each(|page| tracing::info!("{page}"));
             let target = Target::from_interpreter(&interpreter)?;
             let versions: Vec<_> = target
                 .offered_versions(&project, pre)
@@ -47,18 +49,14 @@ pub fn run(
                 .map(|(version, _)| version)
                 .collect();
             if versions.is_empty() {
-                bail!(no_match(&args, project.files.len(), &interpreter, pre));
+                let files = project.files.len();
+                bail!(views::no_versions(&args.package, files, &interpreter, pre));
             }
             let site_dirs = ferry_install::inspect::site_dirs(&interpreter, &[]);
             let dists = ferry_install::scan(&site_dirs);
             let installed = ferry_install::installed::find(&dists, &args.package);
             let installed = installed.map(|d| &d.version);
-            let lines = ferry_install::views::index_versions(
-                &args.package,
-                &versions,
-                installed,
-                args.json,
-            );
+            let lines = views::index_versions(&args.package, &versions, installed, args.json);
             lines.into_iter().for_each(|line| printer.result(line));
             Ok(ExitCode::SUCCESS)
         }
@@ -82,31 +80,6 @@ pub fn run(
     }
 }
 
-fn no_match(
-    args: &IndexVersionsArgs,
-    files: usize,
-    interpreter: &ferry_python::Interpreter,
-    pre: bool,
-) -> String {
-    format!(
-        "No matching distribution found for {}: {files} files are listed, none for {} {} on this platform{}",
-        args.package,
-        interpreter.implementation_display(),
-        interpreter.version_string(),
-        if pre { "" } else { " (pre-releases are hidden without --pre)" }
-    )
-}
-
-fn origin_text(origin: Option<FetchOrigin>) -> &'static str {
-    match origin {
-        None => "local",
-        Some(FetchOrigin::Network) => "network",
-        Some(FetchOrigin::CacheFresh) => "cache, fresh",
-        Some(FetchOrigin::CacheRevalidated) => "cache, revalidated",
-        Some(FetchOrigin::CacheOffline) => "cache, offline",
-    }
-}
-
 /// Fetches every project page at once and says where each came from.
 async fn pages(
     client: &IndexClient,
@@ -122,11 +95,7 @@ async fn pages(
             Ok(project) => {
                 total_files += project.files.len();
                 for page in &project.pages {
-                    let origin = origin_text(page.origin);
-                    printer.result(format!(
-                        "{name}: {} files from {} ({origin})",
-                        page.files, page.url
-                    ));
+                    printer.result(format!("{name}: {page}"));
                 }
             }
             Err(err) => {
