@@ -47,6 +47,11 @@ pub enum Bucket {
     Wheels,
     /// Lock files of installation targets that have no place of their own for one.
     Locks,
+    /// Whole wheel files downloaded only to read their metadata (the index offered neither a
+    /// metadata file nor range requests), named `<url_key>.whl` after their URL. The installer
+    /// unpacks such a file into [`Bucket::Archive`] instead of downloading it again, and
+    /// removes it.
+    Downloads,
 }
 
 impl Bucket {
@@ -59,8 +64,17 @@ impl Bucket {
             Bucket::Archive => "archive-v1",
             Bucket::Wheels => "wheels-v1",
             Bucket::Locks => "locks-v1",
+            Bucket::Downloads => "downloads-v1",
         }
     }
+}
+
+/// A short stable file name for a URL (the first 128 bits of its sha256, in hex), for
+/// entries keyed by where a file came from.
+pub fn url_key(url: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(url.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the cache root came from; shown by `ferry cache dir` and in verbose logs.

@@ -78,6 +78,19 @@ impl HttpCache {
         }
     }
 
+    /// The directory for whole wheels kept for the installer (see
+    /// [`ferry_cache::Bucket::Downloads`]), created with the cache root's tag.
+    pub(crate) fn downloads(&self) -> Result<PathBuf, ferry_cache::CacheError> {
+        let cache = Cache::at(self.root.clone(), ferry_cache::CacheSource::Flag);
+        cache.ensure_root()?;
+        let dir = cache.bucket(ferry_cache::Bucket::Downloads);
+        fs_err::create_dir_all(&dir).map_err(|source| ferry_cache::CacheError::Create {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(dir)
+    }
+
     pub(crate) fn write(
         &self,
         header: &EntryHeader,

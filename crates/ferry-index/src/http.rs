@@ -279,6 +279,15 @@ impl HttpClient {
         })
     }
 
+    /// Where to keep whole wheels downloaded for their metadata, when there is a cache.
+    pub(crate) fn downloads_dir(&self) -> Option<std::path::PathBuf> {
+        let cache = self.inner.cache.as_ref()?;
+        cache
+            .downloads()
+            .map_err(|err| tracing::debug!("not keeping downloaded wheels: {err}"))
+            .ok()
+    }
+
     /// GET without the cache; fails on any non-2xx status.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, IndexError> {
         if self.inner.settings.offline {
@@ -617,10 +626,10 @@ pub struct Downloaded {
     pub content_type: Option<String>,
 }
 
-/// Where a response body goes: memory (index pages, metadata) or a file (downloads).
 /// The largest whole body a range request keeps when the server ignores the range.
 const WHOLE_FOR_RANGE_LIMIT: u64 = 1024 * 1024;
 
+/// Where a response body goes: memory (index pages, metadata) or a file (downloads).
 enum Sink<'a> {
     Memory(Vec<u8>),
     File {

@@ -97,10 +97,15 @@ pub(crate) async fn wheel_metadata(
             });
         }
     }
-    Ok((
-        from_whole_zip(&file.url, std::io::Cursor::new(whole))?,
-        MetadataSource::WholeFile,
-    ))
+    let metadata = from_whole_zip(&file.url, std::io::Cursor::new(&whole))?;
+    if let Some(dir) = http.downloads_dir() {
+        let path = dir.join(format!("{}.whl", ferry_cache::url_key(&redact(&file.url))));
+        let kept = tokio::task::spawn_blocking(move || ferry_cache::write_atomic(&path, &whole));
+        if let Ok(Err(err)) = kept.await {
+            tracing::debug!("could not keep a downloaded wheel: {err}");
+        }
+    }
+    Ok((metadata, MetadataSource::WholeFile))
 }
 
 /// Hashes what it is shown.
@@ -115,23 +120,33 @@ impl crate::http::DownloadObserver for Sha256Observer {
     }
 }
 
-/// The whole wheel, streamed into an anonymous temporary file (so memory does not grow with the
-/// wheel), hash-checked, and its METADATA read from the zip on disk.
+/// The whole wheel, streamed into a temporary file (so memory does not grow with the wheel),
+/// hash-checked, and its METADATA read from the zip on disk. With a cache, the file is then
+/// kept in its downloads bucket, where the installer finds it instead of downloading the
+/// wheel a second time.
 async fn whole_on_disk(
     http: &HttpClient,
     file: &DistFile,
 ) -> Result<(String, MetadataSource), IndexError> {
-    let dir = std::env::temp_dir();
-    let io = |source| IndexError::Io {
-        what: "a temporary file for",
-        path: dir.clone(),
-        source,
+    let kept = http.downloads_dir();
+    let dir = kept.clone().unwrap_or_else(std::env::temp_dir);
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| IndexError::Io {
+            what: "a temporary file for",
+            path,
+            source,
+        }
     };
-    let temp = tempfile::tempfile().map_err(io)?;
-    let mut async_file = tokio::fs::File::from_std(temp);
+    let temp = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempfile_in(&dir)
+        .map_err(io(&dir))?;
+    let mut async_file = tokio::fs::File::from_std(temp.reopen().map_err(io(temp.path()))?);
     let mut observer = Sha256Observer(sha2::Digest::new());
-    http.download(&file.url, &mut async_file, &dir, &mut observer)
+    http.download(&file.url, &mut async_file, temp.path(), &mut observer)
         .await?;
+    drop(async_file);
     let actual: String = sha2::Digest::finalize(observer.0)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -145,16 +160,17 @@ async fn whole_on_disk(
             });
         }
     }
-    let mut std_file = async_file.into_std().await;
     let url = file.url.clone();
     let metadata = tokio::task::spawn_blocking(move || {
-        use std::io::Seek;
-        std_file.rewind().map_err(|source| IndexError::Io {
-            what: "a temporary file for",
-            path: std::env::temp_dir(),
-            source,
-        })?;
-        from_whole_zip(&url, std::io::BufReader::new(std_file))
+        let std_file = temp.reopen().map_err(io(temp.path()))?;
+        let metadata = from_whole_zip(&url, std::io::BufReader::new(std_file))?;
+        if let Some(dir) = kept {
+            let path = dir.join(format!("{}.whl", ferry_cache::url_key(&redact(&url))));
+            if let Err(err) = temp.persist(&path) {
+                tracing::debug!("could not keep {}: {err}", path.display());
+            }
+        }
+        Ok::<_, IndexError>(metadata)
     })
     .await
     .map_err(|e| IndexError::Client(format!("reading a downloaded wheel failed: {e}")))??;

@@ -217,11 +217,20 @@ async fn fetch_within(
 
     reporter.download_started(&source.name, None);
     let mut hashes = Hashes::new(&source.user_hashes);
-    if source.url.scheme() == "file" {
+    // A local file, or the whole wheel the resolver already downloaded for its metadata.
+    let local = if source.url.scheme() == "file" {
         let path = source
             .url
             .to_file_path()
             .map_err(|()| InstallError::BadUrl(source.url.to_string()))?;
+        Some((path, false))
+    } else {
+        let (store, url) = (store.clone(), redact(&source.url));
+        blocking(move || Ok(store.kept_download(&url)))
+            .await?
+            .map(|path| (path, true))
+    };
+    if let Some((path, kept)) = local {
         let size = tokio::fs::metadata(&path)
             .await
             .map_err(|err| InstallError::Io {
@@ -235,9 +244,17 @@ async fn fetch_within(
         let store = store.clone();
         let reporter = Arc::clone(&reporter);
         return blocking(move || {
-            hash_file(&path, &mut hashes)?;
-            reporter.download_finished(&source.name, hashes.size);
-            verify_and_unpack(&store, &source, &path, hashes.finish())
+            let result = hash_file(&path, &mut hashes).and_then(|()| {
+                reporter.download_finished(&source.name, hashes.size);
+                verify_and_unpack(&store, &source, &path, hashes.finish())
+            });
+            // Unpacked, or not the file it should be: either way it has served.
+            if kept {
+                if let Err(err) = std::fs::remove_file(&path) {
+                    tracing::debug!("could not remove {}: {err}", path.display());
+                }
+            }
+            result
         })
         .await;
     }

@@ -68,6 +68,7 @@ pub fn format_utc(secs: u64) -> String {
 #[derive(Debug, Clone)]
 pub struct Store {
     archives: PathBuf,
+    downloads: PathBuf,
     by_url: PathBuf,
     root: PathBuf,
 }
@@ -76,6 +77,7 @@ impl Store {
     pub fn new(cache: &Cache) -> Self {
         Self {
             archives: cache.bucket(Bucket::Archive),
+            downloads: cache.bucket(Bucket::Downloads),
             by_url: cache.bucket(Bucket::Wheels),
             root: cache.root().to_path_buf(),
         }
@@ -95,9 +97,18 @@ impl Store {
 
     /// The sha256 of the wheel last downloaded from `url` (for indexes that list no hashes).
     pub fn lookup_url(&self, url: &str) -> Option<String> {
-        let text = std::fs::read_to_string(self.by_url.join(url_key(url))).ok()?;
+        let text = std::fs::read_to_string(self.by_url.join(ferry_cache::url_key(url))).ok()?;
         let sha = text.trim().to_string();
         (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
+    }
+
+    /// A whole wheel the resolver downloaded from `url` (redacted) to read its metadata, kept
+    /// for the installer (see [`Bucket::Downloads`]); the caller checks its hashes.
+    pub fn kept_download(&self, url: &str) -> Option<PathBuf> {
+        let path = self
+            .downloads
+            .join(format!("{}.whl", ferry_cache::url_key(url)));
+        path.is_file().then_some(path)
     }
 
     /// Every archive in the store with its provenance (for `ferry cache`).
@@ -189,18 +200,13 @@ impl Store {
             }
         }
         if let Err(err) = ferry_cache::write_atomic(
-            &self.by_url.join(url_key(&provenance.url)),
+            &self.by_url.join(ferry_cache::url_key(&provenance.url)),
             provenance.sha256.as_bytes(),
         ) {
             tracing::debug!("{err}");
         }
         Ok(target)
     }
-}
-
-fn url_key(url: &str) -> String {
-    let digest = Sha256::digest(url.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks one wheel entry name and returns it as a relative path, or says why it is refused.

@@ -97,37 +97,6 @@ pub fn index_versions(
     lines
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_is_written_the_way_python_dumps_it() {
-        let value = Json::Array(vec![Json::Object(vec![
-            ("name", Json::Str("é".into())),
-            ("versions", Json::List(vec!["2.0".into(), "1.0".into()])),
-        ])]);
-        assert_eq!(
-            value.dumps(),
-            r#"[{"name": "\u00e9", "versions": ["2.0", "1.0"]}]"#
-        );
-    }
-
-    #[test]
-    fn index_versions_marks_a_latest_pre_release() {
-        let versions: Vec<Version> = ["2.0rc1", "1.0"]
-            .iter()
-            .map(|v| v.parse().unwrap())
-            .collect();
-        let lines = index_versions("a", &versions, Some(&DistVersion::new("1.0")), false);
-        assert_eq!(lines[0], "a (2.0rc1)");
-        assert_eq!(lines[1], "Available versions: 2.0rc1, 1.0");
-        assert_eq!(lines[2], "  INSTALLED: 1.0");
-        assert!(lines[3].contains("pre-release"), "{lines:?}");
-        assert!(index_versions("a", &[], None, false).is_empty());
-    }
-}
-
 /// What `install` says when it is done: the count and time, then pip's "Successfully
 /// installed" line with every new distribution, sorted.
 pub fn installed(wheels: &[crate::WheelToInstall], elapsed: std::time::Duration) -> [String; 2] {
@@ -174,5 +143,36 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_written_the_way_python_dumps_it() {
+        let value = Json::Array(vec![Json::Object(vec![
+            ("name", Json::Str("é".into())),
+            ("versions", Json::List(vec!["2.0".into(), "1.0".into()])),
+        ])]);
+        assert_eq!(
+            value.dumps(),
+            r#"[{"name": "\u00e9", "versions": ["2.0", "1.0"]}]"#
+        );
+    }
+
+    #[test]
+    fn index_versions_marks_a_latest_pre_release() {
+        let versions: Vec<Version> = ["2.0rc1", "1.0"]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let lines = index_versions("a", &versions, Some(&DistVersion::new("1.0")), false);
+        assert_eq!(lines[0], "a (2.0rc1)");
+        assert_eq!(lines[1], "Available versions: 2.0rc1, 1.0");
+        assert_eq!(lines[2], "  INSTALLED: 1.0");
+        assert!(lines[3].contains("pre-release"), "{lines:?}");
+        assert!(index_versions("a", &[], None, false).is_empty());
     }
 }

@@ -836,16 +836,35 @@ fn large_wheels_install_in_flat_memory() {
         .build();
     drop(blob);
     server.publish(&wheel);
+    // A server that offers neither a metadata file nor ranges: the resolver downloads the
+    // wheel whole to read its METADATA, and the installer unpacks that same download.
+    let bare = IndexServer::start();
+    let options = FileOptions {
+        no_metadata: true,
+        ..Default::default()
+    };
+    bare.publish_with(&wheel, options).set_ranges(false);
     let wheel_path = wheel.write_to(ctx.root());
     let python = default_python();
     let file_url = url::Url::from_file_path(&wheel_path).unwrap();
 
-    for (name, requirement, extra) in [
-        ("index", "big".to_string(), None),
-        ("file", format!("big @ {file_url}"), Some("--no-cache-dir")),
+    for (name, requirement, extra, server) in [
+        ("index", "big".to_string(), None, &server),
+        (
+            "no-ranges",
+            "big".to_string(),
+            Some("--no-cache-dir"),
+            &bare,
+        ),
+        (
+            "file",
+            format!("big @ {file_url}"),
+            Some("--no-cache-dir"),
+            &server,
+        ),
     ] {
         let venv = make_venv(&ctx, name, &python, false);
-        let mut cmd = install(&ctx, &venv, &server, &[&requirement]);
+        let mut cmd = install(&ctx, &venv, server, &[&requirement]);
         cmd.args(extra);
         let (ok, stderr, peak_kib) = run_with_peak_rss(&mut cmd);
         assert!(ok, "{stderr}");
@@ -873,4 +892,79 @@ fn large_wheels_install_in_flat_memory() {
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
     assert!(ctx.cache_dir().join("archive-v1").is_dir());
+}
+
+/// A wheel the resolver had to download whole for its metadata (no PEP 658 file, no byte
+/// ranges) is kept in the cache and unpacked from there: the installer does not download it
+/// again, whether it was small enough to come back from the range request (the server sent
+/// everything) or was streamed to disk. One of them has no hash on the index and one does.
+/// Once unpacked, the kept file is gone.
+#[test]
+fn a_wheel_downloaded_for_its_metadata_is_not_downloaded_twice() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let small = WheelBuilder::new("small", "1.0")
+        .file("small/__init__.py", "")
+        .requires_dist("large")
+        .build();
+    let large = WheelBuilder::new("large", "1.0")
+        .file("large/__init__.py", "")
+        .file("large/blob.bin", noise(2 << 20, 0xfeed_5eed_0000_0001))
+        .stored()
+        .build();
+    for (wheel, no_hash) in [(&small, false), (&large, true)] {
+        let options = FileOptions {
+            no_metadata: true,
+            no_hash,
+            ..Default::default()
+        };
+        server.publish_with(wheel, options);
+    }
+    server.set_ranges(false);
+    let whole_gets = |filename: &str| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(filename) && r.header("range").is_none())
+            .count()
+    };
+    let kept = || snapshot(&ctx.cache_dir().join("downloads-v1"));
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+
+    // Resolving alone keeps both wheels.
+    ctx.run(&mut install(&ctx, &venv, &server, &["--dry-run", "small"]))
+        .success();
+    assert_eq!(kept().len(), 2, "{:?}", kept());
+    let requests = server.requests().len();
+    assert_eq!(whole_gets(&large.filename), 1);
+
+    // The install that follows reads the metadata from the cache and the wheels from the
+    // kept files: no request for either wheel.
+    ctx.run(&mut install(&ctx, &venv, &server, &["small"]))
+        .success();
+    let wheel_requests = server.requests()[requests..]
+        .iter()
+        .filter(|r| r.path.ends_with(".whl"))
+        .count();
+    assert_eq!(wheel_requests, 0, "{:?}", &server.requests()[requests..]);
+    assert_eq!(kept(), Vec::<String>::new());
+    let site = site_packages(&venv);
+    assert_eq!(
+        std::fs::read(site.join("large/blob.bin")).unwrap().len(),
+        2 << 20
+    );
+
+    // With cold caches, one run downloads each wheel once.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    server.clear_requests();
+    let venv = make_venv(&ctx, "env2", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["small"]))
+        .success();
+    assert_eq!(whole_gets(&large.filename), 1);
+    assert!(
+        server.count_requests(&small.filename) == 1,
+        "{:?}",
+        server.requests()
+    );
+    assert_eq!(kept(), Vec::<String>::new());
 }
