@@ -48,7 +48,8 @@ pub enum Bucket {
     /// Lock files of installation targets that have no place of their own for one.
     Locks,
     /// Whole wheel files downloaded only to read their metadata (the index offered neither a
-    /// metadata file nor range requests), named `<url_key>.whl` after their URL. The installer
+    /// metadata file nor range requests), as `<url_key>/<sha256>.whl` after their URL and
+    /// content. The installer
     /// unpacks such a file into [`Bucket::Archive`] instead of downloading it again, and
     /// removes it.
     Downloads,

@@ -99,8 +99,12 @@ pub(crate) async fn wheel_metadata(
     }
     let metadata = from_whole_zip(&file.url, std::io::Cursor::new(&whole))?;
     if let Some(dir) = http.downloads_dir() {
-        let path = dir.join(format!("{}.whl", ferry_cache::url_key(&redact(&file.url))));
-        let kept = tokio::task::spawn_blocking(move || ferry_cache::write_atomic(&path, &whole));
+        let path = kept_path(&dir, &file.url, &sha256_hex(&whole));
+        let kept = tokio::task::spawn_blocking(move || {
+            fs_err::create_dir_all(path.parent().expect("a kept path has a parent"))
+                .map_err(|e| e.to_string())?;
+            ferry_cache::write_atomic(&path, &whole).map_err(|e| e.to_string())
+        });
         if let Ok(Err(err)) = kept.await {
             tracing::debug!("could not keep a downloaded wheel: {err}");
         }
@@ -165,8 +169,11 @@ async fn whole_on_disk(
         let std_file = temp.reopen().map_err(io(temp.path()))?;
         let metadata = from_whole_zip(&url, std::io::BufReader::new(std_file))?;
         if let Some(dir) = kept {
-            let path = dir.join(format!("{}.whl", ferry_cache::url_key(&redact(&url))));
-            if let Err(err) = temp.persist(&path) {
+            let path = kept_path(&dir, &url, &actual);
+            let kept = fs_err::create_dir_all(path.parent().expect("a kept path has a parent"))
+                .map_err(|e| e.to_string())
+                .and_then(|()| temp.persist(&path).map_err(|e| e.to_string()));
+            if let Err(err) = kept {
                 tracing::debug!("could not keep {}: {err}", path.display());
             }
         }
@@ -175,6 +182,13 @@ async fn whole_on_disk(
     .await
     .map_err(|e| IndexError::Client(format!("reading a downloaded wheel failed: {e}")))??;
     Ok((metadata, MetadataSource::WholeFile))
+}
+
+/// Where a whole wheel from `url` with this sha256 is kept for the installer: the file's name
+/// carries its hash, so the installer need not read it again to know it.
+fn kept_path(dir: &std::path::Path, url: &Url, sha256: &str) -> std::path::PathBuf {
+    dir.join(ferry_cache::url_key(&redact(url)))
+        .join(format!("{sha256}.whl"))
 }
 
 fn text(url: &Url, bytes: Vec<u8>) -> Result<String, IndexError> {

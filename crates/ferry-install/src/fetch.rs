@@ -217,20 +217,21 @@ async fn fetch_within(
 
     reporter.download_started(&source.name, None);
     let mut hashes = Hashes::new(&source.user_hashes);
-    // A local file, or the whole wheel the resolver already downloaded for its metadata.
+    // A local file, or the whole wheel the resolver already downloaded for its metadata (whose
+    // sha256 is known, so only a sha384/sha512 `--hash` needs it read again).
     let local = if source.url.scheme() == "file" {
         let path = source
             .url
             .to_file_path()
             .map_err(|()| InstallError::BadUrl(source.url.to_string()))?;
-        Some((path, false))
+        Some((path, None))
     } else {
         let (store, url) = (store.clone(), redact(&source.url));
         blocking(move || Ok(store.kept_download(&url)))
             .await?
-            .map(|path| (path, true))
+            .map(|(path, sha256)| (path, Some(sha256)))
     };
-    if let Some((path, kept)) = local {
+    if let Some((path, kept_sha256)) = local {
         let size = tokio::fs::metadata(&path)
             .await
             .map_err(|err| InstallError::Io {
@@ -244,14 +245,23 @@ async fn fetch_within(
         let store = store.clone();
         let reporter = Arc::clone(&reporter);
         return blocking(move || {
-            let result = hash_file(&path, &mut hashes).and_then(|()| {
-                reporter.download_finished(&source.name, hashes.size);
-                verify_and_unpack(&store, &source, &path, hashes.finish())
+            let digests = match &kept_sha256 {
+                Some(sha256) if hashes.sha384.is_none() && hashes.sha512.is_none() => Ok(Digests {
+                    sha256: sha256.clone(),
+                    sha384: None,
+                    sha512: None,
+                    size,
+                }),
+                _ => hash_file(&path, &mut hashes).map(|()| hashes.finish()),
+            };
+            let result = digests.and_then(|digests| {
+                reporter.download_finished(&source.name, digests.size);
+                verify_and_unpack(&store, &source, &path, digests)
             });
             // Unpacked, or not the file it should be: either way it has served.
-            if kept {
-                if let Err(err) = std::fs::remove_file(&path) {
-                    tracing::debug!("could not remove {}: {err}", path.display());
+            if kept_sha256.is_some() {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
                 }
             }
             result

@@ -103,12 +103,15 @@ impl Store {
     }
 
     /// A whole wheel the resolver downloaded from `url` (redacted) to read its metadata, kept
-    /// for the installer (see [`Bucket::Downloads`]); the caller checks its hashes.
-    pub fn kept_download(&self, url: &str) -> Option<PathBuf> {
-        let path = self
-            .downloads
-            .join(format!("{}.whl", ferry_cache::url_key(url)));
-        path.is_file().then_some(path)
+    /// for the installer (see [`Bucket::Downloads`]), with the sha256 its name gives.
+    pub fn kept_download(&self, url: &str) -> Option<(PathBuf, String)> {
+        let dir = self.downloads.join(ferry_cache::url_key(url));
+        std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let sha = name.strip_suffix(".whl")?;
+            let valid = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+            valid.then(|| (entry.path(), sha.to_string()))
+        })
     }
 
     /// Every archive in the store with its provenance (for `ferry cache`).

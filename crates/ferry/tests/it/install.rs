@@ -929,12 +929,30 @@ fn a_wheel_downloaded_for_its_metadata_is_not_downloaded_twice() {
             .count()
     };
     let kept = || snapshot(&ctx.cache_dir().join("downloads-v1"));
+    // Each kept file is named by its sha256 under a directory named for its URL.
+    let kept_names = || {
+        let mut names: Vec<String> = kept()
+            .iter()
+            .filter_map(|p| p.strip_suffix(".whl")?.rsplit('/').next().map(String::from))
+            .collect();
+        names.sort();
+        names
+    };
+    let sha = |bytes: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let mut expected = vec![sha(&small.bytes), sha(&large.bytes)];
+    expected.sort();
     let venv = make_venv(&ctx, "env", &default_python(), false);
 
     // Resolving alone keeps both wheels.
     ctx.run(&mut install(&ctx, &venv, &server, &["--dry-run", "small"]))
         .success();
-    assert_eq!(kept().len(), 2, "{:?}", kept());
+    assert_eq!(kept_names(), expected, "{:?}", kept());
     let requests = server.requests().len();
     assert_eq!(whole_gets(&large.filename), 1);
 
