@@ -1,0 +1,277 @@
+//! The build frontend (PEP 517/518/660): turns a source tree or a source distribution into a
+//! wheel, an sdist or an editable wheel by calling the project's build backend.
+//!
+//! Takes a source tree ([`BuildSystem::read`] finds its backend, with pip's setuptools
+//! fallback), or an sdist archive ([`sdist::unpack`], checked entry by entry), and an
+//! interpreter. Gives the built file. With isolation (the default, as in pip), each build runs
+//! in a throwaway virtual environment made from the target interpreter, into which
+//! `build-system.requires` and the backend's `get_requires_for_build_*` answer are installed
+//! through [`BuildRequirements`] — implemented by whoever can resolve and install (the `ferry`
+//! binary), so this crate depends on neither the resolver nor the installer. Without
+//! isolation the target interpreter runs the backend as it is. Hooks run in a subprocess
+//! through a small embedded runner ([`hooks`]); their output reaches a [`BuildReporter`] and,
+//! when a hook fails, the error's last lines.
+
+pub mod hooks;
+mod pyproject;
+pub mod sdist;
+
+use std::path::{Path, PathBuf};
+
+pub use hooks::{ConfigSettings, Hooks, Kind};
+pub use pyproject::BuildSystem;
+
+/// What went wrong in a build; each names the project, file or hook at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("`{}` is not a Python project: it has no pyproject.toml, setup.py or setup.cfg", path.display())]
+    NotAProject { path: PathBuf },
+    #[error("`{}` is not a usable pyproject.toml: {message}", path.display())]
+    Pyproject { path: PathBuf, message: String },
+    #[error("could not {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not run the build interpreter `{}`", python.display())]
+    Spawn {
+        python: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the build backend `{backend}` of {project} could not be imported: {message}")]
+    BackendUnavailable {
+        project: String,
+        backend: String,
+        message: String,
+    },
+    #[error("building {project} failed: the backend's {hook} hook exited with {status}. Its last lines of output:\n{tail}")]
+    HookFailed {
+        project: String,
+        hook: String,
+        status: String,
+        tail: String,
+    },
+    #[error("the build backend of {project} has no {hook} hook")]
+    MissingHook { project: String, hook: String },
+    #[error("the build backend of {project} gave a bad answer to {hook}: {message}")]
+    BadAnswer {
+        project: String,
+        hook: String,
+        message: String,
+    },
+    #[error("could not set up the build environment of {project}: {message}")]
+    Environment { project: String, message: String },
+    #[error("refusing to unpack `{}`: {message}", archive.display())]
+    UnsafeArchive { archive: PathBuf, message: String },
+    #[error("`{}` is not a usable wheel: {message}", path.display())]
+    BadWheel { path: PathBuf, message: String },
+}
+
+/// Receives a backend's output lines as they come, on reader threads.
+pub type OutputSink = Box<dyn Fn(&str) + Send>;
+
+/// Progress and backend output of builds; implemented by the command line.
+pub trait BuildReporter: Sync {
+    /// A hook of `project`'s backend starts.
+    fn hook_started(&self, _project: &str, _hook: &str) {}
+    /// `--no-clean`: the build directory of `project` is kept at `dir`.
+    fn kept(&self, _project: &str, _dir: &Path) {}
+    /// Where the backend's output lines go as they come (`-v`), if anywhere. Called once per
+    /// hook; the sink runs on reader threads.
+    fn output_sink(&self) -> Option<OutputSink> {
+        None
+    }
+}
+
+/// A reporter that shows nothing.
+pub struct Quiet;
+
+impl BuildReporter for Quiet {}
+
+/// Installs requirements into a build environment; implemented by whoever can resolve and
+/// install (the `ferry` binary), which breaks the cycle between the frontend and the resolver.
+pub trait BuildRequirements: Sync {
+    /// Installs `requirements` (PEP 508 strings) into the virtual environment at `venv`, whose
+    /// interpreter is `python`.
+    fn install(&self, venv: &Path, python: &Path, requirements: &[String]) -> Result<(), String>;
+}
+
+/// How builds run.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Run the backend in the target interpreter instead of a fresh environment
+    /// (`--no-build-isolation`).
+    pub no_isolation: bool,
+    /// `--config-settings` / `-C`.
+    pub config_settings: ConfigSettings,
+    /// Keep the build directory (`--no-clean`).
+    pub keep: bool,
+}
+
+/// The frontend for one target interpreter.
+pub struct Frontend<'a> {
+    /// The interpreter the result is for; build environments are made from it.
+    pub interpreter: &'a ferry_python::Interpreter,
+    pub requirements: &'a dyn BuildRequirements,
+    pub options: &'a BuildOptions,
+    pub reporter: &'a dyn BuildReporter,
+}
+
+/// A build's working directory: removed when dropped, unless kept (`--no-clean`).
+pub struct WorkDir {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl WorkDir {
+    fn new(keep: bool) -> Result<Self, BuildError> {
+        let dir = tempfile::Builder::new()
+            .prefix("ferry-build-")
+            .tempdir()
+            .map_err(|source| BuildError::Io {
+                action: "create a directory in",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        if keep {
+            let path = dir.keep();
+            return Ok(Self { dir: None, path });
+        }
+        let path = dir.path().to_path_buf();
+        Ok(Self {
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the directory stays after the build.
+    pub fn kept(&self) -> bool {
+        self.dir.is_none()
+    }
+}
+
+impl Frontend<'_> {
+    /// Builds `kind` from the source tree `tree` into `out_dir` and returns the file.
+    /// `project` names the tree in messages.
+    pub fn build(
+        &self,
+        tree: &Path,
+        project: &str,
+        kind: Kind,
+        out_dir: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        let work = WorkDir::new(self.options.keep)?;
+        if work.kept() {
+            self.reporter.kept(project, work.path());
+        }
+        let hooks = self.prepare(tree, project, kind, &work)?;
+        fs_err::create_dir_all(out_dir).map_err(|source| BuildError::Io {
+            action: "create",
+            path: out_dir.to_path_buf(),
+            source,
+        })?;
+        hooks.build(kind, out_dir)
+    }
+
+    /// The core metadata of what a `kind` build of `tree` would give (wheel or editable).
+    pub fn metadata(&self, tree: &Path, project: &str, kind: Kind) -> Result<String, BuildError> {
+        let work = WorkDir::new(self.options.keep)?;
+        let hooks = self.prepare(tree, project, kind, &work)?;
+        let scratch = work.path().join("metadata");
+        fs_err::create_dir_all(&scratch).map_err(|source| BuildError::Io {
+            action: "create",
+            path: scratch.clone(),
+            source,
+        })?;
+        hooks.metadata(kind, &scratch)
+    }
+
+    /// Reads the tree's build system and readies the interpreter that runs its backend:
+    /// a new environment with every build requirement installed, or the target itself.
+    fn prepare(
+        &self,
+        tree: &Path,
+        project: &str,
+        kind: Kind,
+        work: &WorkDir,
+    ) -> Result<Hooks<'_>, BuildError> {
+        let system = BuildSystem::read(tree)?;
+        let env_error = |message: String| BuildError::Environment {
+            project: project.to_string(),
+            message,
+        };
+        let (python, path_prefix, venv) = if self.options.no_isolation {
+            (self.interpreter.path().to_path_buf(), Vec::new(), None)
+        } else {
+            let options = ferry_python::venv::VenvOptions::default();
+            let venv =
+                ferry_python::venv::create(&work.path().join("env"), self.interpreter, &options)
+                    .map_err(|e| env_error(e.to_string()))?;
+            if !system.requires.is_empty() {
+                self.requirements
+                    .install(&venv.root, &venv.python, &system.requires)
+                    .map_err(env_error)?;
+            }
+            (venv.python.clone(), vec![venv.scripts.clone()], Some(venv))
+        };
+        let hooks = Hooks {
+            python,
+            tree: tree.to_path_buf(),
+            system,
+            project: project.to_string(),
+            config_settings: &self.options.config_settings,
+            path_prefix,
+            reporter: self.reporter,
+        };
+        if let Some(venv) = venv {
+            let extra = hooks.get_requires(kind)?;
+            if !extra.is_empty() {
+                self.requirements
+                    .install(&venv.root, &venv.python, &extra)
+                    .map_err(env_error)?;
+            }
+        }
+        Ok(hooks)
+    }
+}
+
+/// The `METADATA` text of a built wheel.
+pub fn wheel_metadata(wheel: &Path) -> Result<String, BuildError> {
+    use std::io::Read;
+    let bad = |message: String| BuildError::BadWheel {
+        path: wheel.to_path_buf(),
+        message,
+    };
+    let file = fs_err::File::open(wheel).map_err(|source| BuildError::Io {
+        action: "open",
+        path: wheel.to_path_buf(),
+        source,
+    })?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(e.to_string()))?;
+    let mut name = None;
+    for index in 0..zip.len() {
+        let entry = zip.by_index_raw(index).map_err(|e| bad(e.to_string()))?;
+        let entry_name = entry.name().map_err(|e| bad(e.to_string()))?;
+        let mut parts = entry_name.split('/');
+        if let (Some(top), Some("METADATA"), None) = (parts.next(), parts.next(), parts.next()) {
+            if top.ends_with(".dist-info") {
+                name = Some(entry_name.to_string());
+                break;
+            }
+        }
+    }
+    let name = name.ok_or_else(|| bad("it has no .dist-info/METADATA".into()))?;
+    let mut text = String::new();
+    zip.by_name(&name)
+        .map_err(|e| bad(e.to_string()))?
+        .read_to_string(&mut text)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(text)
+}
