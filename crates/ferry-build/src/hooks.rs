@@ -201,6 +201,8 @@ impl Hooks<'_> {
             .current_dir(&self.tree)
             .env("PATH", path_var)
             .env("PYTHONNOUSERSITE", "1")
+            // Unbuffered, so stdout and stderr lines arrive in the order they were written.
+            .env("PYTHONUNBUFFERED", "1")
             .env_remove("PYTHONHOME")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -12,12 +12,14 @@
 //! through a small embedded runner ([`hooks`]); their output reaches a [`BuildReporter`] and,
 //! when a hook fails, the error's last lines.
 
+pub mod context;
 pub mod hooks;
 mod pyproject;
 pub mod sdist;
 
 use std::path::{Path, PathBuf};
 
+pub use context::SourceBuilder;
 pub use hooks::{ConfigSettings, Hooks, Kind};
 pub use pyproject::BuildSystem;
 
@@ -77,6 +79,8 @@ pub type OutputSink = Box<dyn Fn(&str) + Send>;
 pub trait BuildReporter: Sync {
     /// A hook of `project`'s backend starts.
     fn hook_started(&self, _project: &str, _hook: &str) {}
+    /// A wheel of `project` is ready at `wheel`: built now, or found in the build cache.
+    fn built(&self, _project: &str, _wheel: &Path, _cached: bool) {}
     /// `--no-clean`: the build directory of `project` is kept at `dir`.
     fn kept(&self, _project: &str, _dir: &Path) {}
     /// Where the backend's output lines go as they come (`-v`), if anywhere. Called once per
@@ -100,7 +104,7 @@ pub trait BuildRequirements: Sync {
 }
 
 /// How builds run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildOptions {
     /// Run the backend in the target interpreter instead of a fresh environment
     /// (`--no-build-isolation`).

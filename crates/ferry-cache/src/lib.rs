@@ -53,6 +53,9 @@ pub enum Bucket {
     /// unpacks such a file into [`Bucket::Archive`] instead of downloading it again, and
     /// removes it.
     Downloads,
+    /// Wheels ferry built from source, one directory per build key with the wheel and an
+    /// `origin.json` (see `ferry_build::context` for the keys).
+    Built,
 }
 
 impl Bucket {
@@ -66,6 +69,7 @@ impl Bucket {
             Bucket::Wheels => "wheels-v1",
             Bucket::Locks => "locks-v1",
             Bucket::Downloads => "downloads-v1",
+            Bucket::Built => "built-v1",
         }
     }
 }

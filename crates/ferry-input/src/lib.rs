@@ -17,8 +17,8 @@ mod requirements;
 pub use config::{ConfigSource, ConfigValue, Layer, PipConfig};
 pub use pep508_rs;
 pub use requirements::{
-    normalize_extra, normalize_name, parse_requirement, EditableEntry, FileOptions, Origin,
-    RequirementEntry, RequirementsSpec,
+    is_unnamed, normalize_extra, normalize_name, parse_requirement, FileOptions, Origin,
+    RequirementEntry, RequirementsSpec, SourceEntry,
 };
 
 use std::path::PathBuf;

@@ -5,8 +5,10 @@
 //! variables, nested `-r`/`--requirement` and `-c`/`--constraint` files relative to the file
 //! that names them, per-requirement `--hash` options, and these global options: `-i`,
 //! `--index-url`, `--extra-index-url`, `-f`, `--find-links`, `--no-index`, `--pre`,
-//! `--trusted-host`, `--prefer-binary`, `--only-binary`, `--no-binary`. Anything else (for
-//! example `-e`) is an error that names the file and line, never silently ignored.
+//! `--trusted-host`, `--prefer-binary`, `--only-binary`, `--no-binary`, `--require-hashes`,
+//! `--use-feature`, and `-e`/`--editable`. A line that is a path or URL rather than a named
+//! requirement becomes a [`SourceEntry`]. Anything else is an error that names the file and
+//! line, never silently ignored.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,12 +46,92 @@ pub struct RequirementEntry {
     pub config_settings: Vec<(String, String)>,
 }
 
-/// An `-e`/`--editable` line: a local project or VCS URL to install in development mode.
+/// A requirement named by where it is rather than by a project name: a local project
+/// directory, a local archive or an archive URL (`.`, `./dist/pkg-1.0.tar.gz`, `.[test]`), or
+/// an `-e`/`--editable` project. Its name comes from its metadata once the resolver reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EditableEntry {
-    /// The path or URL as written (a relative path is relative to the requirements file).
+pub struct SourceEntry {
+    /// An absolute path (relative ones are made absolute against the requirements file's
+    /// directory, or the working directory on the command line) or a URL.
     pub location: String,
+    /// Extras written after it (`.[test]`), normalized.
+    pub extras: Vec<String>,
+    /// Installed in development mode (PEP 660).
+    pub editable: bool,
     pub origin: Origin,
+}
+
+impl SourceEntry {
+    /// Parses `text` (a path, possibly with `[extras]`, or a URL), relative to `base`.
+    pub fn parse(text: &str, base: &Path, editable: bool, origin: Origin) -> Self {
+        let text = text.trim();
+        let (location, extras) = match text.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
+            Some((location, extras)) if !text.contains("://") || !location.ends_with('/') => (
+                location,
+                extras
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(normalize_extra)
+                    .collect(),
+            ),
+            _ => (text, Vec::new()),
+        };
+        let location = if location.contains("://") {
+            location.to_string()
+        } else {
+            let path = match location.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME").map_or_else(
+                    || PathBuf::from(location),
+                    |home| Path::new(&home).join(rest),
+                ),
+                None => PathBuf::from(location),
+            };
+            let path = base.join(path);
+            let path = std::path::absolute(&path).unwrap_or(path);
+            clean(&path).display().to_string()
+        };
+        Self {
+            location,
+            extras,
+            editable,
+            origin,
+        }
+    }
+
+    /// The location as a URL (`file://` for paths).
+    pub fn url(&self) -> Result<url::Url, String> {
+        if self.location.contains("://") {
+            url::Url::parse(&self.location).map_err(|e| format!("`{}`: {e}", self.location))
+        } else {
+            url::Url::from_file_path(&self.location)
+                .map_err(|()| format!("`{}` is not an absolute path", self.location))
+        }
+    }
+}
+
+/// `path` without `.` components and with `..` applied lexically (`/a/b/../c` is `/a/c`).
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(component);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether a requirement as typed is a path or URL rather than `name[extras] spec` or
+/// `name @ URL`.
+pub fn is_unnamed(requirement: &str) -> bool {
+    !looks_named(requirement)
 }
 
 /// The global options a requirements file sets. pip applies them as if they were given on the
@@ -78,8 +160,8 @@ pub struct RequirementsSpec {
     pub constraints: Vec<RequirementEntry>,
     /// Global options found in requirements files.
     pub options: FileOptions,
-    /// `-e` lines, in order.
-    pub editables: Vec<EditableEntry>,
+    /// Requirements given by location (paths, archives, `-e` projects), in order.
+    pub sources: Vec<SourceEntry>,
     /// The files read, in order (for `# via -r FILE` annotations).
     pub files: Vec<PathBuf>,
     /// `[project.optional-dependencies]` of any pyproject.toml read, by normalized extra name.
@@ -187,20 +269,12 @@ impl RequirementsSpec {
                     "--prefer-binary" => self.options.prefer_binary = true,
                     "--require-hashes" => self.options.require_hashes = true,
                     "-e" | "--editable" => {
-                        let location = needs(&value)?;
-                        let location =
-                            if location.contains("://") || Path::new(&location).is_absolute() {
-                                location
-                            } else {
-                                dir.join(&location).display().to_string()
-                            };
-                        self.editables.push(EditableEntry {
-                            location,
-                            origin: Origin::File {
-                                path: path.to_path_buf(),
-                                line: line_no,
-                            },
-                        });
+                        let origin = Origin::File {
+                            path: path.to_path_buf(),
+                            line: line_no,
+                        };
+                        let entry = SourceEntry::parse(&needs(&value)?, &dir, true, origin);
+                        self.sources.push(entry);
                     }
                     other => {
                         return Err(err(format!(
@@ -217,9 +291,19 @@ impl RequirementsSpec {
                 line: line_no,
             };
             if !looks_named(requirement) {
-                return Err(err(format!(
-                    "`{requirement}` is a path or URL without a project name; write it as `NAME @ URL` (unnamed requirements need a build, which ferry cannot do yet)"
-                )));
+                if constraint {
+                    return Err(err(format!(
+                        "`{requirement}` is a path or URL without a project name, which a constraints file cannot hold; write it as `NAME @ URL`"
+                    )));
+                }
+                if let Some(option) = options.first() {
+                    return Err(err(format!(
+                        "`{option}` cannot follow a path or URL; write the requirement as `NAME @ URL {option}`"
+                    )));
+                }
+                self.sources
+                    .push(SourceEntry::parse(requirement, &dir, false, origin));
+                continue;
             }
             let mut entry = parse_requirement(requirement, origin)?;
             let mut options = options.into_iter();
@@ -543,8 +627,9 @@ mod tests {
             o.find_links,
             [dir.path().join("links").display().to_string()]
         );
-        assert_eq!(spec.editables.len(), 1);
-        assert!(spec.editables[0].location.ends_with("proj"));
+        assert_eq!(spec.sources.len(), 1);
+        assert!(spec.sources[0].editable);
+        assert!(spec.sources[0].location.ends_with("proj"));
         assert_eq!(
             spec.requirements[0].hashes[0].algorithm,
             ferry_types::HashAlgorithm::Sha512
@@ -564,7 +649,7 @@ mod tests {
             ("six --hash\n", "--hash"),
             ("six --hash=md5:00\n", "md5"),
             ("--extra-index-url\n", "needs a value"),
-            ("./local/path\n", "without a project name"),
+            ("./local/path --hash=sha256:00\n", "cannot follow a path"),
             ("six===\n", "six==="),
             ("-r missing.txt\n", "missing.txt"),
         ] {

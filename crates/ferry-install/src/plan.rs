@@ -11,7 +11,7 @@ use ferry_types::{BuildContext, SourceDist};
 use pep440_rs::Version;
 
 use crate::fetch::WheelSource;
-use crate::installed::ArchiveInfo;
+use crate::installed::{ArchiveInfo, DirInfo};
 use crate::{DirectUrl, InstallError, InstalledDist};
 
 /// How the plan treats what is installed.
@@ -65,6 +65,8 @@ pub fn plan<'a>(
         if let Some(dist) = existing {
             let same_version = dist.version.pep440() == Some(&package.version);
             let same_source = match (&package.direct_url, dist.direct_url()) {
+                // A project directory may have changed since: pip reinstalls it every time.
+                (Some(url), _) if is_directory(url) => false,
                 (None, None) => true,
                 (Some(url), Some(direct)) => direct.url == url.as_str(),
                 // Installed from a URL, now asked for from the index at the same version.
@@ -83,47 +85,39 @@ pub fn plan<'a>(
 
 /// The wheel files to fetch for `packages`, with the user's `--hash` values (by normalized
 /// name). With `require_hashes`, every package must have some. A package whose chosen file is
-/// a source distribution goes through the build seam: `build` makes its wheel in `built`.
+/// a source distribution or a project directory goes through the build seam, up to `jobs`
+/// builds at a time: `build` makes its wheel in the build cache or in `built`.
 pub fn wheel_sources(
     packages: &[&ResolvedPackage],
-    user_hashes: &HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
-    require_hashes: bool,
-    build: &dyn BuildContext,
+    with: &Prepare<'_>,
     built: &Path,
 ) -> Result<Vec<WheelSource>, InstallError> {
     let mut sources = Vec::new();
     let mut unhashed = Vec::new();
-    for package in packages {
+    let mut to_build = Vec::new();
+    for (index, package) in packages.iter().enumerate() {
         let file = &package.file;
-        let hashes = user_hashes.get(&package.name).cloned().unwrap_or_default();
-        if require_hashes && hashes.is_empty() {
+        let hashes = with
+            .user_hashes
+            .get(&package.name)
+            .cloned()
+            .unwrap_or_default();
+        if with.require_hashes && hashes.is_empty() {
             unhashed.push(format!("{}=={}", package.name, package.version));
         }
         if !matches!(file.name, DistFilename::Wheel(_)) {
-            let sdist = SourceDist {
-                name: package.name.clone(),
-                version: package.version.clone(),
-                filename: file.file.filename.clone(),
-                url: file.file.url.clone(),
-                sha256: file.file.hashes.sha256.clone(),
-                listed_by: file.source.clone(),
-            };
-            let wheel = build.build_wheel(&sdist, built)?;
-            let url = url::Url::from_file_path(&wheel)
-                .map_err(|()| InstallError::BadUrl(wheel.display().to_string()))?;
-            sources.push(WheelSource {
-                name: package.name.to_string(),
-                version: package.version.clone(),
-                filename: wheel
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                url,
-                sha256: None,
-                // The user's hashes are of the sdist, checked by the build.
-                user_hashes: Vec::new(),
-                index: format!("built from {}", file.file.filename),
-            });
-            continue;
+            to_build.push((
+                index,
+                SourceDist {
+                    name: package.name.clone(),
+                    version: Some(package.version.clone()),
+                    filename: file.file.filename.clone(),
+                    url: file.file.url.clone(),
+                    sha256: file.file.hashes.sha256.clone(),
+                    listed_by: file.source.clone(),
+                    editable: package.editable,
+                },
+            ));
         }
         sources.push(WheelSource {
             name: package.name.to_string(),
@@ -138,21 +132,94 @@ pub fn wheel_sources(
     if !unhashed.is_empty() {
         return Err(InstallError::HashesRequired(unhashed.join(", ")));
     }
+    let results = build_all(with.build, &to_build, built, with.build_jobs);
+    for ((index, sdist), result) in to_build.iter().zip(results) {
+        let wheel = result?;
+        let source = &mut sources[*index];
+        source.url = url::Url::from_file_path(&wheel.path)
+            .map_err(|()| InstallError::BadUrl(wheel.path.display().to_string()))?;
+        source.filename = wheel
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        source.sha256 = None;
+        // The user's hashes are of the sdist; the build seam checked the sdist's.
+        source.user_hashes = Vec::new();
+        source.index = format!(
+            "built from {}{}",
+            sdist.filename,
+            if wheel.cached { " (cached)" } else { "" }
+        );
+    }
     Ok(sources)
 }
 
-/// PEP 610 `direct_url.json` for a package asked for by URL, once its wheel's sha256 is known.
-pub fn direct_url(package: &ResolvedPackage, sha256: &str) -> Option<DirectUrl> {
-    package.direct_url.as_ref().map(|url| DirectUrl {
+/// Builds `to_build` through `build`, up to `jobs` at a time; results in order.
+fn build_all(
+    build: &dyn BuildContext,
+    to_build: &[(usize, SourceDist)],
+    out_dir: &Path,
+    jobs: usize,
+) -> Vec<Result<ferry_types::BuiltWheel, ferry_types::BuildError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<_>>> = Mutex::new((0..to_build.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, to_build.len().max(1)) {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some((_, sdist)) = to_build.get(at) else {
+                    break;
+                };
+                let result = build.build_wheel(sdist, out_dir);
+                results.lock().unwrap_or_else(|e| e.into_inner())[at] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every build ran"))
+        .collect()
+}
+
+/// Whether `url` is a local directory (a project to build, not an archive).
+fn is_directory(url: &url::Url) -> bool {
+    url.to_file_path().is_ok_and(|path| path.is_dir())
+}
+
+/// PEP 610 `direct_url.json` for a package asked for by location, once its wheel's sha256 is
+/// known: `dir_info` for a project directory (`editable` with `-e`), else `archive_info` with
+/// the hash of the archive asked for (the wheel, or the sdist when it was hashed).
+pub fn direct_url(package: &ResolvedPackage, wheel_sha256: &str) -> Option<DirectUrl> {
+    let url = package.direct_url.as_ref()?;
+    let mut direct = DirectUrl {
         url: ferry_index::redact(url),
         subdirectory: None,
         dir_info: None,
         vcs_info: None,
-        archive_info: Some(ArchiveInfo {
+        archive_info: None,
+    };
+    if is_directory(url) {
+        direct.dir_info = Some(DirInfo {
+            editable: package.editable,
+        });
+        return Some(direct);
+    }
+    let sha256 = match package.file.name {
+        DistFilename::Wheel(_) => Some(wheel_sha256),
+        DistFilename::Sdist(_) => package.file.file.hashes.sha256.as_deref(),
+    };
+    direct.archive_info = Some(match sha256 {
+        Some(sha256) => ArchiveInfo {
             hash: Some(format!("sha256={sha256}")),
             hashes: Some(BTreeMap::from([("sha256".to_string(), sha256.to_string())])),
-        }),
-    })
+        },
+        None => ArchiveInfo::default(),
+    });
+    Some(direct)
 }
 
 /// Everything the preparer needs besides the packages.
@@ -164,6 +231,8 @@ pub struct Prepare<'a> {
     pub user_hashes: HashMap<ferry_types::PackageName, Vec<ferry_types::HashDigest>>,
     /// Every download must match a hash: `--require-hashes`, or any requirement gave one.
     pub require_hashes: bool,
+    /// How many builds run at once.
+    pub build_jobs: usize,
 }
 
 impl<'a> Prepare<'a> {
@@ -194,6 +263,7 @@ impl<'a> Prepare<'a> {
             build,
             user_hashes,
             require_hashes,
+            build_jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -213,13 +283,7 @@ pub fn prepare(
         path: std::env::temp_dir(),
         source,
     })?;
-    let sources = wheel_sources(
-        packages,
-        &with.user_hashes,
-        with.require_hashes,
-        with.build,
-        built.path(),
-    )?;
+    let sources = wheel_sources(packages, with, built.path())?;
     let fetched = handle.block_on(crate::fetch::fetch_all(
         with.http,
         with.store,

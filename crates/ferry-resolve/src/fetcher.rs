@@ -136,7 +136,7 @@ impl Fetcher {
             .any(|v| v.best(Binary::Any).is_some());
         if !usable {
             return Err(ResolveError::Unsupported(format!(
-                "{name} @ {shown}: this wheel is not compatible with the target (its tags or requires-python exclude it)"
+                "{name} @ {shown} does not suit the target: its wheel tags or its requires-python exclude it"
             )));
         }
         let cell: Shared<Project> = Arc::new(OnceCell::new_with(Some(Ok(Arc::new(project)))));
@@ -145,6 +145,15 @@ impl Fetcher {
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.to_string(), cell);
         Ok(())
+    }
+
+    /// Gives the metadata of `name` `version`, read ahead of resolution (a project directory).
+    pub fn set_metadata(&self, name: &str, version: &Version, metadata: CoreMetadata) {
+        let cell: Shared<CoreMetadata> = Arc::new(OnceCell::new_with(Some(Ok(Arc::new(metadata)))));
+        self.metadata
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((name.to_string(), version.clone()), cell);
     }
 
     /// Already-fetched project data, without waiting.
@@ -319,11 +328,12 @@ impl Fetcher {
         // Through the build seam: the build frontend prepares the metadata.
         let sdist = ferry_types::SourceDist {
             name: ferry_types::PackageName::new(name),
-            version: version.clone(),
+            version: Some(version.clone()),
             filename: file.filename.clone(),
             url: file.url.clone(),
             sha256: file.hashes.sha256.clone(),
             listed_by: String::new(),
+            editable: false,
         };
         let build = self.build.clone();
         let built =

@@ -13,6 +13,7 @@
 //! are answered by an async [`fetcher::Fetcher`] that starts fetching listings and likely
 //! metadata as soon as a package is discovered, so the network works ahead of the solver.
 
+mod direct;
 mod fetcher;
 mod metadata;
 pub mod pins;
@@ -266,8 +267,10 @@ pub struct ResolvedPackage {
     pub all_files: Vec<DistFile>,
     pub metadata: Option<Arc<CoreMetadata>>,
     pub parents: BTreeSet<Parent>,
-    /// Set when the package came from a direct URL requirement (`name @ URL`).
+    /// Set when the package came from a requirement by location (`name @ URL`, a path).
     pub direct_url: Option<url::Url>,
+    /// Installed in development mode (`-e`, a project directory).
+    pub editable: bool,
 }
 
 impl ResolvedPackage {
@@ -328,7 +331,62 @@ pub fn resolve(
 
     let mut root = Vec::new();
     let mut origins: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut direct: HashMap<String, url::Url> = HashMap::new();
+    let mut direct: HashMap<String, (url::Url, bool)> = HashMap::new();
+    let mut add_direct = |found: direct::Direct| -> Result<String, ResolveError> {
+        let name = found.name.clone();
+        if let Some((url, _)) = direct.get(&name) {
+            if *url != found.url {
+                return Err(ResolveError::Unsupported(format!(
+                    "{name} is asked for at two locations: {} and {}",
+                    ferry_index::redact(url),
+                    ferry_index::redact(&found.url)
+                )));
+            }
+            return Ok(name);
+        }
+        direct.insert(name.clone(), (found.url, found.editable));
+        if let Some(metadata) = found.metadata {
+            fetcher.set_metadata(&name, found.file.name.version(), metadata);
+        }
+        fetcher.set_direct(&name, found.file)?;
+        Ok(name)
+    };
+    let origin_text = |origin: &ferry_input::Origin| match origin {
+        ferry_input::Origin::CommandLine => "the command line".to_string(),
+        ferry_input::Origin::File { path, .. } => format!("-r {}", path.display()),
+    };
+    // Requirements by location first: a directory's name is known only from its metadata.
+    for entry in &spec.sources {
+        // Errors name the entry as written, and where.
+        let located = |err: ResolveError| match err {
+            ResolveError::Unsupported(message) => ResolveError::Unsupported(format!(
+                "{}{} ({}): {message}",
+                if entry.editable { "-e " } else { "" },
+                entry.location,
+                entry.origin
+            )),
+            other => other,
+        };
+        let url = entry
+            .url()
+            .map_err(|message| located(ResolveError::Unsupported(message)))?;
+        let found =
+            direct::direct(handle, &options.build, None, url, entry.editable).map_err(located)?;
+        let name = add_direct(found)?;
+        let mut text = name.clone();
+        if !entry.extras.is_empty() {
+            text = format!("{name}[{}]", entry.extras.join(","));
+        }
+        let requirement: pep508_rs::Requirement = text
+            .parse()
+            .map_err(|e| ResolveError::Unsupported(format!("{}: {e}", entry.location)))?;
+        provider::requirement_deps(&requirement, &constraints, &mut root)
+            .map_err(ResolveError::Unsupported)?;
+        origins
+            .entry(name)
+            .or_default()
+            .insert(origin_text(&entry.origin));
+    }
     for entry in &spec.requirements {
         let requirement = &entry.requirement;
         if !requirement.marker.evaluate(&target.markers, &[]) {
@@ -337,9 +395,8 @@ pub fn resolve(
         }
         let name = requirement.name.to_string();
         if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
-            let file = direct_file(&name, url.to_url())?;
-            direct.insert(name.clone(), file.file.url.clone());
-            fetcher.set_direct(&name, file)?;
+            let found = direct::direct(handle, &options.build, Some(&name), url.to_url(), false)?;
+            add_direct(found)?;
         }
         if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
             if specifiers.iter().any(|s| s.version().any_prerelease()) {
@@ -348,11 +405,10 @@ pub fn resolve(
         }
         provider::requirement_deps(requirement, &constraints, &mut root)
             .map_err(ResolveError::Unsupported)?;
-        let origin = match &entry.origin {
-            ferry_input::Origin::CommandLine => "the command line".to_string(),
-            ferry_input::Origin::File { path, .. } => format!("-r {}", path.display()),
-        };
-        origins.entry(name).or_default().insert(origin);
+        origins
+            .entry(name)
+            .or_default()
+            .insert(origin_text(&entry.origin));
     }
     let inputs = provider::Inputs {
         markers: target.markers.clone(),
@@ -461,61 +517,12 @@ pub fn resolve(
             all_files: files.all.clone(),
             metadata,
             parents: parents.remove(name).unwrap_or_default(),
-            direct_url: direct.get(name).cloned(),
+            direct_url: direct.get(name).map(|(url, _)| url.clone()),
+            editable: direct.get(name).is_some_and(|(_, editable)| *editable),
         });
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Resolution { packages })
-}
-
-/// A direct URL requirement as a listed file: only wheels (their name carries the version
-/// and tags); anything else needs a build.
-fn direct_file(name: &str, url: url::Url) -> Result<ProjectFile, ResolveError> {
-    let filename = url
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default();
-    let shown = ferry_index::redact(&url);
-    let dist = ferry_index::DistFilename::parse(&filename, name);
-    let Some(ferry_index::DistFilename::Wheel(wheel)) = dist else {
-        return Err(ResolveError::NeedsBuild {
-            name: name.to_string(),
-            version: "(direct URL)".into(),
-            filename: shown,
-            reason:
-                "only wheel URLs can be used without building, and building is not supported yet"
-                    .into(),
-        });
-    };
-    let mut hashes = ferry_index::Hashes::default();
-    if let Some(fragment) = url.fragment() {
-        for part in fragment.split('&') {
-            if let Some(("sha256", value)) = part.split_once('=') {
-                hashes.sha256 = Some(value.to_ascii_lowercase());
-            }
-        }
-    }
-    let mut bare = url;
-    bare.set_fragment(None);
-    Ok(ProjectFile {
-        file: DistFile {
-            filename,
-            url: bare,
-            hashes,
-            requires_python: None,
-            yanked: None,
-            core_metadata: ferry_index::CoreMetadata::Unavailable,
-            size: None,
-            upload_time: None,
-        },
-        name: ferry_index::DistFilename::Wheel(wheel),
-        source: shown,
-    })
 }
 
 fn unwrap_shared(error: Arc<ResolveError>) -> ResolveError {

@@ -592,14 +592,21 @@ fn direct_wheel_urls_are_the_only_candidate() {
     );
     assert_eq!(index.resolve(&[&url]).unwrap(), ["remote==5.0"]);
 
-    // Sdists and incompatible wheels at URLs are refused with the reason.
+    // An sdist at a URL is a candidate whose metadata is read from it (here: not there).
     let err = index
         .resolve(&["thing @ https://127.0.0.1:9/thing-1.0.tar.gz"])
         .unwrap_err();
+    assert!(err.to_string().contains("thing-1.0.tar.gz"), "{err}");
+    // A file name that is not one of the project's is refused, naming both.
+    let err = index
+        .resolve(&["thing @ https://127.0.0.1:9/other-1.0.tar.gz"])
+        .unwrap_err();
     assert!(
-        matches!(err.root(), ResolveError::NeedsBuild { .. }),
+        err.to_string()
+            .contains("not a wheel or sdist file name of thing"),
         "{err}"
     );
+    // Incompatible wheels are refused with the reason.
     let win = WheelBuilder::new("winonly", "1.0")
         .tag("cp311-cp311-win_amd64")
         .build();
@@ -607,7 +614,10 @@ fn direct_wheel_urls_are_the_only_candidate() {
     let err = index
         .resolve(&[&format!("winonly @ file://{}", path.display())])
         .unwrap_err();
-    assert!(err.to_string().contains("not compatible"), "{err}");
+    assert!(
+        err.to_string().contains("does not suit the target"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod context;
 mod dist;
 mod http;
 mod index;
+mod project;
 pub mod pythons;
 mod tls;
 
@@ -27,6 +28,7 @@ pub use context::{RunOutput, TestContext};
 pub use dist::{normalize_name, BuiltFile, SdistBuilder, WheelBuilder};
 pub use http::{http_get, HttpResponse};
 pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestRecord};
+pub use project::Project;
 pub use tls::TestCa;
 
 /// Hex-encoded sha256 of `bytes`.

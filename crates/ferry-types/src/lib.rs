@@ -23,23 +23,41 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// A source distribution to build or to read metadata from.
+/// Something to build or to read metadata from: a source distribution (from an index,
+/// find-links, a local path or a URL) or a local project directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDist {
+    /// The project's name; for a requirement given only by its location, a stand-in taken
+    /// from the location until its metadata names it.
     pub name: PackageName,
-    pub version: Version,
+    /// Known for listed sdists; `None` for a location whose metadata is not read yet.
+    pub version: Option<Version>,
+    /// The file name, or the directory's path.
     pub filename: String,
-    /// Where it is (`file://` for local archives).
+    /// Where it is (`file://` for local archives and directories).
     pub url: url::Url,
-    /// The sha256 the index listed, if any.
+    /// The sha256 the index listed or the URL's `#sha256=` fragment gave, if any.
     pub sha256: Option<String>,
     /// The index or find-links location that listed it.
     pub listed_by: String,
+    /// Built as an editable wheel (PEP 660); only for directories.
+    pub editable: bool,
+}
+
+impl SourceDist {
+    /// The local directory it is, if it is one.
+    pub fn directory(&self) -> Option<PathBuf> {
+        let path = self.url.to_file_path().ok()?;
+        path.is_dir().then_some(path)
+    }
 }
 
 impl fmt::Display for SourceDist {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} ({})", self.name, self.version, self.filename)
+        match &self.version {
+            Some(version) => write!(f, "{} {version} ({})", self.name, self.filename),
+            None => f.write_str(&self.filename),
+        }
     }
 }
 
@@ -50,17 +68,30 @@ pub enum BuildError {
     Unsupported { sdist: String, reason: String },
     #[error("building {sdist} failed: {message}")]
     Failed { sdist: String, message: String },
+    /// The frontend's own error, which names what it was building.
+    #[error(transparent)]
+    Frontend(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A wheel the build seam made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltWheel {
+    pub path: PathBuf,
+    /// Whether it came from the build cache rather than a backend run.
+    pub cached: bool,
 }
 
 /// What the build frontend offers the other stages. Calls block: callers on an async runtime
 /// run them on a blocking thread.
 pub trait BuildContext: Send + Sync {
     /// The core metadata (`METADATA` text) of `sdist`, whose own `PKG-INFO` cannot be trusted
-    /// (`reason` says why), from the backend's `prepare_metadata_for_build_wheel` or a build.
+    /// or which has none (`reason` says why), from the backend's
+    /// `prepare_metadata_for_build_wheel` (or `_editable`) or a build.
     fn sdist_metadata(&self, sdist: &SourceDist, reason: &str) -> Result<String, BuildError>;
 
-    /// Builds a wheel from `sdist` into `out_dir` and returns its path.
-    fn build_wheel(&self, sdist: &SourceDist, out_dir: &Path) -> Result<PathBuf, BuildError>;
+    /// Builds a wheel (an editable one for an editable directory) from `sdist`, into the
+    /// build cache or `out_dir`, and returns it.
+    fn build_wheel(&self, sdist: &SourceDist, out_dir: &Path) -> Result<BuiltWheel, BuildError>;
 }
 
 /// The build context while there is no build frontend: every request is refused, naming the
@@ -76,7 +107,7 @@ impl BuildContext for NoBuild {
         })
     }
 
-    fn build_wheel(&self, sdist: &SourceDist, _out_dir: &Path) -> Result<PathBuf, BuildError> {
+    fn build_wheel(&self, sdist: &SourceDist, _out_dir: &Path) -> Result<BuiltWheel, BuildError> {
         Err(BuildError::Unsupported {
             sdist: sdist.to_string(),
             reason: "it has no wheel for this interpreter".into(),
@@ -116,11 +147,12 @@ mod tests {
     fn no_build_refuses_naming_the_distribution_and_the_reason() {
         let sdist = SourceDist {
             name: PackageName::new("lib"),
-            version: "1.0".parse().unwrap(),
+            version: Some("1.0".parse().unwrap()),
             filename: "lib-1.0.tar.gz".into(),
             url: url::Url::parse("file:///dist/lib-1.0.tar.gz").unwrap(),
             sha256: None,
             listed_by: "/dist".into(),
+            editable: false,
         };
         let err = Builder::default()
             .sdist_metadata(&sdist, "Requires-Dist is dynamic")

@@ -82,9 +82,13 @@ pub struct UninstallArgs {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// Requirements (PEP 508), e.g. `requests>=2` or `black[d]`
+    /// Requirements (PEP 508), e.g. `requests>=2` or `black[d]`, or a project directory or
+    /// archive (`.`, `./dist/pkg-1.0.tar.gz`, `.[test]`)
     #[arg(value_name = "REQUIREMENT")]
     pub requirements: Vec<String>,
+    /// Install this project directory in development mode (PEP 660; repeatable)
+    #[arg(short = 'e', long = "editable", value_name = "PATH")]
+    pub editables: Vec<String>,
     /// Install from this requirements file (or pyproject.toml)
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
     pub requirement_files: Vec<PathBuf>,
@@ -144,6 +148,26 @@ pub struct InstallArgs {
     pub require_hashes: bool,
     #[command(flatten)]
     pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+/// How source builds run; names follow pip's options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildArgs {
+    /// Build in the target environment, with what is installed there, instead of a fresh
+    /// environment holding only the build requirements
+    #[arg(long)]
+    pub no_build_isolation: bool,
+    /// Pass KEY=VALUE to the build backend (repeatable; a repeated KEY gives a list)
+    #[arg(short = 'C', long = "config-settings", value_name = "KEY=VALUE")]
+    pub config_settings: Vec<String>,
+    /// Keep each build's directory and say where it is
+    #[arg(long)]
+    pub no_clean: bool,
+    /// How many builds run at once [default: the number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

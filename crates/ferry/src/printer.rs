@@ -21,6 +21,11 @@ impl Printer {
         self.quiet
     }
 
+    /// Whether `-v` was given.
+    pub fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
     /// A detail line shown with `-v` (stderr).
     pub fn detail(&self, line: impl std::fmt::Display) {
         if self.verbose {

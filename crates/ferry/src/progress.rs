@@ -120,3 +120,32 @@ impl LockReporter for Printer {
         ));
     }
 }
+
+/// Builds say what they built; with `-v`, each backend hook they run and its output.
+impl ferry_build::BuildReporter for Printer {
+    fn hook_started(&self, project: &str, hook: &str) {
+        self.detail(format!("Running the backend's {hook} for {project}"));
+    }
+
+    fn built(&self, project: &str, wheel: &Path, cached: bool) {
+        let file = wheel.file_name().unwrap_or_default().to_string_lossy();
+        if cached {
+            self.detail(format!("Using the cached build of {project}: {file}"));
+        } else {
+            self.status(format!("Built {file} from {project}"));
+        }
+    }
+
+    fn kept(&self, project: &str, dir: &Path) {
+        self.status(format!(
+            "Keeping the build directory of {project} (--no-clean): {}",
+            dir.display()
+        ));
+    }
+
+    fn output_sink(&self) -> Option<ferry_build::OutputSink> {
+        let printer = self.clone();
+        self.is_verbose()
+            .then(|| Box::new(move |line: &str| printer.detail(format!("  | {line}"))) as _)
+    }
+}

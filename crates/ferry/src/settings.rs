@@ -12,10 +12,12 @@
 
 use std::path::PathBuf;
 
+use ferry_build::{BuildOptions, ConfigSettings, SourceBuilder};
 use ferry_cache::Cache;
 use ferry_index::{IndexClient, IndexOptions, IndexStrategy};
 use ferry_input::{
     parse_requirement, FileOptions, InputError, Layer, Origin, PipConfig, RequirementsSpec,
+    SourceEntry,
 };
 use ferry_install::plan::PlanOptions;
 use ferry_install::{ApplyOptions, Layout, LinkMode, Scheme};
@@ -24,8 +26,8 @@ use ferry_resolve::{NameSet, ResolveOptions, Target, Upgrade};
 use ferry_types::PackageName;
 
 use crate::cli::{
-    CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs, LinkModeArg, ResolveArgs,
-    UninstallArgs, UpgradeStrategy,
+    BuildArgs, CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs, LinkModeArg,
+    ResolveArgs, UninstallArgs, UpgradeStrategy,
 };
 
 /// Options every command has.
@@ -183,20 +185,31 @@ impl ResolverSettings {
         index_client(&self.index, interpreter, cache)
     }
 
-    /// What to resolve: the `requirements` typed on the command line, then those of the
-    /// requirements `files` (with `extras` selected from them), then the `-c` constraints.
-    /// The files' own options are applied to these settings. An editable line is refused
-    /// here, naming its file and line, until ferry can build.
+    /// What to resolve: the `requirements` typed on the command line (named ones, or paths
+    /// and URLs), the `editables`, then those of the requirements `files` (with `extras`
+    /// selected from them), then the `-c` constraints. The files' own options are applied to
+    /// these settings.
     pub fn read_spec(
         &mut self,
         requirements: &[String],
+        editables: &[String],
         files: &[PathBuf],
         extras: &[String],
     ) -> anyhow::Result<RequirementsSpec> {
         let mut spec = RequirementsSpec::default();
+        let cwd = std::env::current_dir()?;
         for requirement in requirements {
-            spec.requirements
-                .push(parse_requirement(requirement, Origin::CommandLine)?);
+            if ferry_input::is_unnamed(requirement) {
+                let entry = SourceEntry::parse(requirement, &cwd, false, Origin::CommandLine);
+                spec.sources.push(entry);
+            } else {
+                spec.requirements
+                    .push(parse_requirement(requirement, Origin::CommandLine)?);
+            }
+        }
+        for editable in editables {
+            let entry = SourceEntry::parse(editable, &cwd, true, Origin::CommandLine);
+            spec.sources.push(entry);
         }
         for file in files {
             spec.add_file(file, false)?;
@@ -208,13 +221,6 @@ impl ResolverSettings {
             spec.add_file(file, true)?;
         }
         self.apply_file_options(&spec.options);
-        if let Some(editable) = spec.editables.first() {
-            anyhow::bail!(
-                "-e {} ({}): editable requirements need a build, which ferry cannot do yet",
-                editable.location,
-                editable.origin
-            );
-        }
         Ok(spec)
     }
 
@@ -251,6 +257,7 @@ impl ResolverSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstallSettings {
     pub requirements: Vec<String>,
+    pub editables: Vec<String>,
     pub requirement_files: Vec<PathBuf>,
     pub dry_run: bool,
     pub report: Option<String>,
@@ -268,6 +275,7 @@ pub struct InstallSettings {
     pub prefix: Option<PathBuf>,
     pub root: Option<PathBuf>,
     pub resolver: ResolverSettings,
+    pub build: BuildSettings,
 }
 
 impl InstallSettings {
@@ -302,6 +310,7 @@ impl InstallSettings {
         };
         Ok(Self {
             requirements: args.requirements.clone(),
+            editables: layer.list(&args.editables, "editable"),
             requirement_files: layer
                 .list(&files, "requirement")
                 .into_iter()
@@ -341,6 +350,7 @@ impl InstallSettings {
             prefix: layer.parsed(args.prefix.clone(), "prefix", "path", path)?,
             root: layer.parsed(args.root.clone(), "root", "path", path)?,
             resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
+            build: BuildSettings::resolve(&args.build, layer)?,
         })
     }
 
@@ -409,6 +419,85 @@ impl InstallSettings {
                 .map(|n| PackageName::new(n))
                 .collect(),
         }
+    }
+}
+
+/// How source builds run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSettings {
+    pub options: BuildOptions,
+    /// How many builds run at once.
+    pub jobs: usize,
+    /// Constraint files for build environments. As with pip, these are the ones set in the
+    /// environment or pip.conf (`PIP_CONSTRAINT`, `constraint = ...`), which pip's build
+    /// subprocess reads too, not `-c` on the command line.
+    pub constraints: Vec<PathBuf>,
+}
+
+impl BuildSettings {
+    pub fn resolve(args: &BuildArgs, layer: Layer<'_>) -> Result<Self, InputError> {
+        let mut config_settings = ConfigSettings::new();
+        for value in layer.list(&args.config_settings, "config-settings") {
+            let Some((key, val)) = value.split_once('=') else {
+                return Err(InputError::BadValue {
+                    name: "config-settings".into(),
+                    kind: "KEY=VALUE pair",
+                    value,
+                    source_desc: "--config-settings".into(),
+                });
+            };
+            config_settings
+                .entry(key.to_string())
+                .or_default()
+                .push(val.to_string());
+        }
+        let isolation = layer.negatable(
+            args.no_build_isolation.then_some(false),
+            "build-isolation",
+            true,
+        )?;
+        let jobs = layer
+            .parsed(args.jobs, "jobs", "number of builds", |s| s.parse().ok())?
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        Ok(Self {
+            options: BuildOptions {
+                no_isolation: !isolation,
+                config_settings,
+                keep: layer.switch(args.no_clean, "no-clean")?,
+            },
+            jobs,
+            constraints: layer
+                .list(&[], "constraint")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+        })
+    }
+
+    /// The build seam for `interpreter`: builds through `client` and `cache`, reporting to
+    /// `printer`.
+    pub fn builder(
+        &self,
+        interpreter: &Interpreter,
+        client: &std::sync::Arc<IndexClient>,
+        cache: &Cache,
+        handle: &tokio::runtime::Handle,
+        printer: &crate::printer::Printer,
+    ) -> anyhow::Result<SourceBuilder> {
+        let mut spec = RequirementsSpec::default();
+        for file in &self.constraints {
+            spec.add_file(file, true)?;
+        }
+        Ok(SourceBuilder::new(
+            Interpreter::from_info(interpreter.path().to_path_buf(), interpreter.info().clone()),
+            std::sync::Arc::clone(client),
+            cache.view(),
+            handle.clone(),
+            self.options.clone(),
+            spec.constraints,
+            std::sync::Arc::new(printer.clone()),
+        ))
     }
 }
 

@@ -24,8 +24,13 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(&settings.requirements, &settings.requirement_files, &[])?;
-    if spec.requirements.is_empty() {
+    let spec = resolver.read_spec(
+        &settings.requirements,
+        &settings.editables,
+        &settings.requirement_files,
+        &[],
+    )?;
+    if spec.requirements.is_empty() && spec.sources.is_empty() {
         bail!("name at least one requirement, or a requirements file with -r");
     }
     if settings.link_mode == LinkMode::Symlink && cache.source() == CacheSource::Temporary {
@@ -49,14 +54,18 @@ pub fn run(
     let installed = ferry_install::scan(&scheme.site_dirs());
     let plan_options = settings.plan_options();
     let client = Arc::new(resolver.client(&interpreter, cache)?);
+    let handle = runtime.handle();
+    let builder = settings
+        .build
+        .builder(&interpreter, &client, cache, handle, printer)?;
+    let build = ferry_types::Builder(Arc::new(builder));
     let mut options = resolver.options();
-    let build = options.build.clone();
+    options.build = build.clone();
     if !plan_options.ignore_installed {
         options.preferences = plan::preferences(&installed);
     }
     options.upgrade = settings.upgrade(&spec);
     let target = resolver.target(&interpreter)?;
-    let handle = runtime.handle();
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
     tracing::debug!("resolved after {:?}", started.elapsed());
@@ -79,13 +88,16 @@ pub fn run(
     // Fetch (or build) every wheel into the store, in parallel.
     let progress = Progress::new(printer, plan.install.len());
     let store = Store::new(cache);
-    let prepare = Prepare::new(
-        client.http(),
-        &store,
-        &*build,
-        &spec,
-        resolver.require_hashes,
-    );
+    let prepare = Prepare {
+        build_jobs: settings.build.jobs,
+        ..Prepare::new(
+            client.http(),
+            &store,
+            &*build,
+            &spec,
+            resolver.require_hashes,
+        )
+    };
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
     let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();

@@ -154,7 +154,9 @@ fn options_inside_requirements_files_and_bad_lines() {
         .run(&mut ctx.ferry(["compile", "bad.in", "--python", &py, "-i", &server.url()]))
         .failure();
     assert!(
-        out.stderr().contains("bad.in line 2") && out.stderr().contains("editable"),
+        out.stderr().contains("-e ")
+            && out.stderr().contains("bad.in line 2")
+            && out.stderr().contains("somewhere` does not exist"),
         "{}",
         out.stderr()
     );

@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod build;
 mod common;
 mod compile;
 mod discovery;

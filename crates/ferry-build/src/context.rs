@@ -1,0 +1,439 @@
+//! [`SourceBuilder`]: the build seam's implementation. It gets a source (an sdist from an
+//! index or a URL, a local archive, a project directory) into a tree, runs the [`Frontend`] on
+//! it, and keeps what it built in the build cache. Its isolated build environments are filled
+//! by ferry's own resolver and installer, linked from the unpacked-wheel store, so a warm one
+//! costs a venv and some hard links.
+//!
+//! The build cache (`built-v1`) holds one directory per build key, with the wheel and an
+//! `origin.json` saying what it was built from:
+//! - an sdist with a known sha256 (listed by an index, hashed when local, or `#sha256=`):
+//!   `sdist-<sha256>/<target>/`; the sdist cannot change, so the wheel is reused forever;
+//! - a project directory: `tree-<path key>/<stamp>/<target>/`, where the stamp digests the
+//!   modification times and sizes of `pyproject.toml`, `setup.py` and `setup.cfg`, so an edit
+//!   to those rebuilds (an editable install needs no rebuild for code edits);
+//! - an sdist URL without a hash is built every time.
+//!
+//! `<target>` digests the interpreter's marker environment and the `--config-settings`, so a
+//! wheel is reused only for the same interpreter version, implementation and platform, built
+//! with the same settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use ferry_cache::{Bucket, Cache};
+use ferry_index::IndexClient;
+use ferry_input::{RequirementEntry, RequirementsSpec};
+use ferry_python::Interpreter;
+use ferry_types::{BuildContext, BuiltWheel, SourceDist};
+use sha2::{Digest, Sha256};
+use tokio::runtime::Handle;
+
+use crate::{BuildError, BuildOptions, BuildReporter, BuildRequirements, Frontend, Kind};
+
+/// How deep builds may nest (a build requirement that itself has to be built, and so on).
+const MAX_DEPTH: usize = 3;
+
+/// What the build cache records about a wheel it holds.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    /// The sdist's URL (redacted) or the project directory.
+    pub source: String,
+    pub sha256: Option<String>,
+    pub backend: String,
+    pub editable: bool,
+    /// Seconds since the Unix epoch.
+    pub built_at: u64,
+    pub wheel: String,
+}
+
+/// Builds for one target interpreter; cheap to clone.
+#[derive(Clone)]
+pub struct SourceBuilder {
+    inner: Arc<Inner>,
+    depth: usize,
+}
+
+struct Inner {
+    interpreter: Interpreter,
+    client: Arc<IndexClient>,
+    cache: Cache,
+    handle: Handle,
+    options: BuildOptions,
+    /// Constraints for build environments (pip applies `PIP_CONSTRAINT` there).
+    constraints: Vec<RequirementEntry>,
+    reporter: Arc<dyn BuildReporter + Send>,
+}
+
+impl SourceBuilder {
+    pub fn new(
+        interpreter: Interpreter,
+        client: Arc<IndexClient>,
+        cache: Cache,
+        handle: Handle,
+        options: BuildOptions,
+        constraints: Vec<RequirementEntry>,
+        reporter: Arc<dyn BuildReporter + Send>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                interpreter,
+                client,
+                cache,
+                handle,
+                options,
+                constraints,
+                reporter,
+            }),
+            depth: 0,
+        }
+    }
+
+    fn frontend(&self) -> Frontend<'_> {
+        Frontend {
+            interpreter: &self.inner.interpreter,
+            requirements: self,
+            options: &self.inner.options,
+            reporter: &*self.inner.reporter,
+        }
+    }
+
+    /// Builds `kind` of the project at `tree` into `out_dir` (`ferry build`), without the cache.
+    pub fn build_tree(
+        &self,
+        tree: &Path,
+        kind: Kind,
+        out_dir: &Path,
+    ) -> Result<PathBuf, BuildError> {
+        self.frontend()
+            .build(tree, &tree.display().to_string(), kind, out_dir)
+    }
+
+    /// The cache directory of `source`'s wheel, if its builds can be reused.
+    fn cache_dir(&self, source: &SourceDist, kind: Kind) -> Option<PathBuf> {
+        // The interpreter and the backend's settings decide what a build gives.
+        let target = short_digest(
+            format!(
+                "{:?}{:?}",
+                self.inner.interpreter.markers(),
+                self.inner.options.config_settings
+            )
+            .as_bytes(),
+        );
+        let kind = match kind {
+            Kind::Editable => "editable",
+            _ => "wheel",
+        };
+        let bucket = self.inner.cache.bucket(Bucket::Built);
+        if let Some(dir) = source.directory() {
+            let stamp = tree_stamp(&dir);
+            let key = ferry_cache::url_key(&dir.display().to_string());
+            return Some(
+                bucket
+                    .join(format!("tree-{key}"))
+                    .join(stamp)
+                    .join(format!("{kind}-{target}")),
+            );
+        }
+        let sha256 = source.sha256.as_ref()?;
+        Some(
+            bucket
+                .join(format!("sdist-{sha256}"))
+                .join(format!("{kind}-{target}")),
+        )
+    }
+
+    /// The project tree of `source`: the directory itself, or the sdist unpacked into `work`.
+    fn tree(&self, source: &SourceDist, work: &Path) -> Result<PathBuf, BuildError> {
+        if let Some(dir) = source.directory() {
+            return Ok(dir);
+        }
+        let archive = match source.url.scheme() {
+            "file" => source
+                .url
+                .to_file_path()
+                .map_err(|()| BuildError::Environment {
+                    project: source.to_string(),
+                    message: format!("`{}` is not a usable file URL", source.url),
+                })?,
+            _ => self.download(source, work)?,
+        };
+        crate::sdist::unpack(&archive, &work.join("src"))
+    }
+
+    /// Downloads the sdist into `work`, checking its sha256 when one is known.
+    fn download(&self, source: &SourceDist, work: &Path) -> Result<PathBuf, BuildError> {
+        let failed = |message: String| BuildError::Environment {
+            project: source.to_string(),
+            message,
+        };
+        let http = self.inner.client.http();
+        let fetched = self
+            .inner
+            .handle
+            .block_on(http.get(&source.url, ""))
+            .map_err(|e| failed(e.to_string()))?;
+        if let Some(expected) = &source.sha256 {
+            let actual = hex(&Sha256::digest(&fetched.body));
+            if &actual != expected {
+                return Err(failed(format!(
+                    "its download from {} has sha256 {actual}, not the expected {expected}",
+                    ferry_index::redact(&source.url)
+                )));
+            }
+        }
+        let path = work.join(&source.filename);
+        fs_err::write(&path, &fetched.body).map_err(|e| io("write", &path, e))?;
+        Ok(path)
+    }
+
+    fn kind(source: &SourceDist) -> Kind {
+        if source.editable {
+            Kind::Editable
+        } else {
+            Kind::Wheel
+        }
+    }
+
+    /// The cached wheel of `source`, if there is one.
+    fn cached(&self, dir: &Path) -> Option<PathBuf> {
+        let entries = fs_err::read_dir(dir).ok()?;
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+    }
+
+    /// Builds `source`'s wheel into the cache (or `out_dir` when it cannot be cached).
+    fn build(&self, source: &SourceDist, out_dir: &Path) -> Result<BuiltWheel, BuildError> {
+        let kind = Self::kind(source);
+        let cache_dir = self.cache_dir(source, kind);
+        if let Some(wheel) = cache_dir.as_deref().and_then(|d| self.cached(d)) {
+            tracing::debug!("{source}: wheel from the build cache: {}", wheel.display());
+            self.inner.reporter.built(&source.to_string(), &wheel, true);
+            return Ok(BuiltWheel {
+                path: wheel,
+                cached: true,
+            });
+        }
+        let work = tempfile::Builder::new()
+            .prefix("ferry-sdist-")
+            .tempdir()
+            .map_err(|e| io("create a directory in", &std::env::temp_dir(), e))?;
+        let tree = self.tree(source, work.path())?;
+        let project = source.to_string();
+        let backend = crate::BuildSystem::read(&tree)?.backend;
+        let staging = work.path().join("out");
+        let wheel = self.frontend().build(&tree, &project, kind, &staging)?;
+        let Some(cache_dir) = cache_dir else {
+            fs_err::create_dir_all(out_dir).map_err(|e| io("create", out_dir, e))?;
+            let target = out_dir.join(wheel.file_name().unwrap_or_default());
+            fs_err::rename(&wheel, &target).map_err(|e| io("move a wheel into", out_dir, e))?;
+            self.inner.reporter.built(&project, &target, false);
+            return Ok(BuiltWheel {
+                path: target,
+                cached: false,
+            });
+        };
+        let name = wheel.file_name().unwrap_or_default().to_owned();
+        let origin = Origin {
+            source: match source.directory() {
+                Some(dir) => dir.display().to_string(),
+                None => ferry_index::redact(&source.url),
+            },
+            sha256: source.sha256.clone(),
+            backend,
+            editable: source.editable,
+            built_at: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            wheel: name.to_string_lossy().into_owned(),
+        };
+        // Staged beside the entry, then renamed into place: a reader sees a whole entry or none.
+        let parent = cache_dir.parent().unwrap_or(&cache_dir);
+        fs_err::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        let stage = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempdir_in(parent)
+            .map_err(|e| io("create a directory in", parent, e))?;
+        fs_err::copy(&wheel, stage.path().join(&name)).map_err(|e| io("copy", &wheel, e))?;
+        let json = serde_json::to_vec_pretty(&origin).unwrap_or_default();
+        fs_err::write(stage.path().join("origin.json"), json)
+            .map_err(|e| io("write", stage.path(), e))?;
+        let staged = stage.keep();
+        if fs_err::rename(&staged, &cache_dir).is_err() {
+            // Another build of the same source got there first; use its entry.
+            let _ = fs_err::remove_dir_all(&staged);
+        }
+        let path = self
+            .cached(&cache_dir)
+            .ok_or_else(|| io("read", &cache_dir, std::io::ErrorKind::NotFound.into()))?;
+        self.inner.reporter.built(&project, &path, false);
+        Ok(BuiltWheel {
+            path,
+            cached: false,
+        })
+    }
+}
+
+impl BuildContext for SourceBuilder {
+    fn sdist_metadata(
+        &self,
+        source: &SourceDist,
+        _reason: &str,
+    ) -> Result<String, ferry_types::BuildError> {
+        let failed = |err: BuildError| ferry_types::BuildError::Frontend(Box::new(err));
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep(source));
+        }
+        // A project directory is installed whenever it is asked for, so its wheel is built
+        // (or found in the build cache) now and its metadata read from it.
+        if source.directory().is_some() {
+            let scratch = tempfile::tempdir()
+                .map_err(|e| failed(io("create a directory in", &std::env::temp_dir(), e)))?;
+            let wheel = self.build(source, scratch.path()).map_err(failed)?;
+            return crate::wheel_metadata(&wheel.path).map_err(failed);
+        }
+        // An sdist may not be chosen in the end: its backend prepares only the metadata.
+        let work = tempfile::Builder::new()
+            .prefix("ferry-sdist-")
+            .tempdir()
+            .map_err(|e| failed(io("create a directory in", &std::env::temp_dir(), e)))?;
+        let tree = self.tree(source, work.path()).map_err(failed)?;
+        self.frontend()
+            .metadata(&tree, &source.to_string(), Kind::Wheel)
+            .map_err(failed)
+    }
+
+    fn build_wheel(
+        &self,
+        source: &SourceDist,
+        out_dir: &Path,
+    ) -> Result<BuiltWheel, ferry_types::BuildError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep(source));
+        }
+        self.build(source, out_dir)
+            .map_err(|err| ferry_types::BuildError::Frontend(Box::new(err)))
+    }
+}
+
+impl BuildRequirements for SourceBuilder {
+    fn install(&self, venv: &Path, python: &Path, requirements: &[String]) -> Result<(), String> {
+        let inner = &self.inner;
+        let mut spec = RequirementsSpec {
+            constraints: inner.constraints.clone(),
+            ..RequirementsSpec::default()
+        };
+        for requirement in requirements {
+            let entry =
+                ferry_input::parse_requirement(requirement, ferry_input::Origin::CommandLine)
+                    .map_err(|e| e.to_string())?;
+            spec.requirements.push(entry);
+        }
+        let target = ferry_resolve::Target::from_interpreter(&inner.interpreter)
+            .map_err(|e| e.to_string())?;
+        // A build requirement that has to be built itself is built one level deeper.
+        let nested = Self {
+            inner: Arc::clone(&self.inner),
+            depth: self.depth + 1,
+        };
+        let options = ferry_resolve::ResolveOptions {
+            build: ferry_types::Builder(Arc::new(nested.clone())),
+            ..ferry_resolve::ResolveOptions::default()
+        };
+        let resolution = ferry_resolve::resolve(
+            &inner.handle,
+            Arc::clone(&inner.client),
+            Some(&inner.cache),
+            target,
+            &spec,
+            options,
+        )
+        .map_err(|e| e.to_string())?;
+        let packages: Vec<&ferry_resolve::ResolvedPackage> = resolution.packages.iter().collect();
+        tracing::debug!(
+            "build environment {}: {}",
+            venv.display(),
+            packages
+                .iter()
+                .map(|p| format!("{}=={}", p.name, p.version))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let store = ferry_install::Store::new(&inner.cache);
+        let prepare =
+            ferry_install::plan::Prepare::new(inner.client.http(), &store, &nested, &spec, false);
+        let silent: Arc<dyn ferry_install::fetch::FetchReporter> =
+            Arc::new(ferry_install::fetch::Silent);
+        let wheels = ferry_install::plan::prepare(&inner.handle, &packages, &prepare, &silent)
+            .map_err(|e| e.to_string())?;
+        let layout = ferry_install::Layout::Prefix(venv.to_path_buf());
+        let mut scheme = ferry_install::Scheme::new(&inner.interpreter, &layout, None)
+            .map_err(|e| e.to_string())?;
+        scheme.python = python.to_path_buf();
+        let session = ferry_install::Session::open(&scheme, &inner.cache, &Unreported)
+            .map_err(|e| e.to_string())?;
+        let apply = ferry_install::ApplyOptions {
+            link_mode: ferry_install::LinkMode::Hardlink,
+            compile: false,
+        };
+        session
+            .install(
+                &scheme,
+                &[],
+                &wheels,
+                inner.interpreter.info().cache_tag.clone(),
+                &apply,
+                &Unreported,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// Lock waits and placement inside a build environment are not shown.
+struct Unreported;
+impl ferry_install::LockReporter for Unreported {}
+impl ferry_install::InstallReporter for Unreported {}
+
+fn too_deep(source: &SourceDist) -> ferry_types::BuildError {
+    ferry_types::BuildError::Failed {
+        sdist: source.to_string(),
+        message: format!(
+            "its build needs a build requirement built from source, {MAX_DEPTH} levels deep; a build requirement probably needs itself"
+        ),
+    }
+}
+
+/// A digest of the files that decide a project directory's build.
+fn tree_stamp(dir: &Path) -> String {
+    let mut stamp = String::new();
+    for name in ["pyproject.toml", "setup.py", "setup.cfg"] {
+        if let Ok(meta) = fs_err::metadata(dir.join(name)) {
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            stamp.push_str(&format!("{name}:{mtime}:{};", meta.len()));
+        }
+    }
+    short_digest(stamp.as_bytes())
+}
+
+fn short_digest(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))[..16].to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> BuildError {
+    BuildError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,253 @@
+//! Source builds end to end: project directories, editables, local archives and sdists from
+//! a local index, built by an in-tree standard-library backend (no network, no setuptools),
+//! on the oldest and newest CPython.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ferry_test::{pythons, IndexServer, Project, TestContext, WheelBuilder};
+
+use crate::common::{ctx, python_output, snapshot};
+
+fn venv(ctx: &TestContext, name: &str, python: &Path) -> PathBuf {
+    let mut cmd = ctx.ferry(["venv", name, "--python"]);
+    cmd.arg(python);
+    ctx.run(&mut cmd).success();
+    ctx.work().join(name)
+}
+
+fn site_packages(venv: &Path) -> PathBuf {
+    PathBuf::from(python_output(
+        &venv.join("bin/python"),
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ))
+}
+
+fn install(ctx: &TestContext, venv: &Path, server: &IndexServer, args: &[&str]) -> Command {
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(venv).args(args);
+    cmd
+}
+
+fn helper_server() -> IndexServer {
+    let server = IndexServer::start();
+    server.publish(
+        &WheelBuilder::new("helper", "1.0")
+            .file("helper.py", "HELP = True\n")
+            .build(),
+    );
+    server
+}
+
+fn direct_url(site: &Path, dist_info: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(site.join(dist_info).join("direct_url.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_project_directory_installs_with_its_dependencies_on_oldest_and_newest_python() {
+    for python in pythons::oldest_and_newest() {
+        let ctx = ctx();
+        let server = helper_server();
+        let tree = Project::new("localproj", "0.3")
+            .dependency("helper")
+            .write(&ctx.work().join("localproj"));
+        let env = venv(&ctx, "env", &python.path);
+        let mut cmd = install(&ctx, &env, &server, &["./localproj"]);
+        cmd.current_dir(ctx.work());
+        ctx.run(&mut cmd)
+            .success()
+            .stderr_contains("Successfully installed helper-1.0 localproj-0.3");
+        let out = python_output(
+            &env.join("bin/python"),
+            "import localproj, helper; print(localproj.VERSION, helper.HELP)",
+        );
+        assert_eq!(out, "0.3 True", "{}", python.path.display());
+        let site = site_packages(&env);
+        let direct = direct_url(&site, "localproj-0.3.dist-info");
+        let url = url::Url::from_file_path(&tree).unwrap().to_string();
+        assert_eq!(direct, serde_json::json!({"url": url, "dir_info": {}}));
+        let freeze = ctx
+            .run(ctx.ferry(["freeze", "--python"]).arg(&env))
+            .success()
+            .stdout();
+        assert!(freeze.contains(&format!("localproj @ {url}")), "{freeze}");
+    }
+}
+
+#[test]
+fn an_editable_install_shows_edits_without_reinstalling_and_uninstalls_cleanly() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("editme", "1.0").write(&ctx.work().join("editme"));
+    let env = venv(&ctx, "env", &python);
+    let site = site_packages(&env);
+    let before = snapshot(&site);
+    let path = tree.display().to_string();
+    ctx.run(&mut install(&ctx, &env, &server, &["-e", &path]))
+        .success()
+        .stderr_contains("Successfully installed editme-1.0");
+    let import = "import editme; print(editme.VERSION)";
+    assert_eq!(python_output(&env.join("bin/python"), import), "1.0");
+    std::fs::write(tree.join("src/editme.py"), "VERSION = \"edited\"\n").unwrap();
+    assert_eq!(python_output(&env.join("bin/python"), import), "edited");
+
+    let direct = direct_url(&site, "editme-1.0.dist-info");
+    assert_eq!(direct["dir_info"], serde_json::json!({"editable": true}));
+    let freeze = ctx
+        .run(ctx.ferry(["freeze", "--python"]).arg(&env))
+        .success()
+        .stdout();
+    assert!(freeze.contains(&format!("-e {path}")), "{freeze}");
+    let list = ctx
+        .run(ctx.ferry(["list", "--python"]).arg(&env))
+        .success()
+        .stdout();
+    assert!(list.contains(&path), "{list}");
+
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "editme", "--python"])
+            .arg(&env),
+    )
+    .success();
+    assert_eq!(snapshot(&site), before, "uninstall leaves nothing behind");
+}
+
+#[test]
+fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    server.publish(&Project::new("fromsrc", "2.0").dependency("helper").sdist());
+    let first = venv(&ctx, "first", &python);
+    let out = ctx
+        .run(&mut install(&ctx, &first, &server, &["-v", "fromsrc"]))
+        .success();
+    assert!(
+        out.stderr().contains("prepare_metadata_for_build_wheel")
+            && out.stderr().contains("Built fromsrc-2.0-py3-none-any.whl"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(
+        python_output(
+            &first.join("bin/python"),
+            "import fromsrc; print(fromsrc.VERSION)"
+        ),
+        "2.0"
+    );
+    // A second environment: metadata and wheel both come from the cache; no backend runs.
+    let second = venv(&ctx, "second", &python);
+    let out = ctx
+        .run(&mut install(&ctx, &second, &server, &["-v", "fromsrc"]))
+        .success()
+        .stderr_contains("Successfully installed fromsrc-2.0 helper-1.0");
+    assert!(
+        !out.stderr().contains("Running the backend"),
+        "{}",
+        out.stderr()
+    );
+}
+
+#[test]
+fn no_binary_builds_the_sdist_even_when_a_wheel_exists() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let project = Project::new("both", "1.0").module("both.py", "FROM = 'sdist'\n");
+    server.publish(&project.sdist());
+    server.publish(
+        &WheelBuilder::new("both", "1.0")
+            .file("both.py", "FROM = 'wheel'\n")
+            .build(),
+    );
+    let env = venv(&ctx, "env", &python);
+    ctx.run(&mut install(&ctx, &env, &server, &["both"]))
+        .success();
+    assert_eq!(
+        python_output(&env.join("bin/python"), "import both; print(both.FROM)"),
+        "wheel"
+    );
+    let env = venv(&ctx, "env2", &python);
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &["--no-binary", "both", "both"],
+    ))
+    .success();
+    assert_eq!(
+        python_output(&env.join("bin/python"), "import both; print(both.FROM)"),
+        "sdist"
+    );
+}
+
+#[test]
+fn a_local_archive_installs_and_records_its_hash() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let sdist = Project::new("archived", "1.5").sdist();
+    let path = sdist.write_to(&ctx.work());
+    let env = venv(&ctx, "env", &python);
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &[&path.display().to_string()],
+    ))
+    .success()
+    .stderr_contains("Successfully installed archived-1.5");
+    let direct = direct_url(&site_packages(&env), "archived-1.5.dist-info");
+    assert_eq!(
+        direct["archive_info"]["hashes"]["sha256"],
+        serde_json::json!(sdist.sha256())
+    );
+}
+
+#[test]
+fn a_failing_build_names_the_project_and_hook_shows_the_tail_and_changes_nothing() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    Project::new("broken", "1.0")
+        .failing("build_wheel")
+        .write(&ctx.work().join("broken"));
+    let env = venv(&ctx, "env", &python);
+    let site = site_packages(&env);
+    let before = snapshot(&site);
+    let path = ctx.work().join("broken").display().to_string();
+    let out = ctx
+        .run(&mut install(&ctx, &env, &server, &[&path]))
+        .failure();
+    let err = out.stderr();
+    assert!(
+        err.contains("build_wheel")
+            && err.contains("broken")
+            && err.contains("the backend gives up in build_wheel")
+            && err.contains("noise line 199")
+            && !err.contains("noise line 10\n"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&site), before);
+}
+
+#[test]
+fn config_settings_reach_the_backend() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("configured", "1.0").write(&ctx.work().join("configured"));
+    let env = venv(&ctx, "env", &python);
+    let path = tree.display().to_string();
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &["-C", "flavour=mint", &path],
+    ))
+    .success();
+    let marker = site_packages(&env).join("configured_setting_flavour.txt");
+    assert_eq!(std::fs::read_to_string(marker).unwrap(), "mint");
+}
