@@ -194,6 +194,13 @@ impl Hooks<'_> {
         }
         let path_var = std::env::join_paths(path_var).unwrap_or_default();
         self.reporter.hook_started(&self.project, hook);
+        // stdout and stderr share one pipe, so their lines are read in the order written (a
+        // traceback stays after the output that led to it).
+        let spawn_error = |source| BuildError::Spawn {
+            python: self.python.clone(),
+            source,
+        };
+        let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
         let mut child = Command::new(&self.python)
             .arg(control.path().join("runner.py"))
             .arg(hook)
@@ -201,37 +208,21 @@ impl Hooks<'_> {
             .current_dir(&self.tree)
             .env("PATH", path_var)
             .env("PYTHONNOUSERSITE", "1")
-            // Unbuffered, so stdout and stderr lines arrive in the order they were written.
             .env("PYTHONUNBUFFERED", "1")
             .env_remove("PYTHONHOME")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(writer.try_clone().map_err(spawn_error)?)
+            .stderr(writer)
             .spawn()
-            .map_err(|source| BuildError::Spawn {
-                python: self.python.clone(),
-                source,
-            })?;
-        // Both streams are read at once (a backend blocked on a full pipe would hang), kept as
-        // a tail for errors and shown to the reporter as they come.
+            .map_err(spawn_error)?;
+        // Read while the backend runs (a backend blocked on a full pipe would hang), kept as a
+        // tail for errors and shown to the reporter as it comes.
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
-        let readers: Vec<_> = [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|stream| {
+        let output_reader = {
             let tail = Arc::clone(&tail);
             let reporter = self.reporter.output_sink();
             std::thread::spawn(move || {
-                for line in std::io::BufReader::new(stream).lines() {
+                for line in std::io::BufReader::new(reader).lines() {
                     let Ok(line) = line else { break };
                     if let Some(sink) = &reporter {
                         sink(&line);
@@ -243,15 +234,12 @@ impl Hooks<'_> {
                     tail.push_back(line);
                 }
             })
-        })
-        .collect();
+        };
         let status = child.wait().map_err(|source| BuildError::Spawn {
             python: self.python.clone(),
             source,
         })?;
-        for reader in readers {
-            let _ = reader.join();
-        }
+        let _ = output_reader.join();
         let tail: Vec<String> = tail
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -411,35 +411,8 @@ fn verify_and_unpack(
     wheel: &Path,
     digests: Digests,
 ) -> Result<FetchedWheel, InstallError> {
+    verify(source, &digests)?;
     let sha256 = digests.sha256;
-    if let Some(expected) = &source.sha256 {
-        if expected != &sha256 {
-            return Err(InstallError::HashMismatch {
-                name: source.name.clone(),
-                url: redact(&source.url),
-                expected: format!("sha256 {expected} (as its index lists it)"),
-                actual: format!("sha256 {sha256}"),
-            });
-        }
-    }
-    if !source.user_hashes.is_empty() {
-        let matches = source
-            .user_hashes
-            .iter()
-            .any(|given| match given.algorithm {
-                HashAlgorithm::Sha256 => given.hex == sha256,
-                HashAlgorithm::Sha384 => digests.sha384.as_ref() == Some(&given.hex),
-                HashAlgorithm::Sha512 => digests.sha512.as_ref() == Some(&given.hex),
-            });
-        if !matches {
-            return Err(InstallError::HashMismatch {
-                name: source.name.clone(),
-                url: redact(&source.url),
-                expected: format!("one of {}", shown(&source.user_hashes)),
-                actual: format!("sha256 {sha256}"),
-            });
-        }
-    }
     let provenance = Provenance {
         filename: source.filename.clone(),
         url: redact(&source.url),
@@ -455,6 +428,182 @@ fn verify_and_unpack(
         provenance: Some(provenance),
         cached: false,
     })
+}
+
+/// Checks a file's digests against the index's sha256 and the user's `--hash`es.
+fn verify(source: &WheelSource, digests: &Digests) -> Result<(), InstallError> {
+    let sha256 = &digests.sha256;
+    if let Some(expected) = &source.sha256 {
+        if expected != sha256 {
+            return Err(InstallError::HashMismatch {
+                name: source.name.clone(),
+                url: redact(&source.url),
+                expected: format!("sha256 {expected} (as its index lists it)"),
+                actual: format!("sha256 {sha256}"),
+            });
+        }
+    }
+    if !source.user_hashes.is_empty() {
+        let matches = source
+            .user_hashes
+            .iter()
+            .any(|given| match given.algorithm {
+                HashAlgorithm::Sha256 => given.hex == *sha256,
+                HashAlgorithm::Sha384 => digests.sha384.as_ref() == Some(&given.hex),
+                HashAlgorithm::Sha512 => digests.sha512.as_ref() == Some(&given.hex),
+            });
+        if !matches {
+            return Err(InstallError::HashMismatch {
+                name: source.name.clone(),
+                url: redact(&source.url),
+                expected: format!("one of {}", shown(&source.user_hashes)),
+                actual: format!("sha256 {sha256}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A wheel file saved into a directory.
+#[derive(Debug, Clone)]
+pub struct SavedWheel {
+    pub path: PathBuf,
+    /// A file with the same sha256 was already there.
+    pub already_there: bool,
+}
+
+/// Saves each of `sources` into `dir` under its file name (`ferry wheel -w DIR`), eight at a
+/// time; results in order. See [`save_wheel`].
+pub async fn save_all(
+    http: &HttpClient,
+    sources: &[WheelSource],
+    dir: &Path,
+) -> Vec<Result<SavedWheel, InstallError>> {
+    let budget = ByteBudget::default();
+    futures::stream::iter(sources.iter().map(|s| save_wheel(http, s, dir, &budget)))
+        .buffered(8)
+        .collect()
+        .await
+}
+
+/// Saves `source`'s file into `dir`: copied when local (a built wheel, a `file://` URL), else
+/// downloaded. Either way it arrives in a temporary file beside the target (mode from the
+/// umask), is hash-checked, and only then takes the target's name; an existing symlink or
+/// device there is written through rather than replaced. A file already there whose sha256 is
+/// the index's is kept.
+pub async fn save_wheel(
+    http: &HttpClient,
+    source: &WheelSource,
+    dir: &Path,
+    budget: &ByteBudget,
+) -> Result<SavedWheel, InstallError> {
+    let target = dir.join(&source.filename);
+    if let Some(expected) = source.sha256.clone() {
+        let existing = target.clone();
+        let same = blocking(move || {
+            let mut hashes = Hashes::new(&[]);
+            Ok(existing.is_file()
+                && hash_file(&existing, &mut hashes).is_ok()
+                && hashes.finish().sha256 == expected)
+        })
+        .await?;
+        if same {
+            return Ok(SavedWheel {
+                path: target,
+                already_there: true,
+            });
+        }
+    }
+    let temp = {
+        let target = target.clone();
+        blocking(move || temp_beside(&target)).await?
+    };
+    let io = crate::io_error;
+    let hashes = Hashes::new(&source.user_hashes);
+    let digests = if source.url.scheme() == "file" {
+        let path = source
+            .url
+            .to_file_path()
+            .map_err(|()| InstallError::BadUrl(source.url.to_string()))?;
+        let temp = temp.clone();
+        blocking(move || {
+            let mut hashes = hashes;
+            hash_file(&path, &mut hashes)?;
+            fs_err::copy(&path, &temp).map_err(io("copy", &path))?;
+            Ok(hashes.finish())
+        })
+        .await
+    } else {
+        let opened = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(&temp)
+            .await
+            .map_err(io("open", &temp));
+        match opened {
+            Ok(mut file) => {
+                let mut watch = Watch {
+                    hashes,
+                    budget,
+                    permit: None,
+                };
+                let result = http
+                    .download(&source.url, &mut file, &temp, &mut watch)
+                    .await;
+                drop(file);
+                result
+                    .map(|_| watch.hashes.finish())
+                    .map_err(InstallError::from)
+            }
+            Err(err) => Err(err),
+        }
+    };
+    let placed = digests
+        .and_then(|digests| verify(source, &digests))
+        .and_then(|()| place(&temp, &target));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    placed.map(|()| SavedWheel {
+        path: target,
+        already_there: false,
+    })
+}
+
+/// A new empty file beside `target`, created with mode 0666 so the umask decides its mode.
+fn temp_beside(target: &Path) -> Result<PathBuf, InstallError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    for attempt in 0..16u32 {
+        let candidate = dir.join(format!(".{name}.ferry-{}-{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&candidate)
+        {
+            Ok(_) => return Ok(candidate),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(crate::io_error("create a file in", dir)(err)),
+        }
+    }
+    Err(crate::io_error("create a file in", dir)(
+        std::io::ErrorKind::AlreadyExists.into(),
+    ))
+}
+
+/// Gives `temp`'s contents the name `target`: by renaming, unless `target` is something that
+/// must stay (a symlink, a device, a file with other hard links), which is written through.
+fn place(temp: &Path, target: &Path) -> Result<(), InstallError> {
+    use std::os::unix::fs::MetadataExt;
+    let keep = std::fs::symlink_metadata(target)
+        .is_ok_and(|meta| !meta.file_type().is_file() || meta.nlink() > 1);
+    if keep {
+        fs_err::copy(temp, target).map_err(crate::io_error("write", target))?;
+        fs_err::remove_file(temp).map_err(crate::io_error("remove", temp))?;
+        return Ok(());
+    }
+    fs_err::rename(temp, target).map_err(crate::io_error("write", target))
 }
 
 fn hex(bytes: &[u8]) -> String {

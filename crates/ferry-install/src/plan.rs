@@ -304,3 +304,28 @@ pub fn prepare(
     }
     Ok(wheels)
 }
+
+/// Saves the wheel of every package of `packages` into `dir` as a file (`ferry wheel`):
+/// downloaded wheels hash-checked, source distributions and project directories built through
+/// the build seam (or taken from the build cache) and copied. Gives each saved wheel with the
+/// source it came from, in order.
+pub fn save(
+    handle: &tokio::runtime::Handle,
+    packages: &[&ResolvedPackage],
+    with: &Prepare<'_>,
+    dir: &Path,
+) -> Result<Vec<(WheelSource, crate::fetch::SavedWheel)>, InstallError> {
+    fs_err::create_dir_all(dir).map_err(crate::io_error("create", dir))?;
+    let built = tempfile::tempdir().map_err(|source| InstallError::Io {
+        action: "create a directory for built wheels in",
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let sources = wheel_sources(packages, with, built.path())?;
+    let saved = handle.block_on(crate::fetch::save_all(with.http, &sources, dir));
+    sources
+        .into_iter()
+        .zip(saved)
+        .map(|(source, saved)| saved.map(|saved| (source, saved)))
+        .collect()
+}

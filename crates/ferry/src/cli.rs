@@ -46,6 +46,10 @@ pub enum Command {
     Compile(CompileArgs),
     /// Install packages into an environment
     Install(InstallArgs),
+    /// Build or download wheels of requirements and their dependencies, like `pip wheel`
+    Wheel(WheelArgs),
+    /// Build a project's sdist and wheel, like `python -m build`
+    Build(BuildCommandArgs),
     /// Uninstall packages
     Uninstall(UninstallArgs),
     /// Print the installed packages in requirements format, like `pip freeze`
@@ -220,6 +224,49 @@ pub struct ResolveArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct WheelArgs {
+    /// Requirements (PEP 508), or project directories and archives
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Also the requirements of this file
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Where to put the wheels [default: the current directory]
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub wheel_dir: Option<PathBuf>,
+    /// Require a --hash for every requirement in requirements files
+    #[arg(long)]
+    pub require_hashes: bool,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildCommandArgs {
+    /// The project directory [default: the current directory]
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Build an sdist (alone, unless --wheel is given too)
+    #[arg(short, long)]
+    pub sdist: bool,
+    /// Build a wheel (alone, from the tree, unless --sdist is given too)
+    #[arg(short, long)]
+    pub wheel: bool,
+    /// Where to put what is built [default: PATH/dist]
+    #[arg(short, long, value_name = "DIR")]
+    pub outdir: Option<PathBuf>,
+    /// The interpreter to build for (an environment, an executable or a version)
+    #[arg(short, long)]
+    pub python: Option<String>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CompileArgs {
     /// Input files: requirements files (.in, .txt) or pyproject.toml
     #[arg(required = true, value_name = "SRC")]
@@ -233,6 +280,8 @@ pub struct CompileArgs {
     /// Add --hash options for every file of each pinned version
     #[arg(long)]
     pub generate_hashes: bool,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// Leave out the `# via` annotations
     #[arg(long)]
     pub no_annotate: bool,

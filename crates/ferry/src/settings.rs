@@ -26,8 +26,8 @@ use ferry_resolve::{NameSet, ResolveOptions, Target, Upgrade};
 use ferry_types::PackageName;
 
 use crate::cli::{
-    BuildArgs, CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs, LinkModeArg,
-    ResolveArgs, UninstallArgs, UpgradeStrategy,
+    BuildArgs, BuildCommandArgs, CompileArgs, GlobalArgs, IndexArgs, IndexStrategyArg, InstallArgs,
+    LinkModeArg, ResolveArgs, UninstallArgs, UpgradeStrategy, WheelArgs,
 };
 
 /// Options every command has.
@@ -549,6 +549,7 @@ pub struct CompileSettings {
     pub upgrade: bool,
     pub upgrade_packages: Vec<String>,
     pub resolver: ResolverSettings,
+    pub build: BuildSettings,
 }
 
 impl CompileSettings {
@@ -564,6 +565,70 @@ impl CompileSettings {
             upgrade: args.upgrade,
             upgrade_packages: args.upgrade_package.clone(),
             resolver: ResolverSettings::resolve(&args.resolve, false, layer)?,
+            build: BuildSettings::resolve(&args.build, layer)?,
+        })
+    }
+}
+
+/// `ferry wheel`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WheelSettings {
+    pub requirements: Vec<String>,
+    pub requirement_files: Vec<PathBuf>,
+    pub wheel_dir: PathBuf,
+    pub resolver: ResolverSettings,
+    pub build: BuildSettings,
+}
+
+impl WheelSettings {
+    pub fn resolve(args: &WheelArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("wheel");
+        let files: Vec<String> = args
+            .requirement_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let wheel_dir = layer.parsed(args.wheel_dir.clone(), "wheel-dir", "path", |s| {
+            Some(PathBuf::from(s))
+        })?;
+        Ok(Self {
+            requirements: args.requirements.clone(),
+            requirement_files: layer
+                .list(&files, "requirement")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            wheel_dir: wheel_dir.unwrap_or_else(|| PathBuf::from(".")),
+            resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
+            build: BuildSettings::resolve(&args.build, layer)?,
+        })
+    }
+}
+
+/// `ferry build`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildCommandSettings {
+    pub path: PathBuf,
+    pub sdist: bool,
+    pub wheel: bool,
+    pub outdir: Option<PathBuf>,
+    pub python: Option<String>,
+    pub index: IndexOptions,
+    pub build: BuildSettings,
+}
+
+impl BuildCommandSettings {
+    pub fn resolve(args: &BuildCommandArgs, config: &PipConfig) -> Result<Self, InputError> {
+        // pip has no `build` command; its `[wheel]` section is the nearest for these options.
+        let layer = config.layer("wheel");
+        Ok(Self {
+            path: args.path.clone().unwrap_or_else(|| PathBuf::from(".")),
+            sdist: args.sdist,
+            wheel: args.wheel,
+            outdir: args.outdir.clone(),
+            python: layer.value(args.python.as_deref(), "python"),
+            index: index_options(&args.index, layer)?,
+            build: BuildSettings::resolve(&args.build, layer)?,
         })
     }
 }

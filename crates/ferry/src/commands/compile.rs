@@ -24,7 +24,12 @@ pub fn run(
     let request = resolver.python_request();
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(resolver.client(&interpreter, cache)?);
+    let builder =
+        settings
+            .build
+            .builder(&interpreter, &client, cache, runtime.handle(), printer)?;
     let mut options = resolver.options();
+    options.build = ferry_types::Builder(Arc::new(builder));
     options.all_files = settings.generate_hashes;
     // Pins already in the output file are kept unless upgraded.
     if let Some(out) = &settings.output_file {

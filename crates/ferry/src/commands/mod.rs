@@ -1,5 +1,6 @@
 //! One module per subcommand; each takes its parsed arguments and returns an exit code.
 
+mod build;
 mod cache;
 pub mod check;
 mod compile;
@@ -11,6 +12,7 @@ mod python;
 pub mod show;
 mod uninstall;
 mod venv;
+mod wheel;
 
 use std::process::ExitCode;
 
@@ -20,7 +22,10 @@ use ferry_input::PipConfig;
 
 use crate::cli::Command;
 use crate::printer::Printer;
-use crate::settings::{CompileSettings, GlobalSettings, InstallSettings, UninstallSettings};
+use crate::settings::{
+    BuildCommandSettings, CompileSettings, GlobalSettings, InstallSettings, UninstallSettings,
+    WheelSettings,
+};
 
 pub fn run(
     command: Command,
@@ -46,6 +51,14 @@ pub fn run(
         Command::Install(args) => {
             let settings = InstallSettings::resolve(&args, config)?;
             install::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Wheel(args) => {
+            let settings = WheelSettings::resolve(&args, config)?;
+            wheel::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Build(args) => {
+            let settings = BuildCommandSettings::resolve(&args, config)?;
+            build::run(&settings, &cache, &runtime, printer)
         }
         Command::Uninstall(args) => {
             let settings = UninstallSettings::resolve(&args, config)?;

@@ -251,3 +251,126 @@ fn config_settings_reach_the_backend() {
     let marker = site_packages(&env).join("configured_setting_flavour.txt");
     assert_eq!(std::fs::read_to_string(marker).unwrap(), "mint");
 }
+
+fn zip_names(wheel: &Path) -> Vec<String> {
+    let file = std::fs::File::open(wheel).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn ferry_build_makes_an_sdist_then_a_wheel_from_it() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let tree = Project::new("shipit", "0.9")
+        .module("shipit_extra.py", "")
+        .write(&ctx.work().join("shipit"));
+    let mut cmd = ctx.ferry(["build", "--python"]);
+    cmd.arg(&python).arg(&tree);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully built shipit-0.9.tar.gz and shipit-0.9-py3-none-any.whl");
+    let wheel = tree.join("dist/shipit-0.9-py3-none-any.whl");
+    assert!(tree.join("dist/shipit-0.9.tar.gz").is_file());
+    assert_eq!(
+        zip_names(&wheel),
+        [
+            "shipit-0.9.dist-info/METADATA",
+            "shipit-0.9.dist-info/RECORD",
+            "shipit-0.9.dist-info/WHEEL",
+            "shipit.py",
+            "shipit_extra.py"
+        ]
+    );
+    // --wheel alone, into another directory.
+    let out = ctx.work().join("out");
+    let mut cmd = ctx.ferry(["build", "--wheel", "-o"]);
+    cmd.arg(&out).arg("--python").arg(&python).arg(&tree);
+    ctx.run(&mut cmd).success();
+    let found: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(found, ["shipit-0.9-py3-none-any.whl"]);
+}
+
+#[test]
+fn ferry_wheel_saves_downloaded_and_built_wheels_for_an_offline_install() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let helper = WheelBuilder::new("helper", "1.0")
+        .file("helper.py", "HELP = True\n")
+        .build();
+    server.publish(&helper);
+    server.publish(&Project::new("fromsrc", "2.0").dependency("helper").sdist());
+    let wheel = |ctx: &TestContext| {
+        let mut cmd = ctx.ferry(["wheel", "-w", "out", "-i", &server.url(), "--python"]);
+        cmd.arg(&python).arg("fromsrc").current_dir(ctx.work());
+        ctx.run(&mut cmd).success()
+    };
+    wheel(&ctx).stderr_contains("Saved");
+    let out = ctx.work().join("out");
+    assert_eq!(
+        std::fs::read(out.join(&helper.filename)).unwrap(),
+        helper.bytes,
+        "a downloaded wheel is saved as it is"
+    );
+    assert!(out.join("fromsrc-2.0-py3-none-any.whl").is_file());
+    wheel(&ctx).stderr_contains("File was already downloaded");
+
+    let env = venv(&ctx, "env", &python);
+    let mut cmd = ctx.ferry(["install", "--no-index", "-f"]);
+    cmd.arg(&out).arg("--python").arg(&env).arg("fromsrc");
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed fromsrc-2.0 helper-1.0");
+}
+
+#[test]
+fn an_sdist_that_escapes_its_directory_is_refused_and_nothing_is_installed() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    // Built by hand: the tar crate refuses to write `..` itself.
+    let mut tar = tar::Builder::new(Vec::new());
+    let metadata = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n";
+    for (name, data) in [
+        ("evil-1.0/PKG-INFO", metadata),
+        ("evil-1.0/../../escaped.py", "print('outside')\n"),
+    ] {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append(&header, data.as_bytes()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+    let evil = ferry_test::BuiltFile {
+        filename: "evil-1.0.tar.gz".into(),
+        name: "evil".into(),
+        version: "1.0".into(),
+        bytes: gz.finish().unwrap(),
+        metadata: metadata.into(),
+        requires_python: None,
+    };
+    server.publish(&evil);
+    let env = venv(&ctx, "env", &python);
+    let site = site_packages(&env);
+    let before = snapshot(&site);
+    let out = ctx
+        .run(&mut install(&ctx, &env, &server, &["evil"]))
+        .failure();
+    assert!(
+        out.stderr().contains("refusing to unpack") && out.stderr().contains("escaped.py"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(snapshot(&site), before);
+}
