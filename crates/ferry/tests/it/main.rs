@@ -10,6 +10,7 @@ mod discovery;
 mod index;
 mod inspect;
 mod install;
+mod live_build;
 mod live_install;
 mod settings;
 mod snapshots;
