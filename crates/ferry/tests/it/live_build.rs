@@ -140,44 +140,32 @@ fn setuptools_with_pyproject_and_with_a_bare_setup_py() {
 #[test]
 #[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
 fn hatchling_flit_core_poetry_core_and_pdm_backend() {
-    let projects: [(&str, &str, &[(&str, &str)]); 4] = [
+    let projects: [(&str, &str, &str); 4] = [
         (
             "hatch_demo",
             "hatch",
-            &[(
-                "pyproject.toml",
-                "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatch-demo\"\nversion = \"1.0\"\n",
-            )],
+            "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatch-demo\"\nversion = \"1.0\"\n",
         ),
         (
             "flit_demo",
             "flit",
-            &[(
-                "pyproject.toml",
-                "[build-system]\nrequires = [\"flit_core>=3.4,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"flit-demo\"\nversion = \"1.0\"\ndescription = \"a demo\"\n",
-            )],
+            "[build-system]\nrequires = [\"flit_core>=3.4,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"flit-demo\"\nversion = \"1.0\"\ndescription = \"a demo\"\n",
         ),
         (
             "poetry_demo",
             "poetry",
-            &[(
-                "pyproject.toml",
-                "[build-system]\nrequires = [\"poetry-core>=1.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n\n[tool.poetry]\nname = \"poetry-demo\"\nversion = \"1.0\"\ndescription = \"a demo\"\nauthors = []\n",
-            )],
+            "[build-system]\nrequires = [\"poetry-core>=1.0\"]\nbuild-backend = \"poetry.core.masonry.api\"\n\n[tool.poetry]\nname = \"poetry-demo\"\nversion = \"1.0\"\ndescription = \"a demo\"\nauthors = []\n",
         ),
         (
             "pdm_demo",
             "pdm",
-            &[(
-                "pyproject.toml",
-                "[build-system]\nrequires = [\"pdm-backend\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"pdm-demo\"\nversion = \"1.0\"\n",
-            )],
+            "[build-system]\nrequires = [\"pdm-backend\"]\nbuild-backend = \"pdm.backend\"\n\n[project]\nname = \"pdm-demo\"\nversion = \"1.0\"\n",
         ),
     ];
-    for (module, value, files) in projects {
+    for (module, value, pyproject) in projects {
         let ctx = ctx();
         let tree = ctx.work().join(module);
-        write(&tree, files);
+        write(&tree, &[("pyproject.toml", pyproject)]);
         write(
             &tree,
             &[(
