@@ -11,6 +11,10 @@
 //! isolation the target interpreter runs the backend as it is. Hooks run in a subprocess
 //! through a small embedded runner ([`hooks`]); their output reaches a [`BuildReporter`] and,
 //! when a hook fails, the error's last lines.
+//!
+//! [`SourceBuilder`] ([`context`]) puts it to work: it implements the build seam
+//! (`ferry_types::BuildContext`) for the resolver and the installer, and [`BuildRequirements`]
+//! with `ferry-resolve` and `ferry-install`, and keeps built wheels in the build cache.
 
 pub mod context;
 pub mod hooks;

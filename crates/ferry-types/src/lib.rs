@@ -8,8 +8,9 @@
 //! installer needs it for wheels that only exist as source; the frontend in turn needs the
 //! resolver and the installer to make its isolated build environments. So neither side depends
 //! on the other: `ferry-resolve` and `ferry-install` call a `dyn BuildContext`, and whoever
-//! wires the stages together (the `ferry` binary) hands them an implementation. Until the build
-//! frontend exists, that implementation is [`NoBuild`], which refuses with a clear message.
+//! wires the stages together (the `ferry` binary) hands them an implementation:
+//! `ferry_build::SourceBuilder`. [`NoBuild`] refuses with a clear message, for callers that
+//! have no frontend.
 
 pub mod metadata;
 mod names;
