@@ -61,6 +61,23 @@ def main():
         "metadata, no byte ranges) into a fresh venv with empty caches, one run each: peak RSS",
         "must not grow with the wheel.",
     ]
+    notes += [
+        "`build-sdists-*` install `bench/requirements/sdists.txt` with `--no-binary :all:` into a new",
+        "venv (cold: all caches removed before each run; warm: build caches full). ferry and uv build",
+        "only what is installed from source and take build requirements as wheels; pip applies",
+        "`--no-binary :all:` to build requirements too, so it also builds setuptools and friends.",
+        "`editable-install` is `install -e` of a small setuptools project into a new venv with warm",
+        "caches, its pyproject.toml touched before each run so every tool builds its editable again.",
+    ]
+    extras = []
+    hooks = os.path.join(results, "build-sdists-warm.hooks")
+    if os.path.exists(hooks):
+        extras.append("backend hooks ferry ran in a warm `build-sdists` install: %s" % open(hooks).read().strip())
+    env_ms = os.path.join(results, "build-env-warm.ms")
+    if os.path.exists(env_ms) and open(env_ms).read().strip():
+        extras.append("a warm isolated build environment (venv plus setuptools linked from the store): %s ms" % open(env_ms).read().strip())
+    if extras:
+        notes += [""] + ["- " + e for e in extras]
     parse = os.path.join(results, "parse.txt")
     if os.path.exists(parse):
         p = json.load(open(parse))

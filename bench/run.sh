@@ -153,6 +153,45 @@ if [ -z "$only" ] || [[ huge-wheel =~ $only ]]; then
   kill "$server" 2>/dev/null || true
 fi
 
+# 7. Building from source. A set of pure-Python sdists (bench/requirements/sdists.txt: several
+# backends) installed with --no-binary :all: into a fresh venv, cold (every cache emptied) and
+# warm (the build cache full: no backend runs, which ferry's -v log proves by the absence of
+# "Running the backend"), and `install -e` of a small setuptools project (warm caches; the
+# project's stamp is refreshed before each run so every tool builds its editable again).
+sreq="bench/requirements/sdists.txt"
+ferry_sdists="$ferry install -q --python $scratch/fv --no-binary :all: -r $sreq"
+uv_sdists="$uv pip install -q --python $scratch/uvv --no-binary :all: -r $sreq"
+pip_sdists="$pip --python $scratch/pv/bin/python install -q --no-binary :all: -r $sreq"
+bench build-sdists-cold "$ferry_sdists" "$uv_sdists" "$pip_sdists" \
+  "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" "$install_runs" 0
+if [ -z "$only" ] || [[ build-sdists-warm =~ $only ]]; then
+  bash -c "$fresh" && bash -c "$ferry_sdists" && bash -c "$uv_sdists" && bash -c "$pip_sdists" >/dev/null
+  bash -c "$fresh"
+  runs_backend=$("$ferry" install -v --python "$scratch/fv" --no-binary :all: -r "$sreq" 2>&1 | grep -c "Running the backend" || true)
+  echo "build-sdists-warm: backend hooks run by ferry with a full build cache: $runs_backend" >&2
+  echo "$runs_backend" > "$results/build-sdists-warm.hooks"
+fi
+bench build-sdists-warm "$ferry_sdists" "$uv_sdists" "$pip_sdists" "$fresh" "$install_runs" 1
+
+proj="$scratch/editable-proj"
+if [ -z "$only" ] || [[ editable-install =~ $only ]]; then
+  mkdir -p "$proj/editable_demo"
+  printf '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "editable-demo"\nversion = "1.0"\ndependencies = ["six"]\n' > "$proj/pyproject.toml"
+  echo "VALUE = 1" > "$proj/editable_demo/__init__.py"
+  bash -c "$fresh"
+  "$ferry" install -q --python "$scratch/fv" -e "$proj"
+  "$uv" pip install -q --python "$scratch/uvv" -e "$proj"
+  $pip --python "$scratch/pv/bin/python" install -q -e "$proj" >/dev/null
+  touch "$proj/pyproject.toml"
+  "$ferry" install -v --python "$scratch/fv" -e "$proj" 2>&1 | sed -n 's/.*Build environment of .* ready in \([0-9]*\) ms/\1/p' > "$results/build-env-warm.ms"
+  echo "warm build environment set-up: $(cat "$results/build-env-warm.ms") ms" >&2
+fi
+bench editable-install \
+  "$ferry install -q --python $scratch/fv -e $proj" \
+  "$uv pip install -q --python $scratch/uvv -e $proj" \
+  "$pip --python $scratch/pv/bin/python install -q -e $proj" \
+  "$fresh && touch $proj/pyproject.toml" "$install_runs" 1
+
 # 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
 if [ -z "$only" ]; then
   cargo run --release -q -p ferry-index --example parse_page -- botocore 30 > "$results/parse.txt"

@@ -83,6 +83,9 @@ pub type OutputSink = Box<dyn Fn(&str) + Send>;
 pub trait BuildReporter: Sync {
     /// A hook of `project`'s backend starts.
     fn hook_started(&self, _project: &str, _hook: &str) {}
+    /// The build environment of `project` (isolated: a new venv with `build-system.requires`
+    /// installed) is ready, `elapsed` after it was started.
+    fn environment_ready(&self, _project: &str, _elapsed: std::time::Duration) {}
     /// A wheel of `project` is ready at `wheel`: built now, or found in the build cache.
     fn built(&self, _project: &str, _wheel: &Path, _cached: bool) {}
     /// `--no-clean`: the build directory of `project` is kept at `dir`.
@@ -210,6 +213,7 @@ impl Frontend<'_> {
         kind: Kind,
         work: &WorkDir,
     ) -> Result<Hooks<'_>, BuildError> {
+        let started = std::time::Instant::now();
         let system = BuildSystem::read(tree)?;
         let env_error = |message: String| BuildError::Environment {
             project: project.to_string(),
@@ -239,6 +243,7 @@ impl Frontend<'_> {
             reporter: self.reporter,
         };
         if let Some(venv) = venv {
+            self.reporter.environment_ready(project, started.elapsed());
             let extra = hooks.get_requires(kind)?;
             if !extra.is_empty() {
                 self.requirements

@@ -145,11 +145,7 @@ pub fn wheel_sources(
         source.sha256 = None;
         // The user's hashes are of the sdist; the build seam checked the sdist's.
         source.user_hashes = Vec::new();
-        source.index = format!(
-            "built from {}{}",
-            sdist.filename,
-            if wheel.cached { " (cached)" } else { "" }
-        );
+        source.index = format!("built from {}", sdist.filename);
     }
     Ok(sources)
 }

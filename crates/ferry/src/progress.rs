@@ -66,14 +66,18 @@ impl FetchReporter for Progress {
 
     fn ready(&self, source: &WheelSource, wheel: &FetchedWheel) {
         let line = match &wheel.provenance {
-            Some(p) if wheel.cached => format!(
-                "Using cached {}-{} (downloaded from {} {} UTC)",
-                source.name,
-                source.version,
-                p.index,
-                p.date()
-            ),
+            Some(p) if wheel.cached => {
+                let origin = match p.index.starts_with("built from") {
+                    true => p.index.clone(),
+                    false => format!("downloaded from {}", p.index),
+                };
+                let (name, version, date) = (&source.name, &source.version, p.date());
+                format!("Using cached {name}-{version} ({origin} {date} UTC)")
+            }
             _ if wheel.cached => format!("Using cached {}-{}", source.name, source.version),
+            _ if source.url.scheme() == "file" => {
+                format!("Unpacked {} ({})", source.filename, source.index)
+            }
             _ => format!("Downloaded {} from {}", source.filename, source.index),
         };
         self.detail(line);
@@ -125,6 +129,13 @@ impl LockReporter for Printer {
 impl ferry_build::BuildReporter for Printer {
     fn hook_started(&self, project: &str, hook: &str) {
         self.detail(format!("Running the backend's {hook} for {project}"));
+    }
+
+    fn environment_ready(&self, project: &str, elapsed: std::time::Duration) {
+        self.detail(format!(
+            "Build environment of {project} ready in {} ms",
+            elapsed.as_millis()
+        ));
     }
 
     fn built(&self, project: &str, wheel: &Path, cached: bool) {
