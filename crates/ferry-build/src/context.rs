@@ -8,9 +8,9 @@
 //! `origin.json` saying what it was built from:
 //! - an sdist with a known sha256 (listed by an index, hashed when local, or `#sha256=`):
 //!   `sdist-<sha256>/<target>/`; the sdist cannot change, so the wheel is reused forever;
-//! - a project directory: `tree-<path key>/<stamp>/<target>/`, where the stamp digests the
-//!   modification times and sizes of `pyproject.toml`, `setup.py` and `setup.cfg`, so an edit
-//!   to those rebuilds (an editable install needs no rebuild for code edits);
+//! - a project directory: `tree-<path key>/<stamp>/<target>/`, where the stamp digests the path,
+//!   size and modification time of every file of the project (see [`tree_stamp`]), so any edit
+//!   rebuilds, and an unchanged tree is not built again;
 //! - an sdist URL without a hash is built every time.
 //!
 //! `<target>` digests the interpreter's marker environment and the `--config-settings`, so a
@@ -63,6 +63,10 @@ struct Inner {
     /// Constraints for build environments (pip applies `PIP_CONSTRAINT` there).
     constraints: Vec<RequirementEntry>,
     reporter: Arc<dyn BuildReporter + Send>,
+    /// sdists downloaded in this run, by URL, so that reading the metadata of one and then
+    /// building it downloads it once; kept in `scratch`, removed when the builder goes.
+    downloads: std::sync::Mutex<std::collections::HashMap<String, PathBuf>>,
+    scratch: std::sync::OnceLock<tempfile::TempDir>,
 }
 
 impl SourceBuilder {
@@ -84,6 +88,8 @@ impl SourceBuilder {
                 options,
                 constraints,
                 reporter,
+                downloads: std::sync::Mutex::default(),
+                scratch: std::sync::OnceLock::new(),
             }),
             depth: 0,
         }
@@ -156,16 +162,37 @@ impl SourceBuilder {
                     project: source.to_string(),
                     message: format!("`{}` is not a usable file URL", source.url),
                 })?,
-            _ => self.download(source, work)?,
+            _ => self.download(source)?,
         };
         crate::sdist::unpack(&archive, &work.join("src"))
     }
 
-    /// Downloads the sdist into `work`, checking its sha256 when one is known.
-    fn download(&self, source: &SourceDist, work: &Path) -> Result<PathBuf, BuildError> {
-        let failed = |message: String| BuildError::Environment {
+    /// Downloads the sdist (once per run), checking its sha256 when one is known.
+    fn download(&self, source: &SourceDist) -> Result<PathBuf, BuildError> {
+        let failed = |message: String| BuildError::Download {
             project: source.to_string(),
             message,
+        };
+        let key = source.url.as_str().to_string();
+        let lock = || {
+            self.inner
+                .downloads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if let Some(path) = lock().get(&key) {
+            return Ok(path.clone());
+        }
+        let scratch = match self.inner.scratch.get() {
+            Some(dir) => dir,
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("ferry-sdists-")
+                    .tempdir()
+                    .map_err(|e| io("create a directory in", &std::env::temp_dir(), e))?;
+                let _ = self.inner.scratch.set(dir);
+                self.inner.scratch.get().expect("just set")
+            }
         };
         let http = self.inner.client.http();
         let fetched = self
@@ -182,8 +209,11 @@ impl SourceBuilder {
                 )));
             }
         }
-        let path = work.join(&source.filename);
+        let dir = scratch.path().join(short_digest(key.as_bytes()));
+        fs_err::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let path = dir.join(&source.filename);
         fs_err::write(&path, &fetched.body).map_err(|e| io("write", &path, e))?;
+        lock().insert(key, path.clone());
         Ok(path)
     }
 
@@ -261,9 +291,12 @@ impl SourceBuilder {
         fs_err::write(stage.path().join("origin.json"), json)
             .map_err(|e| io("write", stage.path(), e))?;
         let staged = stage.keep();
-        if fs_err::rename(&staged, &cache_dir).is_err() {
-            // Another build of the same source got there first; use its entry.
+        if let Err(err) = fs_err::rename(&staged, &cache_dir) {
             let _ = fs_err::remove_dir_all(&staged);
+            // Another build of the same source got there first: use its entry.
+            if self.cached(&cache_dir).is_none() {
+                return Err(io("move a built wheel into", &cache_dir, err));
+            }
         }
         let path = self
             .cached(&cache_dir)
@@ -406,20 +439,72 @@ fn too_deep(source: &SourceDist) -> ferry_types::BuildError {
     }
 }
 
-/// A digest of the files that decide a project directory's build.
+/// Directories a project's build never reads: version control, environments, caches and
+/// build outputs (whose changes would otherwise make every build look stale).
+const SKIPPED_DIRS: [&str; 14] = [
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "build",
+    "dist",
+];
+
+/// A digest of a project directory as its build sees it: the relative path, size and
+/// modification time of every file, outside [`SKIPPED_DIRS`], `*.egg-info` and nested virtual
+/// environments, plus `.git/HEAD` and `.git/index` (so a commit moves a version computed from
+/// git, as setuptools-scm does). Any edit, new file or removed file gives a new stamp; reading
+/// the metadata of a few thousand files costs milliseconds, far less than a build.
 fn tree_stamp(dir: &Path) -> String {
-    let mut stamp = String::new();
-    for name in ["pyproject.toml", "setup.py", "setup.cfg"] {
-        if let Ok(meta) = fs_err::metadata(dir.join(name)) {
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            stamp.push_str(&format!("{name}:{mtime}:{};", meta.len()));
+    fn line(out: &mut Vec<String>, rel: &Path, meta: &std::fs::Metadata) {
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        out.push(format!("{}\0{}\0{mtime}", rel.display(), meta.len()));
+    }
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            if meta.is_dir() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let skipped = SKIPPED_DIRS.contains(&name.as_ref())
+                    || name.ends_with(".egg-info")
+                    || path.join("pyvenv.cfg").is_file();
+                if !skipped {
+                    walk(root, &path, out);
+                }
+            } else {
+                line(out, rel, &meta);
+            }
         }
     }
-    short_digest(stamp.as_bytes())
+    let mut lines = Vec::new();
+    walk(dir, dir, &mut lines);
+    for git in [".git/HEAD", ".git/index"] {
+        if let Ok(meta) = std::fs::metadata(dir.join(git)) {
+            line(&mut lines, Path::new(git), &meta);
+        }
+    }
+    lines.sort();
+    short_digest(lines.join("\n").as_bytes())
 }
 
 fn short_digest(bytes: &[u8]) -> String {

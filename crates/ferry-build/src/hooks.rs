@@ -222,8 +222,15 @@ impl Hooks<'_> {
             let tail = Arc::clone(&tail);
             let reporter = self.reporter.output_sink();
             std::thread::spawn(move || {
-                for line in std::io::BufReader::new(reader).lines() {
-                    let Ok(line) = line else { break };
+                let mut reader = std::io::BufReader::new(reader);
+                let mut bytes = Vec::new();
+                // Bytes, not UTF-8 lines: a compiler's Latin-1 must not stop the reading (the
+                // backend would then block on a full pipe).
+                while matches!(reader.read_until(b'\n', &mut bytes), Ok(n) if n > 0) {
+                    let line = String::from_utf8_lossy(&bytes)
+                        .trim_end_matches(['\n', '\r'])
+                        .to_string();
+                    bytes.clear();
                     if let Some(sink) = &reporter {
                         sink(&line);
                     }

@@ -68,6 +68,8 @@ pub enum BuildError {
         hook: String,
         message: String,
     },
+    #[error("could not download {project}: {message}")]
+    Download { project: String, message: String },
     #[error("could not set up the build environment of {project}: {message}")]
     Environment { project: String, message: String },
     #[error("refusing to unpack `{}`: {message}", archive.display())]

@@ -514,17 +514,22 @@ pub async fn save_wheel(
             });
         }
     }
+    let local = match source.url.scheme() {
+        "file" => Some(
+            source
+                .url
+                .to_file_path()
+                .map_err(|()| InstallError::BadUrl(source.url.to_string()))?,
+        ),
+        _ => None,
+    };
     let temp = {
         let target = target.clone();
         blocking(move || temp_beside(&target)).await?
     };
     let io = crate::io_error;
     let hashes = Hashes::new(&source.user_hashes);
-    let digests = if source.url.scheme() == "file" {
-        let path = source
-            .url
-            .to_file_path()
-            .map_err(|()| InstallError::BadUrl(source.url.to_string()))?;
+    let digests = if let Some(path) = local {
         let temp = temp.clone();
         blocking(move || {
             let mut hashes = hashes;

@@ -92,6 +92,8 @@ pub enum InstallError {
     },
     #[error(transparent)]
     Build(#[from] ferry_types::BuildError),
+    #[error("{} builds failed:\n\n{}", .0.len(), .0.join("\n\n"))]
+    Builds(Vec<String>),
     #[error("hashes are required (a requirement has --hash, or --require-hashes was given), but these have none: {0}. Add a --hash for each (ferry compile --generate-hashes writes them)")]
     HashesRequired(String),
     #[error("{0}")]

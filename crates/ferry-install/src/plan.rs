@@ -92,6 +92,17 @@ pub fn wheel_sources(
     with: &Prepare<'_>,
     built: &Path,
 ) -> Result<Vec<WheelSource>, InstallError> {
+    wheel_sources_for(packages, with, built, true)
+}
+
+/// [`wheel_sources`]; without `editables`, an editable project gets a regular wheel (as
+/// `pip wheel` builds for `-e` lines).
+fn wheel_sources_for(
+    packages: &[&ResolvedPackage],
+    with: &Prepare<'_>,
+    built: &Path,
+    editables: bool,
+) -> Result<Vec<WheelSource>, InstallError> {
     let mut sources = Vec::new();
     let mut unhashed = Vec::new();
     let mut to_build = Vec::new();
@@ -106,6 +117,7 @@ pub fn wheel_sources(
             unhashed.push(format!("{}=={}", package.name, package.version));
         }
         if !matches!(file.name, DistFilename::Wheel(_)) {
+            let sha256 = sdist_sha256(package, &hashes)?;
             to_build.push((
                 index,
                 SourceDist {
@@ -113,9 +125,9 @@ pub fn wheel_sources(
                     version: Some(package.version.clone()),
                     filename: file.file.filename.clone(),
                     url: file.file.url.clone(),
-                    sha256: file.file.hashes.sha256.clone(),
+                    sha256,
                     listed_by: file.source.clone(),
-                    editable: package.editable,
+                    editable: editables && package.editable,
                 },
             ));
         }
@@ -133,8 +145,23 @@ pub fn wheel_sources(
         return Err(InstallError::HashesRequired(unhashed.join(", ")));
     }
     let results = build_all(with.build, &to_build, built, with.build_jobs);
-    for ((index, sdist), result) in to_build.iter().zip(results) {
-        let wheel = result?;
+    // Every build ran to its end; each failure is reported, not only the first.
+    let mut failed = Vec::new();
+    let mut wheels = Vec::new();
+    for result in results {
+        match result {
+            Ok(wheel) => wheels.push(wheel),
+            Err(err) => failed.push(err),
+        }
+    }
+    if failed.len() > 1 {
+        let messages = failed.iter().map(ToString::to_string).collect();
+        return Err(InstallError::Builds(messages));
+    }
+    if let Some(err) = failed.pop() {
+        return Err(err.into());
+    }
+    for ((index, sdist), wheel) in to_build.iter().zip(wheels) {
         let source = &mut sources[*index];
         source.url = url::Url::from_file_path(&wheel.path)
             .map_err(|()| InstallError::BadUrl(wheel.path.display().to_string()))?;
@@ -148,6 +175,41 @@ pub fn wheel_sources(
         source.index = format!("built from {}", sdist.filename);
     }
     Ok(sources)
+}
+
+/// The sha256 an sdist must have: the index's, which the user's sha256 `--hash` values (if any)
+/// must include; without one from the index, the user's single sha256, which the download is
+/// then checked against.
+fn sdist_sha256(
+    package: &ResolvedPackage,
+    user: &[ferry_types::HashDigest],
+) -> Result<Option<String>, InstallError> {
+    let listed = package.file.file.hashes.sha256.clone();
+    if user.is_empty() {
+        return Ok(listed);
+    }
+    let given: Vec<&str> = user
+        .iter()
+        .filter(|h| h.algorithm == ferry_types::HashAlgorithm::Sha256)
+        .map(|h| h.hex.as_str())
+        .collect();
+    let mismatch = |actual: String| InstallError::HashMismatch {
+        name: package.name.to_string(),
+        url: ferry_index::redact(&package.file.file.url),
+        expected: format!(
+            "one of the sha256 --hash values given for it ({})",
+            given.join(", ")
+        ),
+        actual,
+    };
+    match (listed, given.as_slice()) {
+        (Some(listed), _) if given.contains(&listed.as_str()) => Ok(Some(listed)),
+        (Some(listed), _) => Err(mismatch(format!("sha256 {listed} (according to its index)"))),
+        (None, [one]) => Ok(Some(one.to_string())),
+        (None, _) => Err(mismatch(
+            "a source distribution ferry can check against exactly one sha256 --hash (its index lists no hash)".into(),
+        )),
+    }
 }
 
 /// Builds `to_build` through `build`, up to `jobs` at a time; results in order.
@@ -182,7 +244,7 @@ fn build_all(
 }
 
 /// Whether `url` is a local directory (a project to build, not an archive).
-fn is_directory(url: &url::Url) -> bool {
+pub(crate) fn is_directory(url: &url::Url) -> bool {
     url.to_file_path().is_ok_and(|path| path.is_dir())
 }
 
@@ -317,7 +379,7 @@ pub fn save(
         path: std::env::temp_dir(),
         source,
     })?;
-    let sources = wheel_sources(packages, with, built.path())?;
+    let sources = wheel_sources_for(packages, with, built.path(), false)?;
     let saved = handle.block_on(crate::fetch::save_all(with.http, &sources, dir));
     sources
         .into_iter()

@@ -32,8 +32,22 @@ fn report_item(package: &ResolvedPackage) -> serde_json::Value {
         archive =
             serde_json::json!({ "hash": format!("sha256={hash}"), "hashes": { "sha256": hash } });
     }
+    let mut download_info =
+        serde_json::json!({ "url": file.url.as_str(), "archive_info": archive });
+    // A project directory is recorded as pip records it: `dir_info`, editable or not.
+    if let Some(url) = package
+        .direct_url
+        .as_ref()
+        .filter(|url| crate::plan::is_directory(url))
+    {
+        let dir_info = match package.editable {
+            true => serde_json::json!({ "editable": true }),
+            false => serde_json::json!({}),
+        };
+        download_info = serde_json::json!({ "url": url.as_str(), "dir_info": dir_info });
+    }
     let mut item = serde_json::json!({
-        "download_info": { "url": file.url.as_str(), "archive_info": archive },
+        "download_info": download_info,
         "is_direct": package.direct_url.is_some(),
         "is_yanked": file.yanked.is_some(),
         "requested": package.requested(),

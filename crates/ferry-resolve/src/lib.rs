@@ -334,7 +334,13 @@ pub fn resolve(
     let mut direct: HashMap<String, (url::Url, bool)> = HashMap::new();
     let mut add_direct = |found: direct::Direct| -> Result<String, ResolveError> {
         let name = found.name.clone();
-        if let Some((url, _)) = direct.get(&name) {
+        if let Some((url, editable)) = direct.get(&name) {
+            if *editable != found.editable && *url == found.url {
+                return Err(ResolveError::Unsupported(format!(
+                    "{name} is asked for both as an editable (-e) and as a regular install of {}",
+                    ferry_index::redact(url)
+                )));
+            }
             if *url != found.url {
                 return Err(ResolveError::Unsupported(format!(
                     "{name} is asked for at two locations: {} and {}",

@@ -57,6 +57,7 @@ fn pin_line(package: &ResolvedPackage) -> String {
         format!("[{}]", extras.join(","))
     };
     match &package.direct_url {
+        Some(url) if package.editable => format!("-e {}", ferry_index::redact(url)),
         Some(url) => format!("{}{extras} @ {}", package.name, ferry_index::redact(url)),
         None => format!("{}{extras}=={}", package.name, package.version),
     }
@@ -94,7 +95,9 @@ pub async fn file_hashes(
 ) -> Result<HashMap<PackageName, Vec<String>>, IndexError> {
     let all = futures::future::try_join_all(packages.iter().map(|package| async move {
         let mut hashes = BTreeSet::new();
-        for file in &package.all_files {
+        // A project directory has no hash to pin, as in pip-compile.
+        let directory = |file: &DistFile| file.url.to_file_path().is_ok_and(|p| p.is_dir());
+        for file in package.all_files.iter().filter(|f| !directory(f)) {
             hashes.insert(file_sha256(client, file).await?);
         }
         Ok::<_, IndexError>((package.name.clone(), hashes.into_iter().collect()))

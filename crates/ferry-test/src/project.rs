@@ -29,6 +29,9 @@ def _maybe_fail(hook):
     if INFO.get("fail") == hook:
         for i in range(200):
             print("noise line %d" % i)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b"caf\xe9 in latin-1\n")
+        sys.stdout.buffer.flush()
         sys.stderr.write("the backend gives up in %s\n" % hook)
         raise RuntimeError("broken on purpose")
 
@@ -157,7 +160,7 @@ impl Project {
         self
     }
 
-    /// Makes the backend's `hook` print 200 lines and raise.
+    /// Makes the backend's `hook` print 200 lines and one that is not UTF-8, then raise.
     pub fn failing(mut self, hook: &str) -> Self {
         self.fail = Some(hook.to_string());
         self

@@ -227,6 +227,7 @@ fn a_failing_build_names_the_project_and_hook_shows_the_tail_and_changes_nothing
             && err.contains("broken")
             && err.contains("the backend gives up in build_wheel")
             && err.contains("noise line 199")
+            && err.contains("caf\u{fffd} in latin-1")
             && !err.contains("noise line 10\n"),
         "{err}"
     );
@@ -373,4 +374,130 @@ fn an_sdist_that_escapes_its_directory_is_refused_and_nothing_is_installed() {
         out.stderr()
     );
     assert_eq!(snapshot(&site), before);
+}
+
+#[test]
+fn the_installation_report_records_a_directory_as_pip_does() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("reported", "1.0").write(&ctx.work().join("reported"));
+    let env = venv(&ctx, "env", &python);
+    let path = tree.display().to_string();
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &env,
+            &server,
+            &["--dry-run", "--report", "-", "-e", &path],
+        ))
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let url = url::Url::from_file_path(&tree).unwrap().to_string();
+    assert_eq!(
+        report["install"][0]["download_info"],
+        serde_json::json!({"url": url, "dir_info": {"editable": true}})
+    );
+    assert_eq!(report["install"][0]["is_direct"], serde_json::json!(true));
+}
+
+/// pip installs the same project (its in-tree backend needs nothing from an index) as a
+/// directory, as an editable and as an archive; ferry's direct_url.json must be pip's.
+#[test]
+fn direct_url_json_is_the_one_pip_writes() {
+    let python = pythons::with_pip().expect("a CPython with pip").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("same", "1.0").write(&ctx.work().join("same"));
+    let archive = Project::new("same", "1.0").sdist().write_to(&ctx.work());
+    let dir = tree.display().to_string();
+    let archive = archive.display().to_string();
+    let cases: [&[&str]; 3] = [&[&dir], &["-e", &dir], &[&archive]];
+    for (i, args) in cases.iter().enumerate() {
+        let by_pip = ctx.work().join(format!("pip-{i}"));
+        let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
+        cmd.arg(&python).arg(&by_pip);
+        ctx.run(&mut cmd).success();
+        let out = Command::new(by_pip.join("bin/python"))
+            .args(["-m", "pip", "install", "-q", "--no-index"])
+            .args(*args)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let by_ferry = venv(&ctx, &format!("ferry-{i}"), &python);
+        ctx.run(&mut install(&ctx, &by_ferry, &server, args))
+            .success();
+        let dist_info = "same-1.0.dist-info";
+        assert_eq!(
+            direct_url(&site_packages(&by_ferry), dist_info),
+            direct_url(&site_packages(&by_pip), dist_info),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn an_sdist_whose_hash_is_not_the_one_asked_for_is_refused() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    server.publish(&Project::new("fromsrc", "2.0").sdist());
+    let env = venv(&ctx, "env", &python);
+    let site = site_packages(&env);
+    let before = snapshot(&site);
+    let wrong = "0".repeat(64);
+    std::fs::write(
+        ctx.work().join("req.txt"),
+        format!("fromsrc==2.0 --hash=sha256:{wrong}\n"),
+    )
+    .unwrap();
+    let out = ctx
+        .run(install(&ctx, &env, &server, &["-r", "req.txt"]).current_dir(ctx.work()))
+        .failure();
+    assert!(
+        out.stderr().contains("hash mismatch for fromsrc") && out.stderr().contains(&wrong),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(snapshot(&site), before);
+}
+
+#[test]
+fn a_project_directory_is_rebuilt_after_an_edit_and_not_before() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("changing", "1.0").write(&ctx.work().join("changing"));
+    let env = venv(&ctx, "env", &python);
+    let path = tree.display().to_string();
+    let run = |ctx: &TestContext| {
+        ctx.run(&mut install(ctx, &env, &server, &["-v", &path]))
+            .success()
+            .stderr()
+    };
+    let first = run(&ctx);
+    assert!(
+        first.contains("Running the backend's build_wheel"),
+        "{first}"
+    );
+    let again = run(&ctx);
+    assert!(!again.contains("Running the backend"), "{again}");
+    std::fs::write(tree.join("src/changing.py"), "VERSION = \"edited\"\n").unwrap();
+    let edited = run(&ctx);
+    assert!(
+        edited.contains("Running the backend's build_wheel"),
+        "{edited}"
+    );
+    assert_eq!(
+        python_output(
+            &env.join("bin/python"),
+            "import changing; print(changing.VERSION)"
+        ),
+        "edited"
+    );
 }
