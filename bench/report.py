@@ -63,9 +63,8 @@ def main():
     ]
     notes += [
         "`build-sdists-*` install `bench/requirements/sdists.txt` with `--no-binary :all:` into a new",
-        "venv (cold: all caches removed before each run; warm: build caches full). ferry and uv build",
-        "only what is installed from source and take build requirements as wheels; pip applies",
-        "`--no-binary :all:` to build requirements too, so it also builds setuptools and friends.",
+        "venv (cold: all caches removed before each run; warm: build caches full). All three apply",
+        "`--no-binary :all:` to build requirements too, so setuptools and friends are built as well.",
         "`editable-install` is `install -e` of a small setuptools project into a new venv with warm",
         "caches, its pyproject.toml touched before each run so every tool builds its editable again.",
     ]

@@ -108,7 +108,9 @@ bench compile-jupyter-warm \
   "true"
 
 # 5. Installing the pinned sets into fresh environments: warm (every tool's cache already holds
-# the wheels) and cold (every cache emptied before each run). Each tool gets its own new venv
+# the wheels) and cold (every cache emptied, and the emptying flushed with `sync`, before each
+# run: without it the previous run's hundreds of MB of writeback land on the next one, and
+# consecutive cold runs got slower and slower for every tool). Each tool gets its own new venv
 # per run, made in the preparation step; pip is the bench venv's pip driving it with --python.
 export PIP_CACHE_DIR="$work/pip-cache"
 pip="$work/tools/bin/python -m pip --disable-pip-version-check"
@@ -119,7 +121,7 @@ for set in jupyter web science; do
   uv_install="$uv pip install -q --python $scratch/uvv -r $req"
   pip_install="$pip --python $scratch/pv/bin/python install -q -r $req"
   bench "install-$set-cold" "$ferry_install" "$uv_install" "$pip_install" \
-    "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" "$install_runs" 0
+    "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" "$install_runs" 0
   if [ -z "$only" ] || [[ install-$set-warm =~ $only ]]; then
     bash -c "$fresh" && bash -c "$ferry_install" && bash -c "$uv_install" && bash -c "$pip_install" >/dev/null
   fi
@@ -148,7 +150,7 @@ if [ -z "$only" ] || [[ huge-wheel =~ $only ]]; then
       "$ferry install -q --python $scratch/fv --no-index -f $links $name" \
       "$uv pip install -q --python $scratch/uvv --no-index -f $links $name" \
       "$pip --python $scratch/pv/bin/python install -q --no-index -f $links $name" \
-      "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" 1 0
+      "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" 1 0
   done
   kill "$server" 2>/dev/null || true
 fi
@@ -163,7 +165,7 @@ ferry_sdists="$ferry install -q --python $scratch/fv --no-binary :all: -r $sreq"
 uv_sdists="$uv pip install -q --python $scratch/uvv --no-binary :all: -r $sreq"
 pip_sdists="$pip --python $scratch/pv/bin/python install -q --no-binary :all: -r $sreq"
 bench build-sdists-cold "$ferry_sdists" "$uv_sdists" "$pip_sdists" \
-  "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR" "$install_runs" 0
+  "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" "$install_runs" 0
 if [ -z "$only" ] || [[ build-sdists-warm =~ $only ]]; then
   bash -c "$fresh" && bash -c "$ferry_sdists" && bash -c "$uv_sdists" && bash -c "$pip_sdists" >/dev/null
   bash -c "$fresh"

@@ -32,7 +32,7 @@ use tokio::runtime::Handle;
 use crate::{BuildError, BuildOptions, BuildReporter, BuildRequirements, Frontend, Kind};
 
 /// How deep builds may nest (a build requirement that itself has to be built, and so on).
-const MAX_DEPTH: usize = 3;
+const MAX_DEPTH: usize = 8;
 
 /// What the build cache records about a wheel it holds.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -62,6 +62,9 @@ struct Inner {
     options: BuildOptions,
     /// Constraints for build environments (pip applies `PIP_CONSTRAINT` there).
     constraints: Vec<RequirementEntry>,
+    /// What build environments resolve with: the user's `--pre`, `--prefer-binary`,
+    /// `--only-binary` and `--no-binary`, which pip applies to build requirements too.
+    policy: ferry_resolve::ResolveOptions,
     reporter: Arc<dyn BuildReporter + Send>,
     /// sdists downloaded in this run, by URL, so that reading the metadata of one and then
     /// building it downloads it once; kept in `scratch`, removed when the builder goes.
@@ -77,8 +80,16 @@ impl SourceBuilder {
         handle: Handle,
         options: BuildOptions,
         constraints: Vec<RequirementEntry>,
+        policy: &ferry_resolve::ResolveOptions,
         reporter: Arc<dyn BuildReporter + Send>,
     ) -> Self {
+        let policy = ferry_resolve::ResolveOptions {
+            pre: policy.pre,
+            prefer_binary: policy.prefer_binary,
+            only_binary: policy.only_binary.clone(),
+            no_binary: policy.no_binary.clone(),
+            ..ferry_resolve::ResolveOptions::default()
+        };
         Self {
             inner: Arc::new(Inner {
                 interpreter,
@@ -87,6 +98,7 @@ impl SourceBuilder {
                 handle,
                 options,
                 constraints,
+                policy,
                 reporter,
                 downloads: std::sync::Mutex::default(),
                 scratch: std::sync::OnceLock::new(),
@@ -373,7 +385,7 @@ impl BuildRequirements for SourceBuilder {
         };
         let options = ferry_resolve::ResolveOptions {
             build: ferry_types::Builder(Arc::new(nested.clone())),
-            ..ferry_resolve::ResolveOptions::default()
+            ..inner.policy.clone()
         };
         let resolution = ferry_resolve::resolve(
             &inner.handle,

@@ -476,13 +476,14 @@ impl BuildSettings {
     }
 
     /// The build seam for `interpreter`: builds through `client` and `cache`, reporting to
-    /// `printer`.
+    /// `printer`; build environments resolve with `policy`'s binary and pre-release choices.
     pub fn builder(
         &self,
         interpreter: &Interpreter,
         client: &std::sync::Arc<IndexClient>,
         cache: &Cache,
         handle: &tokio::runtime::Handle,
+        policy: &ResolveOptions,
         printer: &crate::printer::Printer,
     ) -> anyhow::Result<SourceBuilder> {
         let mut spec = RequirementsSpec::default();
@@ -496,6 +497,7 @@ impl BuildSettings {
             handle.clone(),
             self.options.clone(),
             spec.constraints,
+            policy,
             std::sync::Arc::new(printer.clone()),
         ))
     }

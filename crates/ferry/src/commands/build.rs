@@ -26,10 +26,10 @@ pub fn run(
     let request = settings.python.as_deref().map(PythonRequest::parse);
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(index_client(&settings.index, &interpreter, cache)?);
+    let handle = runtime.handle();
+    let policy = Default::default();
     let builder =
-        settings
-            .build
-            .builder(&interpreter, &client, cache, runtime.handle(), printer)?;
+        (settings.build).builder(&interpreter, &client, cache, handle, &policy, printer)?;
     let (sdist, wheel) = (
         settings.sdist || !settings.wheel,
         settings.wheel || !settings.sdist,

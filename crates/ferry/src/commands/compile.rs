@@ -24,11 +24,10 @@ pub fn run(
     let request = resolver.python_request();
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(resolver.client(&interpreter, cache)?);
-    let builder =
-        settings
-            .build
-            .builder(&interpreter, &client, cache, runtime.handle(), printer)?;
     let mut options = resolver.options();
+    let handle = runtime.handle();
+    let builder =
+        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
     options.build = ferry_types::Builder(Arc::new(builder));
     options.all_files = settings.generate_hashes;
     // Pins already in the output file are kept unless upgraded.

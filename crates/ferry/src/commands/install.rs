@@ -55,11 +55,10 @@ pub fn run(
     let plan_options = settings.plan_options();
     let client = Arc::new(resolver.client(&interpreter, cache)?);
     let handle = runtime.handle();
-    let builder = settings
-        .build
-        .builder(&interpreter, &client, cache, handle, printer)?;
-    let build = ferry_types::Builder(Arc::new(builder));
     let mut options = resolver.options();
+    let builder =
+        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
+    let build = ferry_types::Builder(Arc::new(builder));
     options.build = build.clone();
     if !plan_options.ignore_installed {
         options.preferences = plan::preferences(&installed);

@@ -33,11 +33,10 @@ pub fn run(
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(resolver.client(&interpreter, cache)?);
     let handle = runtime.handle();
-    let builder = settings
-        .build
-        .builder(&interpreter, &client, cache, handle, printer)?;
-    let build = ferry_types::Builder(Arc::new(builder));
     let mut options = resolver.options();
+    let builder =
+        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
+    let build = ferry_types::Builder(Arc::new(builder));
     options.build = build.clone();
     let target = resolver.target(&interpreter)?;
     let resolution =
