@@ -47,6 +47,16 @@ pub struct Origin {
     pub wheel: String,
 }
 
+/// How build environments resolve their requirements.
+#[derive(Debug, Clone, Default)]
+pub struct EnvironmentPolicy {
+    /// Constraints (pip applies `PIP_CONSTRAINT` and pip.conf's `constraint` there).
+    pub constraints: Vec<RequirementEntry>,
+    /// The user's resolver options; their `--pre`, `--prefer-binary`, `--only-binary` and
+    /// `--no-binary` apply to build requirements too, as in pip.
+    pub options: ferry_resolve::ResolveOptions,
+}
+
 /// Builds for one target interpreter; cheap to clone.
 #[derive(Clone)]
 pub struct SourceBuilder {
@@ -79,15 +89,18 @@ impl SourceBuilder {
         cache: Cache,
         handle: Handle,
         options: BuildOptions,
-        constraints: Vec<RequirementEntry>,
-        policy: &ferry_resolve::ResolveOptions,
+        environments: EnvironmentPolicy,
         reporter: Arc<dyn BuildReporter + Send>,
     ) -> Self {
+        let EnvironmentPolicy {
+            constraints,
+            options: policy,
+        } = environments;
         let policy = ferry_resolve::ResolveOptions {
             pre: policy.pre,
             prefer_binary: policy.prefer_binary,
-            only_binary: policy.only_binary.clone(),
-            no_binary: policy.no_binary.clone(),
+            only_binary: policy.only_binary,
+            no_binary: policy.no_binary,
             ..ferry_resolve::ResolveOptions::default()
         };
         Self {

@@ -23,7 +23,7 @@ pub mod sdist;
 
 use std::path::{Path, PathBuf};
 
-pub use context::SourceBuilder;
+pub use context::{EnvironmentPolicy, SourceBuilder};
 pub use hooks::{ConfigSettings, Hooks, Kind};
 pub use pyproject::BuildSystem;
 

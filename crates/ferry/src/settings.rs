@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use ferry_build::{BuildOptions, ConfigSettings, SourceBuilder};
+use ferry_build::{BuildOptions, ConfigSettings, EnvironmentPolicy, SourceBuilder};
 use ferry_cache::Cache;
 use ferry_index::{IndexClient, IndexOptions, IndexStrategy};
 use ferry_input::{
@@ -496,8 +496,10 @@ impl BuildSettings {
             cache.view(),
             handle.clone(),
             self.options.clone(),
-            spec.constraints,
-            policy,
+            EnvironmentPolicy {
+                constraints: spec.constraints,
+                options: policy.clone(),
+            },
             std::sync::Arc::new(printer.clone()),
         ))
     }
