@@ -47,11 +47,19 @@ uv="$work/tools/bin/uv"
 cargo build --release -q
 ferry="$root/target/release/ferry"
 
-export FERRY_CACHE_DIR="$work/ferry-cache" UV_CACHE_DIR="$work/uv-cache"
+# Caches and environments live on a tmpfs when there is one (BENCH_TMP overrides). On ext4, a
+# cache emptied with `rm -rf` just before a cold run makes the next run's file creation slow:
+# the inode allocator skips inodes deleted in the last minute or more (the kernel's
+# recently_deleted(), found with perf), so consecutive cold runs got slower and slower (1.1 s,
+# 1.9 s, 3.0 s for the same install) and the ratios measured the filesystem, not the tools.
+fast=${BENCH_TMP:-/dev/shm/ferry-bench}
+if ! mkdir -p "$fast" 2>/dev/null; then fast="$work"; fi
+echo "caches and environments under $fast" >&2
+export FERRY_CACHE_DIR="$fast/ferry-cache" UV_CACHE_DIR="$fast/uv-cache"
 results="$work/results"
 [ -z "$only" ] && rm -rf "$results"
 mkdir -p "$results"
-scratch="$work/scratch"
+scratch="$fast/scratch"
 
 # bench NAME -- CMD_FERRY -- CMD_UV -- CMD_PIP(or "") -- PREPARE
 bench() {
@@ -112,7 +120,7 @@ bench compile-jupyter-warm \
 # run: without it the previous run's hundreds of MB of writeback land on the next one, and
 # consecutive cold runs got slower and slower for every tool). Each tool gets its own new venv
 # per run, made in the preparation step; pip is the bench venv's pip driving it with --python.
-export PIP_CACHE_DIR="$work/pip-cache"
+export PIP_CACHE_DIR="$fast/pip-cache"
 pip="$work/tools/bin/python -m pip --disable-pip-version-check"
 fresh="rm -rf $scratch/fv $scratch/uvv $scratch/pv && $ferry venv -q $scratch/fv --python $python && $ferry venv -q $scratch/uvv --python $python && $ferry venv -q $scratch/pv --python $python"
 for set in jupyter web science; do

@@ -326,6 +326,16 @@ impl<'a> Prepare<'a> {
     }
 }
 
+impl Prepare<'_> {
+    /// Runs up to `jobs` builds at once.
+    pub fn with_build_jobs(self, jobs: usize) -> Self {
+        Self {
+            build_jobs: jobs,
+            ..self
+        }
+    }
+}
+
 /// The preparer: gets every package of `packages` into the unpacked-wheel store (built through
 /// the build seam when only a source distribution was chosen, downloaded in parallel and
 /// hash-checked otherwise, or found there) and gives the wheels to install, in order. Runs the

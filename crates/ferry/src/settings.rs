@@ -180,6 +180,23 @@ impl ResolverSettings {
         }
     }
 
+    /// The index client for `interpreter` and the resolver's options, whose build seam builds
+    /// with `build`'s settings: what a command that resolves (and may build) starts from.
+    pub fn resolving(
+        &self,
+        build: &BuildSettings,
+        interpreter: &Interpreter,
+        cache: &Cache,
+        handle: &tokio::runtime::Handle,
+        printer: &crate::printer::Printer,
+    ) -> anyhow::Result<(std::sync::Arc<IndexClient>, ResolveOptions)> {
+        let client = std::sync::Arc::new(self.client(interpreter, cache)?);
+        let mut options = self.options();
+        let builder = build.builder(interpreter, &client, cache, handle, &options, printer)?;
+        options.build = ferry_types::Builder(std::sync::Arc::new(builder));
+        Ok((client, options))
+    }
+
     /// The index client for these settings and `interpreter`'s pip default index.
     pub fn client(&self, interpreter: &Interpreter, cache: &Cache) -> anyhow::Result<IndexClient> {
         index_client(&self.index, interpreter, cache)

@@ -116,6 +116,20 @@ pub fn installed(wheels: &[crate::WheelToInstall], elapsed: std::time::Duration)
     ]
 }
 
+/// What `install` says at `-v` when files were copied because the cache at `cache` is on
+/// another filesystem than the environment.
+pub fn copied_instead_of_linked(
+    applied: &crate::Applied,
+    cache: &std::path::Path,
+) -> Option<String> {
+    applied.fell_back_to_copy.then(|| {
+        format!(
+            "The cache ({}) is on another filesystem than the environment: files were copied, not hard-linked",
+            cache.display()
+        )
+    })
+}
+
 /// What `install` says when the environment already satisfies every requirement; `checked`
 /// is the number of packages the resolution holds, when it is known.
 pub fn nothing_to_install(checked: Option<usize>) -> String {

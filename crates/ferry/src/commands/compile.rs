@@ -23,12 +23,9 @@ pub fn run(
     let spec = resolver.read_spec(&[], &[], &settings.src, &settings.extras)?;
     let request = resolver.python_request();
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
-    let client = Arc::new(resolver.client(&interpreter, cache)?);
-    let mut options = resolver.options();
     let handle = runtime.handle();
-    let builder =
-        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
-    options.build = ferry_types::Builder(Arc::new(builder));
+    let (client, mut options) =
+        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
     options.all_files = settings.generate_hashes;
     // Pins already in the output file are kept unless upgraded.
     if let Some(out) = &settings.output_file {

@@ -53,13 +53,10 @@ pub fn run(
 
     let installed = ferry_install::scan(&scheme.site_dirs());
     let plan_options = settings.plan_options();
-    let client = Arc::new(resolver.client(&interpreter, cache)?);
     let handle = runtime.handle();
-    let mut options = resolver.options();
-    let builder =
-        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
-    let build = ferry_types::Builder(Arc::new(builder));
-    options.build = build.clone();
+    let (client, mut options) =
+        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
+    let build = options.build.clone();
     if !plan_options.ignore_installed {
         options.preferences = plan::preferences(&installed);
     }
@@ -87,16 +84,14 @@ pub fn run(
     // Fetch (or build) every wheel into the store, in parallel.
     let progress = Progress::new(printer, plan.install.len());
     let store = Store::new(cache);
-    let prepare = Prepare {
-        build_jobs: settings.build.jobs,
-        ..Prepare::new(
-            client.http(),
-            &store,
-            &*build,
-            &spec,
-            resolver.require_hashes,
-        )
-    };
+    let prepare = Prepare::new(
+        client.http(),
+        &store,
+        &*build,
+        &spec,
+        resolver.require_hashes,
+    )
+    .with_build_jobs(settings.build.jobs);
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
     let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();
@@ -114,11 +109,8 @@ pub fn run(
         &*progress,
     )?;
     progress.finish();
-    if applied.fell_back_to_copy {
-        printer.detail(format!(
-            "The cache ({}) is on another filesystem than the environment: files were copied, not hard-linked",
-            cache.root().display()
-        ));
+    if let Some(note) = views::copied_instead_of_linked(&applied, cache.root()) {
+        printer.detail(note);
     }
     for line in views::installed(&wheels, started.elapsed()) {
         printer.status(line);

@@ -2,7 +2,6 @@
 //! what the index has as a wheel and building the rest, as `pip wheel` does.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::bail;
 use ferry_cache::Cache;
@@ -31,13 +30,10 @@ pub fn run(
     }
     let request = resolver.python_request();
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
-    let client = Arc::new(resolver.client(&interpreter, cache)?);
     let handle = runtime.handle();
-    let mut options = resolver.options();
-    let builder =
-        (settings.build).builder(&interpreter, &client, cache, handle, &options, printer)?;
-    let build = ferry_types::Builder(Arc::new(builder));
-    options.build = build.clone();
+    let (client, options) =
+        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
+    let build = options.build.clone();
     let target = resolver.target(&interpreter)?;
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
