@@ -412,24 +412,7 @@ impl SdistBuilder {
             ("pyproject.toml".to_string(), pyproject.into_bytes()),
         ];
         entries.extend(self.files.iter().cloned());
-
-        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-            Vec::new(),
-            flate2::Compression::fast(),
-        ));
-        for (path, bytes) in &entries {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_mtime(1_700_000_000);
-            header.set_cksum();
-            tar.append_data(&mut header, format!("{top}/{path}"), bytes.as_slice())
-                .expect("append to tar");
-        }
-        let bytes = tar
-            .into_inner()
-            .and_then(|gz| gz.finish())
-            .expect("finish sdist");
+        let bytes = tar_gz(&top, &entries);
         BuiltFile {
             filename: self.filename(),
             name: self.name.clone(),
@@ -439,6 +422,26 @@ impl SdistBuilder {
             requires_python: self.requires_python.clone(),
         }
     }
+}
+
+/// A `.tar.gz` of `entries` (path, contents), each under the directory `top`.
+pub(crate) fn tar_gz(top: &str, entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{top}/{path}"), bytes.as_slice())
+            .expect("append to tar");
+    }
+    tar.into_inner()
+        .and_then(|gz| gz.finish())
+        .expect("finish sdist")
 }
 
 fn core_metadata(

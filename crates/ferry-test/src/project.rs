@@ -217,23 +217,7 @@ impl Project {
         }
         let mut entries = self.files();
         entries.push(("PKG-INFO".to_string(), metadata.clone().into_bytes()));
-        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-            Vec::new(),
-            flate2::Compression::fast(),
-        ));
-        for (path, bytes) in &entries {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_mtime(1_700_000_000);
-            header.set_cksum();
-            tar.append_data(&mut header, format!("{top}/{path}"), bytes.as_slice())
-                .expect("append to tar");
-        }
-        let bytes = tar
-            .into_inner()
-            .and_then(|gz| gz.finish())
-            .expect("finish sdist");
+        let bytes = crate::dist::tar_gz(&top, &entries);
         BuiltFile {
             filename: format!("{top}.tar.gz"),
             name: self.name.clone(),
