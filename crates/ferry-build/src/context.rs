@@ -55,6 +55,9 @@ pub struct EnvironmentPolicy {
     /// The user's resolver options; their `--pre`, `--prefer-binary`, `--only-binary` and
     /// `--no-binary` apply to build requirements too, as in pip.
     pub options: ferry_resolve::ResolveOptions,
+    /// `--config-settings` given on a requirements-file line, by normalized project name:
+    /// added to the command line's for that project's builds, as pip does.
+    pub per_project: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 /// Builds for one target interpreter; cheap to clone.
@@ -75,6 +78,7 @@ struct Inner {
     /// What build environments resolve with: the user's `--pre`, `--prefer-binary`,
     /// `--only-binary` and `--no-binary`, which pip applies to build requirements too.
     policy: ferry_resolve::ResolveOptions,
+    per_project: std::collections::HashMap<String, Vec<(String, String)>>,
     reporter: Arc<dyn BuildReporter + Send>,
     /// sdists downloaded in this run, by URL, so that reading the metadata of one and then
     /// building it downloads it once; kept in `scratch`, removed when the builder goes.
@@ -95,6 +99,7 @@ impl SourceBuilder {
         let EnvironmentPolicy {
             constraints,
             options: policy,
+            per_project,
         } = environments;
         let policy = ferry_resolve::ResolveOptions {
             pre: policy.pre,
@@ -112,6 +117,7 @@ impl SourceBuilder {
                 options,
                 constraints,
                 policy,
+                per_project,
                 reporter,
                 downloads: std::sync::Mutex::default(),
                 scratch: std::sync::OnceLock::new(),
@@ -120,13 +126,29 @@ impl SourceBuilder {
         }
     }
 
-    fn frontend(&self) -> Frontend<'_> {
+    fn frontend<'a>(&'a self, options: &'a BuildOptions) -> Frontend<'a> {
         Frontend {
             interpreter: &self.inner.interpreter,
             requirements: self,
-            options: &self.inner.options,
+            options,
             reporter: &*self.inner.reporter,
         }
+    }
+
+    /// The build options for `source`: the command's, plus the `--config-settings` its
+    /// requirements-file line gave.
+    fn options_for(&self, source: &SourceDist) -> BuildOptions {
+        let mut options = self.inner.options.clone();
+        if let Some(extra) = self.inner.per_project.get(source.name.as_str()) {
+            for (key, value) in extra {
+                options
+                    .config_settings
+                    .entry(key.clone())
+                    .or_default()
+                    .push(value.clone());
+            }
+        }
+        options
     }
 
     /// Builds `kind` of the project at `tree` into `out_dir` (`ferry build`), without the cache.
@@ -136,18 +158,23 @@ impl SourceBuilder {
         kind: Kind,
         out_dir: &Path,
     ) -> Result<PathBuf, BuildError> {
-        self.frontend()
+        self.frontend(&self.inner.options)
             .build(tree, &tree.display().to_string(), kind, out_dir)
     }
 
     /// The cache directory of `source`'s wheel, if its builds can be reused.
-    fn cache_dir(&self, source: &SourceDist, kind: Kind) -> Option<PathBuf> {
+    fn cache_dir(
+        &self,
+        source: &SourceDist,
+        kind: Kind,
+        options: &BuildOptions,
+    ) -> Option<PathBuf> {
         // The interpreter and the backend's settings decide what a build gives.
         let target = short_digest(
             format!(
                 "{:?}{:?}",
                 self.inner.interpreter.markers(),
-                self.inner.options.config_settings
+                options.config_settings
             )
             .as_bytes(),
         );
@@ -262,7 +289,8 @@ impl SourceBuilder {
     /// Builds `source`'s wheel into the cache (or `out_dir` when it cannot be cached).
     fn build(&self, source: &SourceDist, out_dir: &Path) -> Result<BuiltWheel, BuildError> {
         let kind = Self::kind(source);
-        let cache_dir = self.cache_dir(source, kind);
+        let options = self.options_for(source);
+        let cache_dir = self.cache_dir(source, kind, &options);
         if let Some(wheel) = cache_dir.as_deref().and_then(|d| self.cached(d)) {
             tracing::debug!("{source}: wheel from the build cache: {}", wheel.display());
             self.inner.reporter.built(&source.to_string(), &wheel, true);
@@ -279,7 +307,7 @@ impl SourceBuilder {
         let project = source.to_string();
         let backend = crate::BuildSystem::read(&tree)?.backend;
         let staging = work.path().join("out");
-        let wheel = self.frontend().build(&tree, &project, kind, &staging)?;
+        let wheel = (self.frontend(&options)).build(&tree, &project, kind, &staging)?;
         let Some(cache_dir) = cache_dir else {
             fs_err::create_dir_all(out_dir).map_err(|e| io("create", out_dir, e))?;
             let target = out_dir.join(wheel.file_name().unwrap_or_default());
@@ -358,7 +386,8 @@ impl BuildContext for SourceBuilder {
             .tempdir()
             .map_err(|e| failed(io("create a directory in", &std::env::temp_dir(), e)))?;
         let tree = self.tree(source, work.path()).map_err(failed)?;
-        self.frontend()
+        let options = self.options_for(source);
+        (self.frontend(&options))
             .metadata(&tree, &source.to_string(), Kind::Wheel)
             .map_err(failed)
     }

@@ -184,6 +184,7 @@ impl ResolverSettings {
     /// with `build`'s settings: what a command that resolves (and may build) starts from.
     pub fn resolving(
         &self,
+        spec: &RequirementsSpec,
         build: &BuildSettings,
         interpreter: &Interpreter,
         cache: &Cache,
@@ -192,7 +193,14 @@ impl ResolverSettings {
     ) -> anyhow::Result<(std::sync::Arc<IndexClient>, ResolveOptions)> {
         let client = std::sync::Arc::new(self.client(interpreter, cache)?);
         let mut options = self.options();
-        let builder = build.builder(interpreter, &client, cache, handle, &options, printer)?;
+        let builder = build.builder(
+            interpreter,
+            &client,
+            cache,
+            handle,
+            (&options, spec),
+            printer,
+        )?;
         options.build = ferry_types::Builder(std::sync::Arc::new(builder));
         Ok((client, options))
     }
@@ -493,14 +501,15 @@ impl BuildSettings {
     }
 
     /// The build seam for `interpreter`: builds through `client` and `cache`, reporting to
-    /// `printer`; build environments resolve with `policy`'s binary and pre-release choices.
+    /// `printer`; build environments resolve with `policy`'s binary and pre-release choices,
+    /// and `requested`'s per-requirement `--config-settings` go to those projects' builds.
     pub fn builder(
         &self,
         interpreter: &Interpreter,
         client: &std::sync::Arc<IndexClient>,
         cache: &Cache,
         handle: &tokio::runtime::Handle,
-        policy: &ResolveOptions,
+        (policy, requested): (&ResolveOptions, &RequirementsSpec),
         printer: &crate::printer::Printer,
     ) -> anyhow::Result<SourceBuilder> {
         let mut spec = RequirementsSpec::default();
@@ -516,6 +525,15 @@ impl BuildSettings {
             EnvironmentPolicy {
                 constraints: spec.constraints,
                 options: policy.clone(),
+                per_project: requested
+                    .requirements
+                    .iter()
+                    .filter(|r| !r.config_settings.is_empty())
+                    .map(|r| {
+                        let name = PackageName::new(r.requirement.name.as_ref());
+                        (name.to_string(), r.config_settings.clone())
+                    })
+                    .collect(),
             },
             std::sync::Arc::new(printer.clone()),
         ))

@@ -27,9 +27,15 @@ pub fn run(
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let client = Arc::new(index_client(&settings.index, &interpreter, cache)?);
     let handle = runtime.handle();
-    let policy = Default::default();
-    let builder =
-        (settings.build).builder(&interpreter, &client, cache, handle, &policy, printer)?;
+    let (policy, spec) = (Default::default(), Default::default());
+    let builder = (settings.build).builder(
+        &interpreter,
+        &client,
+        cache,
+        handle,
+        (&policy, &spec),
+        printer,
+    )?;
     let (sdist, wheel) = (
         settings.sdist || !settings.wheel,
         settings.wheel || !settings.sdist,

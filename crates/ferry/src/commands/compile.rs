@@ -25,7 +25,7 @@ pub fn run(
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let handle = runtime.handle();
     let (client, mut options) =
-        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
+        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     options.all_files = settings.generate_hashes;
     // Pins already in the output file are kept unless upgraded.
     if let Some(out) = &settings.output_file {

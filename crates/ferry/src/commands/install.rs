@@ -55,7 +55,7 @@ pub fn run(
     let plan_options = settings.plan_options();
     let handle = runtime.handle();
     let (client, mut options) =
-        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
+        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     let build = options.build.clone();
     if !plan_options.ignore_installed {
         options.preferences = plan::preferences(&installed);

@@ -32,7 +32,7 @@ pub fn run(
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let handle = runtime.handle();
     let (client, options) =
-        resolver.resolving(&settings.build, &interpreter, cache, handle, printer)?;
+        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     let build = options.build.clone();
     let target = resolver.target(&interpreter)?;
     let resolution =

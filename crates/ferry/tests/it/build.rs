@@ -501,3 +501,22 @@ fn a_project_directory_is_rebuilt_after_an_edit_and_not_before() {
         "edited"
     );
 }
+
+#[test]
+fn config_settings_on_a_requirements_line_reach_that_project_only() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("perline", "1.0").write(&ctx.work().join("perline"));
+    let url = url::Url::from_file_path(&tree).unwrap();
+    std::fs::write(
+        ctx.work().join("req.txt"),
+        format!("perline @ {url} --config-settings flavour=lime\n"),
+    )
+    .unwrap();
+    let env = venv(&ctx, "env", &python);
+    ctx.run(install(&ctx, &env, &server, &["-r", "req.txt"]).current_dir(ctx.work()))
+        .success();
+    let marker = site_packages(&env).join("perline_setting_flavour.txt");
+    assert_eq!(std::fs::read_to_string(marker).unwrap(), "lime");
+}
