@@ -2,32 +2,12 @@
 //! a local index, built by an in-tree standard-library backend (no network, no setuptools),
 //! on the oldest and newest CPython.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use ferry_test::{pythons, IndexServer, Project, TestContext, WheelBuilder};
 
-use crate::common::{ctx, python_output, snapshot};
-
-fn venv(ctx: &TestContext, name: &str, python: &Path) -> PathBuf {
-    let mut cmd = ctx.ferry(["venv", name, "--python"]);
-    cmd.arg(python);
-    ctx.run(&mut cmd).success();
-    ctx.work().join(name)
-}
-
-fn site_packages(venv: &Path) -> PathBuf {
-    PathBuf::from(python_output(
-        &venv.join("bin/python"),
-        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-    ))
-}
-
-fn install(ctx: &TestContext, venv: &Path, server: &IndexServer, args: &[&str]) -> Command {
-    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
-    cmd.arg(venv).args(args);
-    cmd
-}
+use crate::common::{ctx, install, make_venv, python_output, site_packages, snapshot};
 
 fn helper_server() -> IndexServer {
     let server = IndexServer::start();
@@ -52,7 +32,7 @@ fn a_project_directory_installs_with_its_dependencies_on_oldest_and_newest_pytho
         let tree = Project::new("localproj", "0.3")
             .dependency("helper")
             .write(&ctx.work().join("localproj"));
-        let env = venv(&ctx, "env", &python.path);
+        let env = make_venv(&ctx, "env", &python.path, false);
         let mut cmd = install(&ctx, &env, &server, &["./localproj"]);
         cmd.current_dir(ctx.work());
         ctx.run(&mut cmd)
@@ -81,7 +61,7 @@ fn an_editable_install_shows_edits_without_reinstalling_and_uninstalls_cleanly()
     let ctx = ctx();
     let server = helper_server();
     let tree = Project::new("editme", "1.0").write(&ctx.work().join("editme"));
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let site = site_packages(&env);
     let before = snapshot(&site);
     let path = tree.display().to_string();
@@ -120,7 +100,7 @@ fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
     let ctx = ctx();
     let server = helper_server();
     server.publish(&Project::new("fromsrc", "2.0").dependency("helper").sdist());
-    let first = venv(&ctx, "first", &python);
+    let first = make_venv(&ctx, "first", &python, false);
     let out = ctx
         .run(&mut install(&ctx, &first, &server, &["-v", "fromsrc"]))
         .success();
@@ -138,7 +118,7 @@ fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
         "2.0"
     );
     // A second environment: metadata and wheel both come from the cache; no backend runs.
-    let second = venv(&ctx, "second", &python);
+    let second = make_venv(&ctx, "second", &python, false);
     let out = ctx
         .run(&mut install(&ctx, &second, &server, &["-v", "fromsrc"]))
         .success()
@@ -162,14 +142,14 @@ fn no_binary_builds_the_sdist_even_when_a_wheel_exists() {
             .file("both.py", "FROM = 'wheel'\n")
             .build(),
     );
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     ctx.run(&mut install(&ctx, &env, &server, &["both"]))
         .success();
     assert_eq!(
         python_output(&env.join("bin/python"), "import both; print(both.FROM)"),
         "wheel"
     );
-    let env = venv(&ctx, "env2", &python);
+    let env = make_venv(&ctx, "env2", &python, false);
     ctx.run(&mut install(
         &ctx,
         &env,
@@ -190,7 +170,7 @@ fn a_local_archive_installs_and_records_its_hash() {
     let server = helper_server();
     let sdist = Project::new("archived", "1.5").sdist();
     let path = sdist.write_to(&ctx.work());
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     ctx.run(&mut install(
         &ctx,
         &env,
@@ -214,7 +194,7 @@ fn a_failing_build_names_the_project_and_hook_shows_the_tail_and_changes_nothing
     Project::new("broken", "1.0")
         .failing("build_wheel")
         .write(&ctx.work().join("broken"));
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let site = site_packages(&env);
     let before = snapshot(&site);
     let path = ctx.work().join("broken").display().to_string();
@@ -240,7 +220,7 @@ fn config_settings_reach_the_backend() {
     let ctx = ctx();
     let server = helper_server();
     let tree = Project::new("configured", "1.0").write(&ctx.work().join("configured"));
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let path = tree.display().to_string();
     ctx.run(&mut install(
         &ctx,
@@ -324,7 +304,7 @@ fn ferry_wheel_saves_downloaded_and_built_wheels_for_an_offline_install() {
     assert!(out.join("fromsrc-2.0-py3-none-any.whl").is_file());
     wheel(&ctx).stderr_contains("File was already downloaded");
 
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let mut cmd = ctx.ferry(["install", "--no-index", "-f"]);
     cmd.arg(&out).arg("--python").arg(&env).arg("fromsrc");
     ctx.run(&mut cmd)
@@ -362,7 +342,7 @@ fn an_sdist_that_escapes_its_directory_is_refused_and_nothing_is_installed() {
         requires_python: None,
     };
     server.publish(&evil);
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let site = site_packages(&env);
     let before = snapshot(&site);
     let out = ctx
@@ -382,7 +362,7 @@ fn the_installation_report_records_a_directory_as_pip_does() {
     let ctx = ctx();
     let server = helper_server();
     let tree = Project::new("reported", "1.0").write(&ctx.work().join("reported"));
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let path = tree.display().to_string();
     let out = ctx
         .run(&mut install(
@@ -429,7 +409,7 @@ fn direct_url_json_is_the_one_pip_writes() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let by_ferry = venv(&ctx, &format!("ferry-{i}"), &python);
+        let by_ferry = make_venv(&ctx, &format!("ferry-{i}"), &python, false);
         ctx.run(&mut install(&ctx, &by_ferry, &server, args))
             .success();
         let dist_info = "same-1.0.dist-info";
@@ -447,7 +427,7 @@ fn an_sdist_whose_hash_is_not_the_one_asked_for_is_refused() {
     let ctx = ctx();
     let server = helper_server();
     server.publish(&Project::new("fromsrc", "2.0").sdist());
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let site = site_packages(&env);
     let before = snapshot(&site);
     let wrong = "0".repeat(64);
@@ -473,7 +453,7 @@ fn a_project_directory_is_rebuilt_after_an_edit_and_not_before() {
     let ctx = ctx();
     let server = helper_server();
     let tree = Project::new("changing", "1.0").write(&ctx.work().join("changing"));
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     let path = tree.display().to_string();
     let run = |ctx: &TestContext| {
         ctx.run(&mut install(ctx, &env, &server, &["-v", &path]))
@@ -514,7 +494,7 @@ fn config_settings_on_a_requirements_line_reach_that_project_only() {
         format!("perline @ {url} --config-settings flavour=lime\n"),
     )
     .unwrap();
-    let env = venv(&ctx, "env", &python);
+    let env = make_venv(&ctx, "env", &python, false);
     ctx.run(install(&ctx, &env, &server, &["-r", "req.txt"]).current_dir(ctx.work()))
         .success();
     let marker = site_packages(&env).join("perline_setting_flavour.txt");

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use ferry_test::{pythons::InstalledPython, TestContext};
+use ferry_test::{pythons::InstalledPython, IndexServer, TestContext};
 
 pub fn ctx() -> TestContext {
     TestContext::new(env!("CARGO_BIN_EXE_ferry"))
@@ -91,4 +91,30 @@ pub fn packaging_for(python: &InstalledPython) -> PathBuf {
     );
     std::fs::write(&done, "").unwrap();
     dir
+}
+
+/// A new virtual environment made by ferry (with pip when `seed`).
+pub fn make_venv(ctx: &TestContext, name: &str, python: &Path, seed: bool) -> PathBuf {
+    let mut cmd = ctx.ferry(["venv", name, "--python"]);
+    cmd.arg(python);
+    if seed {
+        cmd.arg("--seed");
+    }
+    ctx.run(&mut cmd).success();
+    ctx.work().join(name)
+}
+
+/// The purelib directory of `venv`, as its interpreter says.
+pub fn site_packages(venv: &Path) -> PathBuf {
+    PathBuf::from(python_output(
+        &venv.join("bin/python"),
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ))
+}
+
+/// `ferry install -i SERVER --python VENV ARGS...`.
+pub fn install(ctx: &TestContext, venv: &Path, server: &IndexServer, args: &[&str]) -> Command {
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(venv).args(args);
+    cmd
 }

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ferry_test::{pythons, BuiltFile, FileOptions, IndexServer, TestContext, WheelBuilder};
+use ferry_test::{pythons, BuiltFile, FileOptions, IndexServer, WheelBuilder};
 
-use crate::common::{ctx, python_output, snapshot};
+use crate::common::{ctx, install, make_venv, python_output, site_packages, snapshot};
 
 /// A wheel exercising every part of the binary distribution format.
 fn demo(version: &str) -> BuiltFile {
@@ -42,30 +42,6 @@ fn server() -> IndexServer {
     server.publish(&demo("2.0"));
     server.publish(&helper());
     server
-}
-
-/// A new virtual environment made by ferry (with pip when `seed`).
-fn make_venv(ctx: &TestContext, name: &str, python: &Path, seed: bool) -> PathBuf {
-    let mut cmd = ctx.ferry(["venv", name, "--python"]);
-    cmd.arg(python);
-    if seed {
-        cmd.arg("--seed");
-    }
-    ctx.run(&mut cmd).success();
-    ctx.work().join(name)
-}
-
-fn site_packages(venv: &Path) -> PathBuf {
-    PathBuf::from(python_output(
-        &venv.join("bin/python"),
-        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-    ))
-}
-
-fn install(ctx: &TestContext, venv: &Path, server: &IndexServer, args: &[&str]) -> Command {
-    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
-    cmd.arg(venv).args(args);
-    cmd
 }
 
 /// RECORD as path → (hash, size).
