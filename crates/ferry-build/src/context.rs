@@ -29,6 +29,7 @@ use ferry_types::{BuildContext, BuiltWheel, SourceDist};
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
+use crate::flight::{Chain, Entry, Flights, Guard};
 use crate::{BuildError, BuildOptions, BuildReporter, BuildRequirements, Frontend, Kind};
 
 /// How deep builds may nest (a build requirement that itself has to be built, and so on).
@@ -65,6 +66,8 @@ pub struct EnvironmentPolicy {
 pub struct SourceBuilder {
     inner: Arc<Inner>,
     depth: usize,
+    /// The builds this builder's builds are nested in (see [`crate::flight`]).
+    chain: Chain,
 }
 
 struct Inner {
@@ -84,6 +87,20 @@ struct Inner {
     /// building it downloads it once; kept in `scratch`, removed when the builder goes.
     downloads: std::sync::Mutex<std::collections::HashMap<String, PathBuf>>,
     scratch: std::sync::OnceLock<tempfile::TempDir>,
+    /// One build (or metadata preparation) at a time per key; the others wait for it.
+    flights: Flights,
+    /// sdist metadata prepared in this run, by sdist.
+    metadata: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// The build environments (and unpacked trees) that prepared an sdist's metadata, kept so
+    /// that building its wheel later in the run reuses them, as pip does, instead of making
+    /// and filling a second environment.
+    readied: std::sync::Mutex<std::collections::HashMap<String, Readied>>,
+}
+
+/// An sdist unpacked and its backend readied, between its metadata and its build.
+struct Readied {
+    prepared: crate::Prepared,
+    _unpacked: tempfile::TempDir,
 }
 
 impl SourceBuilder {
@@ -101,6 +118,11 @@ impl SourceBuilder {
             options: policy,
             per_project,
         } = environments;
+        // Build environments beside the store, so their requirements are hard links.
+        let mut options = options;
+        if options.work_root.is_none() {
+            options.work_root = Some(cache.bucket(Bucket::Builds));
+        }
         let policy = ferry_resolve::ResolveOptions {
             pre: policy.pre,
             prefer_binary: policy.prefer_binary,
@@ -121,8 +143,63 @@ impl SourceBuilder {
                 reporter,
                 downloads: std::sync::Mutex::default(),
                 scratch: std::sync::OnceLock::new(),
+                flights: Flights::default(),
+                metadata: std::sync::Mutex::default(),
+                readied: std::sync::Mutex::default(),
             }),
             depth: 0,
+            chain: Chain::default(),
+        }
+    }
+
+    /// This builder for the work of the build (or metadata preparation) `key`: build
+    /// environments it fills are nested in that build.
+    fn within(&self, key: &str) -> Self {
+        let mut chain = self.chain.to_vec();
+        chain.push(key.to_string());
+        Self {
+            inner: Arc::clone(&self.inner),
+            depth: self.depth,
+            chain: Arc::new(chain),
+        }
+    }
+
+    /// Waits until nobody else builds `key`, then either finds what they made (`found`
+    /// gives it) or claims `key`. `Err` when the build would need itself.
+    fn claim<T>(
+        &self,
+        key: &str,
+        source: &SourceDist,
+        found: impl Fn() -> Option<T>,
+    ) -> Result<Result<T, Guard<'_>>, BuildError> {
+        loop {
+            if let Some(done) = found() {
+                return Ok(Ok(done));
+            }
+            match self.inner.flights.enter(key, &self.chain) {
+                Entry::Owner(guard) => {
+                    // It may have landed between the look and the claim.
+                    return Ok(match found() {
+                        Some(done) => Ok(done),
+                        None => Err(guard),
+                    });
+                }
+                Entry::Landed => continue,
+                Entry::Cycle => {
+                    return Err(BuildError::Environment {
+                        project: source.to_string(),
+                        message: "its build environment needs it built first: a build requirement depends on itself".into(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Who builds `source`, for the build of `key` (its cache entry, or its URL).
+    fn build_key(source: &SourceDist, cache_dir: Option<&Path>) -> String {
+        match cache_dir {
+            Some(dir) => dir.display().to_string(),
+            None => source.url.to_string(),
         }
     }
 
@@ -238,10 +315,7 @@ impl SourceBuilder {
         let scratch = match self.inner.scratch.get() {
             Some(dir) => dir,
             None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("ferry-sdists-")
-                    .tempdir()
-                    .map_err(|e| io("create a directory in", &std::env::temp_dir(), e))?;
+                let dir = self.inner.options.temp_dir("ferry-sdists-")?;
                 let _ = self.inner.scratch.set(dir);
                 self.inner.scratch.get().expect("just set")
             }
@@ -277,6 +351,12 @@ impl SourceBuilder {
         }
     }
 
+    /// The environment that prepared the metadata of the build `key`, if one is kept.
+    fn take_readied(&self, key: &str) -> Option<Readied> {
+        let mut readied = self.inner.readied.lock().unwrap_or_else(|e| e.into_inner());
+        readied.remove(key)
+    }
+
     /// The cached wheel of `source`, if there is one.
     fn cached(&self, dir: &Path) -> Option<PathBuf> {
         let entries = fs_err::read_dir(dir).ok()?;
@@ -291,23 +371,42 @@ impl SourceBuilder {
         let kind = Self::kind(source);
         let options = self.options_for(source);
         let cache_dir = self.cache_dir(source, kind, &options);
-        if let Some(wheel) = cache_dir.as_deref().and_then(|d| self.cached(d)) {
+        let key = Self::build_key(source, cache_dir.as_deref());
+        let from_cache = |wheel: PathBuf| {
             tracing::debug!("{source}: wheel from the build cache: {}", wheel.display());
             self.inner.reporter.built(&source.to_string(), &wheel, true);
-            return Ok(BuiltWheel {
+            BuiltWheel {
                 path: wheel,
                 cached: true,
-            });
-        }
-        let work = tempfile::Builder::new()
-            .prefix("ferry-sdist-")
-            .tempdir()
-            .map_err(|e| io("create a directory in", &std::env::temp_dir(), e))?;
-        let tree = self.tree(source, work.path())?;
+            }
+        };
+        // Builds of one cache entry run once; a concurrent second one waits for the first.
+        let _claim = match &cache_dir {
+            Some(dir) => match self.claim(&key, source, || self.cached(dir))? {
+                Ok(wheel) => return Ok(from_cache(wheel)),
+                Err(guard) => Some(guard),
+            },
+            None => None,
+        };
+        let this = self.within(&key);
         let project = source.to_string();
-        let backend = crate::BuildSystem::read(&tree)?.backend;
+        let readied = self.take_readied(&key);
+        let work = options.temp_dir("ferry-sdist-")?;
         let staging = work.path().join("out");
-        let wheel = (self.frontend(&options)).build(&tree, &project, kind, &staging)?;
+        let frontend = this.frontend(&options);
+        let (wheel, backend) = match readied {
+            // Its metadata was prepared in this run: the same environment and tree build it.
+            Some(readied) if kind == Kind::Wheel => {
+                let backend = readied.prepared.backend().to_string();
+                let wheel = frontend.build_prepared(&readied.prepared, kind, &staging)?;
+                (wheel, backend)
+            }
+            _ => {
+                let tree = self.tree(source, work.path())?;
+                let backend = crate::BuildSystem::read(&tree)?.backend;
+                (frontend.build(&tree, &project, kind, &staging)?, backend)
+            }
+        };
         let Some(cache_dir) = cache_dir else {
             fs_err::create_dir_all(out_dir).map_err(|e| io("create", out_dir, e))?;
             let target = out_dir.join(wheel.file_name().unwrap_or_default());
@@ -375,21 +474,57 @@ impl BuildContext for SourceBuilder {
         // A project directory is installed whenever it is asked for, so its wheel is built
         // (or found in the build cache) now and its metadata read from it.
         if source.directory().is_some() {
-            let scratch = tempfile::tempdir()
-                .map_err(|e| failed(io("create a directory in", &std::env::temp_dir(), e)))?;
+            let scratch = self.inner.options.temp_dir("ferry-out-").map_err(failed)?;
             let wheel = self.build(source, scratch.path()).map_err(failed)?;
             return crate::wheel_metadata(&wheel.path).map_err(failed);
         }
-        // An sdist may not be chosen in the end: its backend prepares only the metadata.
-        let work = tempfile::Builder::new()
-            .prefix("ferry-sdist-")
-            .tempdir()
-            .map_err(|e| failed(io("create a directory in", &std::env::temp_dir(), e)))?;
-        let tree = self.tree(source, work.path()).map_err(failed)?;
+        // An sdist may not be chosen in the end: its backend prepares only the metadata. The
+        // readied environment is kept for the build, should the sdist be chosen.
         let options = self.options_for(source);
-        (self.frontend(&options))
-            .metadata(&tree, &source.to_string(), Kind::Wheel)
-            .map_err(failed)
+        let key = Self::build_key(
+            source,
+            self.cache_dir(source, Kind::Wheel, &options).as_deref(),
+        );
+        let memo = format!("metadata of {key}");
+        let known = || {
+            let memo = self
+                .inner
+                .metadata
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            memo.get(&key).cloned()
+        };
+        let _claim = match self.claim(&memo, source, known).map_err(failed)? {
+            Ok(text) => return Ok(text),
+            Err(guard) => guard,
+        };
+        let this = self.within(&memo);
+        let work = options.temp_dir("ferry-sdist-").map_err(failed)?;
+        let tree = self.tree(source, work.path()).map_err(failed)?;
+        let frontend = this.frontend(&options);
+        let prepared = frontend
+            .prepare(&tree, &source.to_string(), Kind::Wheel)
+            .map_err(failed)?;
+        let text = frontend
+            .metadata_prepared(&prepared, Kind::Wheel)
+            .map_err(failed)?;
+        self.inner
+            .metadata
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), text.clone());
+        self.inner
+            .readied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                key,
+                Readied {
+                    prepared,
+                    _unpacked: work,
+                },
+            );
+        Ok(text)
     }
 
     fn build_wheel(
@@ -424,6 +559,7 @@ impl BuildRequirements for SourceBuilder {
         let nested = Self {
             inner: Arc::clone(&self.inner),
             depth: self.depth + 1,
+            chain: Arc::clone(&self.chain),
         };
         let options = ferry_resolve::ResolveOptions {
             build: ferry_types::Builder(Arc::new(nested.clone())),

@@ -17,6 +17,7 @@
 //! with `ferry-resolve` and `ferry-install`, and keeps built wheels in the build cache.
 
 pub mod context;
+mod flight;
 pub mod hooks;
 mod pyproject;
 pub mod sdist;
@@ -122,6 +123,30 @@ pub struct BuildOptions {
     pub config_settings: ConfigSettings,
     /// Keep the build directory (`--no-clean`).
     pub keep: bool,
+    /// Where builds' working directories (build environments, unpacked sdists) are made; the
+    /// system's temporary directory when `None`. [`SourceBuilder`] puts them in the cache,
+    /// beside the store its environments are linked from.
+    pub work_root: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    /// A new working directory under [`BuildOptions::work_root`], prefixed `prefix`.
+    pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir, BuildError> {
+        let root = self.work_root.clone().unwrap_or_else(std::env::temp_dir);
+        fs_err::create_dir_all(&root).map_err(|source| BuildError::Io {
+            action: "create",
+            path: root.clone(),
+            source,
+        })?;
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&root)
+            .map_err(|source| BuildError::Io {
+                action: "create a directory in",
+                path: root,
+                source,
+            })
+    }
 }
 
 /// The frontend for one target interpreter.
@@ -140,16 +165,9 @@ pub struct WorkDir {
 }
 
 impl WorkDir {
-    fn new(keep: bool) -> Result<Self, BuildError> {
-        let dir = tempfile::Builder::new()
-            .prefix("ferry-build-")
-            .tempdir()
-            .map_err(|source| BuildError::Io {
-                action: "create a directory in",
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        if keep {
+    fn new(options: &BuildOptions) -> Result<Self, BuildError> {
+        let dir = options.temp_dir("ferry-build-")?;
+        if options.keep {
             let path = dir.keep();
             return Ok(Self { dir: None, path });
         }
@@ -170,6 +188,30 @@ impl WorkDir {
     }
 }
 
+/// A tree with its backend's interpreter ready (the build environment made and filled): the
+/// backend can be asked for the metadata and then for the build, as pip does, without making
+/// a second environment.
+pub struct Prepared {
+    work: WorkDir,
+    python: PathBuf,
+    path_prefix: Vec<PathBuf>,
+    system: BuildSystem,
+    tree: PathBuf,
+    project: String,
+}
+
+impl Prepared {
+    /// The working directory (which holds the build environment).
+    pub fn work(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// The backend's name (`build-system.build-backend`, or pip's fallback).
+    pub fn backend(&self) -> &str {
+        &self.system.backend
+    }
+}
+
 impl Frontend<'_> {
     /// Builds `kind` from the source tree `tree` into `out_dir` and returns the file.
     /// `project` names the tree in messages.
@@ -180,41 +222,61 @@ impl Frontend<'_> {
         kind: Kind,
         out_dir: &Path,
     ) -> Result<PathBuf, BuildError> {
-        let work = WorkDir::new(self.options.keep)?;
-        if work.kept() {
-            self.reporter.kept(project, work.path());
-        }
-        let hooks = self.prepare(tree, project, kind, &work)?;
+        let prepared = self.prepare(tree, project, kind)?;
+        self.build_prepared(&prepared, kind, out_dir)
+    }
+
+    /// Builds `kind` with a backend readied by [`Frontend::prepare`].
+    pub fn build_prepared(
+        &self,
+        prepared: &Prepared,
+        kind: Kind,
+        out_dir: &Path,
+    ) -> Result<PathBuf, BuildError> {
         fs_err::create_dir_all(out_dir).map_err(|source| BuildError::Io {
             action: "create",
             path: out_dir.to_path_buf(),
             source,
         })?;
-        hooks.build(kind, out_dir)
+        self.hooks(prepared).build(kind, out_dir)
     }
 
     /// The core metadata of what a `kind` build of `tree` would give (wheel or editable).
     pub fn metadata(&self, tree: &Path, project: &str, kind: Kind) -> Result<String, BuildError> {
-        let work = WorkDir::new(self.options.keep)?;
-        let hooks = self.prepare(tree, project, kind, &work)?;
-        let scratch = work.path().join("metadata");
+        let prepared = self.prepare(tree, project, kind)?;
+        self.metadata_prepared(&prepared, kind)
+    }
+
+    /// The core metadata of a `kind` build, from a backend readied by [`Frontend::prepare`].
+    pub fn metadata_prepared(&self, prepared: &Prepared, kind: Kind) -> Result<String, BuildError> {
+        let scratch = prepared.work().join("metadata");
         fs_err::create_dir_all(&scratch).map_err(|source| BuildError::Io {
             action: "create",
             path: scratch.clone(),
             source,
         })?;
-        hooks.metadata(kind, &scratch)
+        self.hooks(prepared).metadata(kind, &scratch)
+    }
+
+    fn hooks<'b>(&'b self, prepared: &Prepared) -> Hooks<'b> {
+        Hooks {
+            python: prepared.python.clone(),
+            tree: prepared.tree.clone(),
+            system: prepared.system.clone(),
+            project: prepared.project.clone(),
+            config_settings: &self.options.config_settings,
+            path_prefix: prepared.path_prefix.clone(),
+            reporter: self.reporter,
+        }
     }
 
     /// Reads the tree's build system and readies the interpreter that runs its backend:
     /// a new environment with every build requirement installed, or the target itself.
-    fn prepare(
-        &self,
-        tree: &Path,
-        project: &str,
-        kind: Kind,
-        work: &WorkDir,
-    ) -> Result<Hooks<'_>, BuildError> {
+    pub fn prepare(&self, tree: &Path, project: &str, kind: Kind) -> Result<Prepared, BuildError> {
+        let work = WorkDir::new(self.options)?;
+        if work.kept() {
+            self.reporter.kept(project, work.path());
+        }
         let started = std::time::Instant::now();
         let system = BuildSystem::read(tree)?;
         let env_error = |message: String| BuildError::Environment {
@@ -235,25 +297,24 @@ impl Frontend<'_> {
             }
             (venv.python.clone(), vec![venv.scripts.clone()], Some(venv))
         };
-        let hooks = Hooks {
+        let prepared = Prepared {
+            work,
             python,
-            tree: tree.to_path_buf(),
-            system,
-            project: project.to_string(),
-            config_settings: &self.options.config_settings,
             path_prefix,
-            reporter: self.reporter,
+            system,
+            tree: tree.to_path_buf(),
+            project: project.to_string(),
         };
         if let Some(venv) = venv {
             self.reporter.environment_ready(project, started.elapsed());
-            let extra = hooks.get_requires(kind)?;
+            let extra = self.hooks(&prepared).get_requires(kind)?;
             if !extra.is_empty() {
                 self.requirements
                     .install(&venv.root, &venv.python, &extra)
                     .map_err(env_error)?;
             }
         }
-        Ok(hooks)
+        Ok(prepared)
     }
 }
 

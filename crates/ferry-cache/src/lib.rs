@@ -56,6 +56,12 @@ pub enum Bucket {
     /// Wheels ferry built from source, one directory per build key with the wheel and an
     /// `origin.json` (see `ferry_build::context` for the keys).
     Built,
+    /// Working directories of builds in progress: unpacked sdists and isolated build
+    /// environments. They live in the cache so that build requirements are hard-linked from
+    /// [`Bucket::Archive`] on the same filesystem, not copied file by file; each is removed
+    /// when its build ends (a killed run's leftovers are `.tmp`-style directories that nothing
+    /// reads).
+    Builds,
 }
 
 impl Bucket {
@@ -70,6 +76,7 @@ impl Bucket {
             Bucket::Locks => "locks-v1",
             Bucket::Downloads => "downloads-v1",
             Bucket::Built => "built-v1",
+            Bucket::Builds => "builds-v1",
         }
     }
 }

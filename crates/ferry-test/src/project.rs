@@ -124,6 +124,7 @@ pub struct Project {
     build_requires: Vec<String>,
     modules: Vec<(String, String)>,
     fail: Option<String>,
+    static_metadata: bool,
 }
 
 impl Project {
@@ -138,7 +139,15 @@ impl Project {
             build_requires: Vec::new(),
             modules: vec![(module, format!("VERSION = \"{version}\"\n"))],
             fail: None,
+            static_metadata: false,
         }
+    }
+
+    /// Makes the sdist's PKG-INFO static (Metadata-Version 2.2, nothing dynamic), so an
+    /// installer can resolve it without running the backend.
+    pub fn static_metadata(mut self) -> Self {
+        self.static_metadata = true;
+        self
     }
 
     /// A `Requires-Dist` of the built project.
@@ -204,13 +213,16 @@ impl Project {
     }
 
     /// The project as an sdist (`.tar.gz`) whose PKG-INFO is not static (Metadata-Version
-    /// 2.1), so its dependencies are known only through the build backend.
+    /// 2.1), so its dependencies are known only through the build backend, unless
+    /// [`Project::static_metadata`] says otherwise.
     pub fn sdist(&self) -> BuiltFile {
         let safe = self.name.replace(['-', '.'], "_");
         let top = format!("{safe}-{}", self.version);
         let mut metadata = format!(
-            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
-            self.name, self.version
+            "Metadata-Version: {}\nName: {}\nVersion: {}\n",
+            if self.static_metadata { "2.2" } else { "2.1" },
+            self.name,
+            self.version
         );
         for dependency in &self.dependencies {
             metadata.push_str(&format!("Requires-Dist: {dependency}\n"));

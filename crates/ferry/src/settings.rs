@@ -490,6 +490,7 @@ impl BuildSettings {
                 no_isolation: !isolation,
                 config_settings,
                 keep: layer.switch(args.no_clean, "no-clean")?,
+                work_root: None,
             },
             jobs,
             constraints: layer

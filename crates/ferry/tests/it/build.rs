@@ -110,6 +110,15 @@ fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
         "{}",
         out.stderr()
     );
+    // The environment that prepared the metadata also builds the wheel, as in pip.
+    assert_eq!(
+        out.stderr()
+            .matches("Build environment of fromsrc 2.0")
+            .count(),
+        1,
+        "{}",
+        out.stderr()
+    );
     assert_eq!(
         python_output(
             &first.join("bin/python"),
@@ -128,6 +137,45 @@ fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
         "{}",
         out.stderr()
     );
+}
+
+#[test]
+fn a_build_requirement_wanted_by_parallel_builds_is_built_once() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = IndexServer::start();
+    // `shared` exists only as an sdist, and each of three builds running at once needs it in
+    // its build environment: one of them builds it, the others wait and take its wheel.
+    server.publish(&Project::new("shared", "1.0").static_metadata().sdist());
+    for name in ["one", "two", "three"] {
+        let project = Project::new(name, "1.0")
+            .build_requires("shared")
+            .static_metadata();
+        server.publish(&project.sdist());
+    }
+    let env = make_venv(&ctx, "env", &python, false);
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &env,
+            &server,
+            &["-v", "--jobs", "3", "one", "two", "three"],
+        ))
+        .success()
+        .stderr_contains("Successfully installed one-1.0 three-1.0 two-1.0");
+    let err = out.stderr();
+    assert_eq!(
+        err.matches("Running the backend's build_wheel for shared 1.0")
+            .count(),
+        1,
+        "{err}"
+    );
+    for name in ["one", "two", "three"] {
+        assert!(
+            err.contains(&format!("Built {name}-1.0-py3-none-any.whl")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
