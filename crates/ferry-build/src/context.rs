@@ -86,7 +86,7 @@ struct Inner {
     /// sdists downloaded in this run, by URL, so that reading the metadata of one and then
     /// building it downloads it once; kept in `scratch`, removed when the builder goes.
     downloads: std::sync::Mutex<std::collections::HashMap<String, PathBuf>>,
-    scratch: std::sync::OnceLock<tempfile::TempDir>,
+    scratch: std::sync::OnceLock<crate::TempWork>,
     /// One build (or metadata preparation) at a time per key; the others wait for it.
     flights: Flights,
     /// sdist metadata prepared in this run, by sdist.
@@ -100,7 +100,7 @@ struct Inner {
 /// An sdist unpacked and its backend readied, between its metadata and its build.
 struct Readied {
     prepared: crate::Prepared,
-    _unpacked: tempfile::TempDir,
+    _unpacked: crate::TempWork,
 }
 
 impl SourceBuilder {

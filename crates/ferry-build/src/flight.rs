@@ -96,7 +96,7 @@ impl State {
         let mut pending = vec![key.to_string()];
         let mut seen = std::collections::HashSet::new();
         while let Some(current) = pending.pop() {
-            if chain.iter().any(|k| *k == current) {
+            if chain.contains(&current) {
                 return true;
             }
             if !seen.insert(current.clone()) {
@@ -104,7 +104,7 @@ impl State {
             }
             // Every build nested in `current`, and what each of them waits for.
             for (owned, owner_chain) in &self.owners {
-                if owner_chain.iter().any(|k| *k == current) {
+                if owner_chain.contains(&current) {
                     for (held, wanted) in &self.waits {
                         if held == owned {
                             pending.push(wanted.clone());

@@ -161,6 +161,7 @@ impl Hooks<'_> {
         let control = tempfile::Builder::new()
             .prefix("ferry-hook-")
             .tempdir()
+            .map(crate::TempWork::new)
             .map_err(|source| BuildError::Io {
                 action: "create a directory in",
                 path: std::env::temp_dir(),
@@ -201,7 +202,12 @@ impl Hooks<'_> {
             source,
         };
         let (reader, writer) = std::io::pipe().map_err(spawn_error)?;
-        let mut child = Command::new(&self.python)
+        let mut command = Command::new(&self.python);
+        // Its own process group, so that an interrupted ferry kills the backend together
+        // with whatever it started (a compiler, say).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .arg(control.path().join("runner.py"))
             .arg(hook)
             .arg(control.path())
@@ -215,6 +221,10 @@ impl Hooks<'_> {
             .stderr(writer)
             .spawn()
             .map_err(spawn_error)?;
+        // The command holds the pipe's writing end: gone, the reader sees the end of output
+        // when the backend exits.
+        drop(command);
+        let _group = ferry_types::interrupt::Group::new(child.id());
         // Read while the backend runs (a backend blocked on a full pipe would hang), kept as a
         // tail for errors and shown to the reporter as it comes.
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));

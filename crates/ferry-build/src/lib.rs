@@ -19,6 +19,7 @@
 pub mod context;
 mod flight;
 pub mod hooks;
+mod interrupt;
 mod pyproject;
 pub mod sdist;
 
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use context::{EnvironmentPolicy, SourceBuilder};
 pub use hooks::{ConfigSettings, Hooks, Kind};
+pub use interrupt::TempWork;
 pub use pyproject::BuildSystem;
 
 /// What went wrong in a build; each names the project, file or hook at fault.
@@ -131,7 +133,7 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     /// A new working directory under [`BuildOptions::work_root`], prefixed `prefix`.
-    pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir, BuildError> {
+    pub fn temp_dir(&self, prefix: &str) -> Result<TempWork, BuildError> {
         let root = self.work_root.clone().unwrap_or_else(std::env::temp_dir);
         fs_err::create_dir_all(&root).map_err(|source| BuildError::Io {
             action: "create",
@@ -141,6 +143,7 @@ impl BuildOptions {
         tempfile::Builder::new()
             .prefix(prefix)
             .tempdir_in(&root)
+            .map(TempWork::new)
             .map_err(|source| BuildError::Io {
                 action: "create a directory in",
                 path: root,
@@ -160,20 +163,20 @@ pub struct Frontend<'a> {
 
 /// A build's working directory: removed when dropped, unless kept (`--no-clean`).
 pub struct WorkDir {
-    dir: Option<tempfile::TempDir>,
+    work: Option<TempWork>,
     path: PathBuf,
 }
 
 impl WorkDir {
     fn new(options: &BuildOptions) -> Result<Self, BuildError> {
-        let dir = options.temp_dir("ferry-build-")?;
+        let work = options.temp_dir("ferry-build-")?;
         if options.keep {
-            let path = dir.keep();
-            return Ok(Self { dir: None, path });
+            let path = work.keep();
+            return Ok(Self { work: None, path });
         }
-        let path = dir.path().to_path_buf();
+        let path = work.path().to_path_buf();
         Ok(Self {
-            dir: Some(dir),
+            work: Some(work),
             path,
         })
     }
@@ -184,7 +187,7 @@ impl WorkDir {
 
     /// Whether the directory stays after the build.
     pub fn kept(&self) -> bool {
-        self.dir.is_none()
+        self.work.is_none()
     }
 }
 

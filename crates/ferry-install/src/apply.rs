@@ -124,7 +124,7 @@ impl crate::Session {
     ) -> Result<Applied, InstallError> {
         let applied = apply(
             scheme,
-            self.txn(),
+            self.txn()?,
             remove,
             wheels,
             cache_tag,

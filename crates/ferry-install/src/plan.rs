@@ -346,12 +346,8 @@ pub fn prepare(
     with: &Prepare<'_>,
     reporter: &std::sync::Arc<dyn crate::fetch::FetchReporter>,
 ) -> Result<Vec<crate::WheelToInstall>, InstallError> {
-    let built = tempfile::tempdir().map_err(|source| InstallError::Io {
-        action: "create a directory for built wheels in",
-        path: std::env::temp_dir(),
-        source,
-    })?;
-    let sources = wheel_sources(packages, with, built.path())?;
+    let built = built_dir()?;
+    let sources = wheel_sources(packages, with, built.0.path())?;
     let fetched = handle.block_on(crate::fetch::fetch_all(
         with.http,
         with.store,
@@ -373,6 +369,21 @@ pub fn prepare(
     Ok(wheels)
 }
 
+/// Where wheels that cannot be cached (built from an sdist URL without a hash) wait to be
+/// installed or saved; removed when dropped, and when ferry is interrupted.
+fn built_dir() -> Result<(tempfile::TempDir, ferry_types::interrupt::Registered), InstallError> {
+    let dir = tempfile::Builder::new()
+        .prefix("ferry-built-")
+        .tempdir()
+        .map_err(|source| InstallError::Io {
+            action: "create a directory for built wheels in",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let registered = ferry_types::interrupt::Registered::new(dir.path());
+    Ok((dir, registered))
+}
+
 /// Saves the wheel of every package of `packages` into `dir` as a file (`ferry wheel`):
 /// downloaded wheels hash-checked, source distributions and project directories built through
 /// the build seam (or taken from the build cache) and copied. Gives each saved wheel with the
@@ -384,12 +395,8 @@ pub fn save(
     dir: &Path,
 ) -> Result<Vec<(WheelSource, crate::fetch::SavedWheel)>, InstallError> {
     fs_err::create_dir_all(dir).map_err(crate::io_error("create", dir))?;
-    let built = tempfile::tempdir().map_err(|source| InstallError::Io {
-        action: "create a directory for built wheels in",
-        path: std::env::temp_dir(),
-        source,
-    })?;
-    let sources = wheel_sources_for(packages, with, built.path(), false)?;
+    let built = built_dir()?;
+    let sources = wheel_sources_for(packages, with, built.0.path(), false)?;
     let saved = handle.block_on(crate::fetch::save_all(with.http, &sources, dir));
     sources
         .into_iter()

@@ -358,13 +358,15 @@ pub trait LockReporter {
     fn rolled_back(&self, _count: usize, _dir: &Path) {}
 }
 
-/// A locked target with a transaction open: what `install` and `uninstall` change an
-/// environment under. Dropped without [`Session::commit`], it rolls its changes back, then
-/// unlocks.
+/// A locked target, with a transaction begun at its first change: what `install` and
+/// `uninstall` change an environment under. Dropped without [`Session::commit`], it rolls its
+/// changes back, then unlocks. Until the first change (through the resolution, downloads and
+/// builds before it) nothing of it is in the target but the lock, so a run stopped then
+/// leaves the environment exactly as it was.
 #[derive(Debug)]
 pub struct Session {
     // Declared first, so a rollback on drop happens while the lock is still held.
-    txn: Transaction,
+    txn: std::sync::OnceLock<Transaction>,
     lock: EnvLock,
 }
 
@@ -377,22 +379,33 @@ impl Session {
         reporter: &dyn LockReporter,
     ) -> Result<Self, InstallError> {
         let lock = EnvLock::acquire(scheme, cache, || reporter.waiting(&scheme.purelib))?;
-        let (txn, recovered) = Transaction::begin(&lock)?;
+        let recovered = recover(lock.dir())?;
         if recovered > 0 {
             reporter.rolled_back(recovered, &scheme.purelib);
         }
-        Ok(Self { txn, lock })
+        Ok(Self {
+            txn: std::sync::OnceLock::new(),
+            lock,
+        })
     }
 
-    pub fn txn(&self) -> &Transaction {
-        &self.txn
+    /// The transaction, begun now if this is the first change.
+    pub fn txn(&self) -> Result<&Transaction, InstallError> {
+        if let Some(txn) = self.txn.get() {
+            return Ok(txn);
+        }
+        let (txn, _) = Transaction::begin(&self.lock)?;
+        Ok(self.txn.get_or_init(|| txn))
     }
 
     /// Commits the transaction. The target stays locked until the returned lock is dropped,
     /// for clean-up after the commit (empty directories left by removed files).
     pub fn commit(self) -> Result<EnvLock, InstallError> {
-        self.txn.commit()?;
-        Ok(self.lock)
+        let Self { txn, lock } = self;
+        if let Some(txn) = txn.into_inner() {
+            txn.commit()?;
+        }
+        Ok(lock)
     }
 }
 

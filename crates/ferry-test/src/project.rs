@@ -26,6 +26,14 @@ def _metadata():
 
 
 def _maybe_fail(hook):
+    hang = INFO.get("hang")
+    if hang and hang["hook"] == hook:
+        import subprocess, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(hang["pids"] + ".tmp", "w") as f:
+            f.write("%d\n%d\n" % (os.getpid(), child.pid))
+        os.rename(hang["pids"] + ".tmp", hang["pids"])
+        time.sleep(600)
     if INFO.get("fail") == hook:
         for i in range(200):
             print("noise line %d" % i)
@@ -124,6 +132,7 @@ pub struct Project {
     build_requires: Vec<String>,
     modules: Vec<(String, String)>,
     fail: Option<String>,
+    hang: Option<(String, PathBuf)>,
     static_metadata: bool,
 }
 
@@ -139,6 +148,7 @@ impl Project {
             build_requires: Vec::new(),
             modules: vec![(module, format!("VERSION = \"{version}\"\n"))],
             fail: None,
+            hang: None,
             static_metadata: false,
         }
     }
@@ -175,6 +185,13 @@ impl Project {
         self
     }
 
+    /// Makes the backend's `hook` start a child process, write its own pid and the child's to
+    /// `pids` (one per line, the file appearing whole), then sleep for ten minutes.
+    pub fn hanging(mut self, hook: &str, pids: &Path) -> Self {
+        self.hang = Some((hook.to_string(), pids.to_path_buf()));
+        self
+    }
+
     fn info(&self) -> String {
         serde_json::json!({
             "name": self.name,
@@ -182,6 +199,10 @@ impl Project {
             "dependencies": self.dependencies,
             "build_requires": self.build_requires,
             "fail": self.fail,
+            "hang": self.hang.as_ref().map(|(hook, pids)| serde_json::json!({
+                "hook": hook,
+                "pids": pids.display().to_string(),
+            })),
         })
         .to_string()
     }

@@ -12,6 +12,7 @@
 //! `ferry_build::SourceBuilder`. [`NoBuild`] refuses with a clear message, for callers that
 //! have no frontend.
 
+pub mod interrupt;
 pub mod metadata;
 mod names;
 mod version;

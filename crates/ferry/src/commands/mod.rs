@@ -27,6 +27,29 @@ use crate::settings::{
     WheelSettings,
 };
 
+/// Ctrl-C (SIGINT) and SIGTERM: running build backends are killed and build directories
+/// removed ([`ferry_types::interrupt::clean_up`]), then ferry exits with 130 or 143, the codes
+/// a shell gives a death by those signals. An install transaction cut short is rolled back by
+/// the next ferry run on that environment, as after any kill.
+#[cfg(unix)]
+async fn exit_on_signal() {
+    use std::io::Write;
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    let code = tokio::select! {
+        _ = interrupt.recv() => 130,
+        _ = terminate.recv() => 143,
+    };
+    ferry_types::interrupt::clean_up();
+    let _ = writeln!(std::io::stderr(), "ferry: interrupted");
+    std::process::exit(code);
+}
+
 pub fn run(
     command: Command,
     config: &PipConfig,
@@ -39,6 +62,8 @@ pub fn run(
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
+    #[cfg(unix)]
+    runtime.spawn(exit_on_signal());
     let result = match command {
         Command::Venv(args) => venv::run(&args, &cache, printer),
         Command::Python(command) => python::run(command, &cache, printer),

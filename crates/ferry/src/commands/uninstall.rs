@@ -64,7 +64,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
     }
     let mut removed = Vec::new();
     for (_, paths) in &plan.remove {
-        session.txn().stash(paths)?;
+        session.txn()?.stash(paths)?;
         removed.extend(paths.iter().cloned());
     }
     let _lock = session.commit()?;

@@ -178,6 +178,91 @@ fn a_build_requirement_wanted_by_parallel_builds_is_built_once() {
     }
 }
 
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+fn ended(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn an_interrupted_build_kills_the_backend_and_leaves_nothing_behind() {
+    let python = pythons::with_pip().expect("a CPython").path;
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let pids = ctx.work().join("backend.pids");
+    let stuck = Project::new("stuck", "1.0")
+        .static_metadata()
+        .hanging("build_wheel", &pids);
+    server.publish(&stuck.sdist());
+    let env = make_venv(&ctx, "env", &python, false);
+    let site = site_packages(&env);
+    let before = snapshot(&site);
+    let tmp = ctx.work().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut cmd = install(&ctx, &env, &server, &["-v", "stuck"]);
+    let mut ferry = cmd
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !pids.exists() {
+        if let Some(status) = ferry.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(ferry.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("ferry ended ({status}) before the backend started: {err}");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = ferry.kill();
+            let out = ferry.wait_with_output().unwrap();
+            panic!(
+                "the backend never started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pids = std::fs::read_to_string(&pids).unwrap();
+    let pids: Vec<&str> = pids.lines().collect();
+    assert_eq!(pids.len(), 2, "the backend and its child");
+    assert!(!ended(pids[0]) && !ended(pids[1]), "the backend hangs");
+
+    let status = Command::new("kill")
+        .args(["-INT", &ferry.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = ferry.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+
+    // The backend and what it started are killed; no build directory or hook directory is
+    // left in the cache or the temporary directory; the environment is as it was.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|pid| ended(pid)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backend outlived ferry"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let builds = ctx.cache_dir().join("builds-v1");
+    assert_eq!(
+        snapshot(&builds),
+        Vec::<String>::new(),
+        "{}",
+        builds.display()
+    );
+    assert_eq!(snapshot(&tmp), Vec::<String>::new());
+    assert_eq!(snapshot(&site), before);
+}
+
 #[test]
 fn no_binary_builds_the_sdist_even_when_a_wheel_exists() {
     let python = pythons::with_pip().expect("a CPython").path;
