@@ -85,7 +85,8 @@ struct Inner {
     reporter: Arc<dyn BuildReporter + Send>,
     /// sdists downloaded in this run, by URL, so that reading the metadata of one and then
     /// building it downloads it once; kept in `scratch`, removed when the builder goes.
-    downloads: std::sync::Mutex<std::collections::HashMap<String, PathBuf>>,
+    /// (file, its sha256) by URL.
+    downloads: std::sync::Mutex<std::collections::HashMap<String, (PathBuf, String)>>,
     scratch: std::sync::OnceLock<crate::TempWork>,
     /// One build (or metadata preparation) at a time per key; the others wait for it.
     flights: Flights,
@@ -309,7 +310,7 @@ impl SourceBuilder {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
         };
-        if let Some(path) = lock().get(&key) {
+        if let Some((path, _)) = lock().get(&key) {
             return Ok(path.clone());
         }
         let scratch = match self.inner.scratch.get() {
@@ -326,8 +327,8 @@ impl SourceBuilder {
             .handle
             .block_on(http.get(&source.url, ""))
             .map_err(|e| failed(e.to_string()))?;
+        let actual = hex(&Sha256::digest(&fetched.body));
         if let Some(expected) = &source.sha256 {
-            let actual = hex(&Sha256::digest(&fetched.body));
             if &actual != expected {
                 return Err(failed(format!(
                     "its download from {} has sha256 {actual}, not the expected {expected}",
@@ -339,8 +340,17 @@ impl SourceBuilder {
         fs_err::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
         let path = dir.join(&source.filename);
         fs_err::write(&path, &fetched.body).map_err(|e| io("write", &path, e))?;
-        lock().insert(key, path.clone());
+        lock().insert(key, (path.clone(), actual));
         Ok(path)
+    }
+
+    /// The sha256 of `source`: known beforehand, or taken when this run downloaded it.
+    fn source_sha256(&self, source: &SourceDist) -> Option<String> {
+        if source.sha256.is_some() {
+            return source.sha256.clone();
+        }
+        let downloads = self.inner.downloads.lock().unwrap_or_else(|e| e.into_inner());
+        downloads.get(source.url.as_str()).map(|(_, sha)| sha.clone())
     }
 
     fn kind(source: &SourceDist) -> Kind {
@@ -378,6 +388,7 @@ impl SourceBuilder {
             BuiltWheel {
                 path: wheel,
                 cached: true,
+                source_sha256: source.sha256.clone(),
             }
         };
         // Builds of one cache entry run once; a concurrent second one waits for the first.
@@ -415,6 +426,7 @@ impl SourceBuilder {
             return Ok(BuiltWheel {
                 path: target,
                 cached: false,
+                source_sha256: self.source_sha256(source),
             });
         };
         let name = wheel.file_name().unwrap_or_default().to_owned();
@@ -457,6 +469,7 @@ impl SourceBuilder {
         Ok(BuiltWheel {
             path,
             cached: false,
+            source_sha256: self.source_sha256(source),
         })
     }
 }
@@ -629,9 +642,9 @@ fn too_deep(source: &SourceDist) -> ferry_types::BuildError {
     }
 }
 
-/// Directories a project's build never reads: version control, environments, caches and
-/// build outputs (whose changes would otherwise make every build look stale).
-const SKIPPED_DIRS: [&str; 14] = [
+/// Directories a project's build never reads, wherever they are: version control, environments
+/// and caches (whose changes would otherwise make every build look stale).
+const SKIPPED_DIRS: [&str; 12] = [
     ".git",
     ".hg",
     ".svn",
@@ -644,13 +657,16 @@ const SKIPPED_DIRS: [&str; 14] = [
     ".pytest_cache",
     ".ruff_cache",
     "node_modules",
-    "build",
-    "dist",
 ];
 
+/// Build outputs at the top of a project: setuptools' `build/`, the `dist/` of `python -m
+/// build`, and cargo's `target/` (maturin, setuptools-rust). Only at the top, since a package
+/// may well have a subpackage called `build`.
+const SKIPPED_TOP_DIRS: [&str; 3] = ["build", "dist", "target"];
+
 /// A digest of a project directory as its build sees it: the relative path, size and
-/// modification time of every file, outside [`SKIPPED_DIRS`], `*.egg-info` and nested virtual
-/// environments, plus `.git/HEAD` and `.git/index` (so a commit moves a version computed from
+/// modification time of every file, outside [`SKIPPED_DIRS`], [`SKIPPED_TOP_DIRS`],
+/// `*.egg-info` and nested virtual environments, plus `.git/HEAD` and `.git/index` (so a commit moves a version computed from
 /// git, as setuptools-scm does). Any edit, new file or removed file gives a new stamp; reading
 /// the metadata of a few thousand files costs milliseconds, far less than a build.
 fn tree_stamp(dir: &Path) -> String {
@@ -676,6 +692,7 @@ fn tree_stamp(dir: &Path) -> String {
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
                 let skipped = SKIPPED_DIRS.contains(&name.as_ref())
+                    || (dir == root && SKIPPED_TOP_DIRS.contains(&name.as_ref()))
                     || name.ends_with(".egg-info")
                     || path.join("pyvenv.cfg").is_file();
                 if !skipped {

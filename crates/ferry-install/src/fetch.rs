@@ -35,6 +35,8 @@ pub struct WheelSource {
     pub user_hashes: Vec<HashDigest>,
     /// The index or find-links location that listed it.
     pub index: String,
+    /// For a wheel built from an sdist: the sdist's sha256, when known.
+    pub sdist_sha256: Option<String>,
 }
 
 /// A wheel in the store.

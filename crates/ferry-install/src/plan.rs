@@ -139,6 +139,7 @@ fn wheel_sources_for(
             sha256: file.file.hashes.sha256.clone(),
             user_hashes: hashes,
             index: file.source.clone(),
+            sdist_sha256: None,
         });
     }
     if !unhashed.is_empty() {
@@ -173,6 +174,7 @@ fn wheel_sources_for(
         // The user's hashes are of the sdist; the build seam checked the sdist's.
         source.user_hashes = Vec::new();
         source.index = format!("built from {}", sdist.filename);
+        source.sdist_sha256 = wheel.source_sha256.or_else(|| sdist.sha256.clone());
     }
     Ok(sources)
 }
@@ -251,7 +253,11 @@ pub(crate) fn is_directory(url: &url::Url) -> bool {
 /// PEP 610 `direct_url.json` for a package asked for by location, once its wheel's sha256 is
 /// known: `dir_info` for a project directory (`editable` with `-e`), else `archive_info` with
 /// the hash of the archive asked for (the wheel, or the sdist when it was hashed).
-pub fn direct_url(package: &ResolvedPackage, wheel_sha256: &str) -> Option<DirectUrl> {
+pub fn direct_url(
+    package: &ResolvedPackage,
+    wheel_sha256: &str,
+    sdist_sha256: Option<&str>,
+) -> Option<DirectUrl> {
     let url = package.direct_url.as_ref()?;
     let mut direct = DirectUrl {
         url: ferry_index::redact(url),
@@ -268,7 +274,7 @@ pub fn direct_url(package: &ResolvedPackage, wheel_sha256: &str) -> Option<Direc
     }
     let sha256 = match package.file.name {
         DistFilename::Wheel(_) => Some(wheel_sha256),
-        DistFilename::Sdist(_) => package.file.file.hashes.sha256.as_deref(),
+        DistFilename::Sdist(_) => sdist_sha256.or(package.file.file.hashes.sha256.as_deref()),
     };
     direct.archive_info = Some(match sha256 {
         Some(sha256) => ArchiveInfo {
@@ -362,7 +368,7 @@ pub fn prepare(
             name: package.name.to_string(),
             version: package.version.clone(),
             requested: package.requested(),
-            direct_url: direct_url(package, &wheel.sha256),
+            direct_url: direct_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
             archive: wheel.archive,
         });
     }

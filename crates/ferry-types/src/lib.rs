@@ -81,6 +81,9 @@ pub struct BuiltWheel {
     pub path: PathBuf,
     /// Whether it came from the build cache rather than a backend run.
     pub cached: bool,
+    /// The sha256 of the sdist it was built from, when known: listed by the index, given by
+    /// the user, or taken while downloading it (for `direct_url.json`).
+    pub source_sha256: Option<String>,
 }
 
 /// What the build frontend offers the other stages. Calls block: callers on an async runtime

@@ -525,7 +525,11 @@ fn direct_url_json_is_the_one_pip_writes() {
     let archive = Project::new("same", "1.0").sdist().write_to(&ctx.work());
     let dir = tree.display().to_string();
     let archive = archive.display().to_string();
-    let cases: [&[&str]; 3] = [&[&dir], &["-e", &dir], &[&archive]];
+    // An sdist URL with no hash: pip hashes the download for archive_info, and so does ferry.
+    let sdist = Project::new("same", "1.0").sdist();
+    server.publish(&sdist);
+    let remote = format!("same @ {}", server.file_url(&sdist.filename));
+    let cases: [&[&str]; 4] = [&[&dir], &["-e", &dir], &[&archive], &[&remote]];
     for (i, args) in cases.iter().enumerate() {
         let by_pip = ctx.work().join(format!("pip-{i}"));
         let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
@@ -600,6 +604,18 @@ fn a_project_directory_is_rebuilt_after_an_edit_and_not_before() {
     );
     let again = run(&ctx);
     assert!(!again.contains("Running the backend"), "{again}");
+    // Build outputs at the top of the tree (cargo's target/, say) are not the project...
+    for output in ["build", "dist", "target"] {
+        std::fs::create_dir_all(tree.join(output)).unwrap();
+        std::fs::write(tree.join(output).join("artifact"), "x").unwrap();
+    }
+    let again = run(&ctx);
+    assert!(!again.contains("Running the backend"), "{again}");
+    // ...but a subpackage called `build` is.
+    std::fs::create_dir_all(tree.join("src/build")).unwrap();
+    std::fs::write(tree.join("src/build/__init__.py"), "").unwrap();
+    let sub = run(&ctx);
+    assert!(sub.contains("Running the backend's build_wheel"), "{sub}");
     std::fs::write(tree.join("src/changing.py"), "VERSION = \"edited\"\n").unwrap();
     let edited = run(&ctx);
     assert!(

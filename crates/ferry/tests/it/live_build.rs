@@ -213,6 +213,40 @@ fn setuptools_with_a_c_extension() {
     );
 }
 
+#[test]
+#[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
+fn maturin_with_a_small_rust_crate() {
+    // maturin drives cargo; without it there is nothing to test.
+    if Command::new("cargo").arg("--version").output().is_err() {
+        eprintln!("SKIPPED maturin_with_a_small_rust_crate: no `cargo` on PATH");
+        return;
+    }
+    let ctx = ctx();
+    let tree = ctx.work().join("rusty");
+    write(
+        &tree,
+        &[
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"maturin>=1.0,<2.0\"]\nbuild-backend = \"maturin\"\n\n[project]\nname = \"rusty-demo\"\nversion = \"1.0\"\n\n[tool.maturin]\nbindings = \"bin\"\n",
+            ),
+            (
+                "Cargo.toml",
+                "[package]\nname = \"rusty-demo\"\nversion = \"1.0.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+            ),
+            // The crate has no dependencies; offline, cargo cannot reach any other host.
+            (".cargo/config.toml", "[net]\noffline = true\n"),
+            ("src/main.rs", "fn main() { println!(\"built by maturin\"); }\n"),
+        ],
+    );
+    compare_with_pip(
+        &ctx,
+        &tree,
+        "import os, subprocess, sys; print(subprocess.check_output([os.path.join(os.path.dirname(sys.executable), 'rusty-demo')], text=True).strip())",
+        "built by maturin",
+    );
+}
+
 /// Names and versions of what a venv holds, with each RECORD's file list.
 fn installed(env: &Path) -> BTreeMap<String, Vec<String>> {
     let site = PathBuf::from(python_output(
