@@ -250,9 +250,14 @@ impl SourceBuilder {
         // The interpreter and the backend's settings decide what a build gives.
         let target = short_digest(
             format!(
-                "{:?}{:?}",
+                "{:?}{:?}{}",
                 self.inner.interpreter.markers(),
-                options.config_settings
+                options.config_settings,
+                // One archive may hold several projects (`#subdirectory=`).
+                source
+                    .subdirectory()
+                    .map(|sub| format!("#{sub}"))
+                    .unwrap_or_default()
             )
             .as_bytes(),
         );
@@ -294,7 +299,18 @@ impl SourceBuilder {
                 })?,
             _ => self.download(source)?,
         };
-        crate::sdist::unpack(&archive, &work.join("src"))
+        let top = crate::sdist::unpack(&archive, &work.join("src"))?;
+        let Some(sub) = source.subdirectory() else {
+            return Ok(top);
+        };
+        let project = top.join(&sub);
+        if !project.is_dir() {
+            return Err(BuildError::Environment {
+                project: source.to_string(),
+                message: format!("the archive has no directory `{sub}` (its #subdirectory=)"),
+            });
+        }
+        Ok(project)
     }
 
     /// Downloads the sdist (once per run), checking its sha256 when one is known.
@@ -349,8 +365,14 @@ impl SourceBuilder {
         if source.sha256.is_some() {
             return source.sha256.clone();
         }
-        let downloads = self.inner.downloads.lock().unwrap_or_else(|e| e.into_inner());
-        downloads.get(source.url.as_str()).map(|(_, sha)| sha.clone())
+        let downloads = self
+            .inner
+            .downloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        downloads
+            .get(source.url.as_str())
+            .map(|(_, sha)| sha.clone())
     }
 
     fn kind(source: &SourceDist) -> Kind {

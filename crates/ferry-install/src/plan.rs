@@ -261,7 +261,7 @@ pub fn direct_url(
     let url = package.direct_url.as_ref()?;
     let mut direct = DirectUrl {
         url: ferry_index::redact(url),
-        subdirectory: None,
+        subdirectory: ferry_types::subdirectory_of(&package.file.file.url),
         dir_info: None,
         vcs_info: None,
         archive_info: None,

@@ -40,19 +40,31 @@ pub(crate) fn direct(
     let mut hashes = Hashes::default();
     if let Some(fragment) = url.fragment() {
         for part in fragment.split('&') {
-            match part.split_once('=') {
-                Some(("sha256", value)) => hashes.sha256 = Some(value.to_ascii_lowercase()),
-                Some(("subdirectory", _)) => {
-                    return Err(unsupported(format!(
-                        "{shown}: `#subdirectory=` is not supported yet; give the directory's path instead"
-                    )))
-                }
-                _ => {}
+            if let Some(("sha256", value)) = part.split_once('=') {
+                hashes.sha256 = Some(value.to_ascii_lowercase());
             }
+        }
+    }
+    // `#subdirectory=`: the project is that directory of the tree or archive. It stays in the
+    // candidate's URL (the builder and the installer read it there) but not in `bare`.
+    let subdirectory = ferry_types::subdirectory_of(&url);
+    if let Some(sub) = &subdirectory {
+        let path = std::path::Path::new(sub);
+        let inside = path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(unsupported(format!(
+                "{shown}: `#subdirectory={sub}` must be a relative path inside the project, without `..`"
+            )));
         }
     }
     let mut bare = url;
     bare.set_fragment(None);
+    let mut located = bare.clone();
+    if let Some(sub) = &subdirectory {
+        located.set_fragment(Some(&format!("subdirectory={sub}")));
+    }
     let local = match bare.scheme() {
         "file" => {
             let path = bare
@@ -86,11 +98,22 @@ pub(crate) fn direct(
         .unwrap_or_default();
 
     // A project directory: its metadata, through the build seam.
-    if let Some(dir) = local.as_ref().filter(|p| p.is_dir()) {
+    if let Some(root) = local.as_ref().filter(|p| p.is_dir()) {
+        let project = match &subdirectory {
+            Some(sub) => root.join(sub),
+            None => root.clone(),
+        };
+        if !project.is_dir() {
+            return Err(unsupported(format!(
+                "{shown}: `{}` is not a directory",
+                project.display()
+            )));
+        }
         let stand_in = name.map_or_else(
             || {
                 PackageName::new(
-                    &dir.file_name()
+                    &project
+                        .file_name()
                         .map_or("project".into(), |n| n.to_string_lossy()),
                 )
             },
@@ -99,55 +122,30 @@ pub(crate) fn direct(
         let source = SourceDist {
             name: stand_in,
             version: None,
-            filename: dir.display().to_string(),
-            url: bare.clone(),
+            filename: project.display().to_string(),
+            url: located,
             sha256: None,
             listed_by: String::new(),
             editable,
         };
-        let reason = "it is a project directory";
-        let build = build.clone();
-        let text = handle
-            .block_on(async move {
-                tokio::task::spawn_blocking(move || build.sdist_metadata(&source, reason)).await
-            })
-            .map_err(|e| unsupported(format!("reading {shown}'s metadata failed: {e}")))?
-            .map_err(ResolveError::Build)?;
-        let metadata = CoreMetadata::parse(&text).map_err(|message| ResolveError::BadMetadata {
-            name: dir.display().to_string(),
-            version: String::new(),
-            message,
-        })?;
-        let found = ferry_index::normalize_name(&metadata.name);
-        check_name(name, &found, &shown)?;
-        let version = metadata
-            .version
-            .clone()
-            .ok_or_else(|| ResolveError::BadMetadata {
-                name: found.clone(),
-                version: String::new(),
-                message: "it has no valid Version".into(),
-            })?;
-        let file = ProjectFile {
-            file: dist_file(dir.display().to_string(), bare.clone(), hashes, &metadata),
-            name: DistFilename::Sdist(SdistFilename {
-                name: found.clone(),
-                version,
-                extension: "",
-            }),
-            source: shown,
-        };
-        return Ok(Direct {
-            name: found,
-            file,
-            metadata: Some(metadata),
-            url: bare,
-            editable,
-        });
+        let asked = Asked { name, shown, bare };
+        return through_seam(
+            handle,
+            build,
+            source,
+            hashes,
+            "it is a project directory",
+            asked,
+        );
     }
     if editable {
         return Err(unsupported(format!(
             "-e {shown}: an editable install needs a project directory"
+        )));
+    }
+    if subdirectory.is_some() && filename.ends_with(".whl") {
+        return Err(unsupported(format!(
+            "{shown}: a wheel has no `#subdirectory=`; it names a directory inside a source tree or an sdist"
         )));
     }
     // A local archive is hashed now: its metadata is cached by that hash, and direct_url.json
@@ -182,6 +180,23 @@ pub(crate) fn direct(
         }
         hashes.sha256 = Some(actual);
     }
+    // A project inside an archive (`#subdirectory=`): the file name is the archive's, not the
+    // project's, so its name and version come from its metadata, through the build seam.
+    if subdirectory.is_some() {
+        let stand_in = PackageName::new(name.unwrap_or(filename.as_str()));
+        let source = SourceDist {
+            name: stand_in,
+            version: None,
+            filename,
+            url: located,
+            sha256: hashes.sha256.clone(),
+            listed_by: String::new(),
+            editable: false,
+        };
+        let reason = "the project is in a subdirectory of the archive";
+        let asked = Asked { name, shown, bare };
+        return through_seam(handle, build, source, hashes, reason, asked);
+    }
     let dist = match name {
         Some(name) => DistFilename::parse(&filename, name),
         None => guess(&filename),
@@ -202,7 +217,7 @@ pub(crate) fn direct(
         file: ProjectFile {
             file: DistFile {
                 filename,
-                url: bare.clone(),
+                url: located,
                 hashes,
                 requires_python: None,
                 yanked: None,
@@ -217,6 +232,83 @@ pub(crate) fn direct(
         url: bare,
         editable: false,
     })
+}
+
+/// What the requirement said: the name it gave, if any, and its location (redacted, for
+/// messages; bare, for `direct_url.json`).
+struct Asked<'a> {
+    name: Option<&'a str>,
+    shown: String,
+    bare: url::Url,
+}
+
+/// A candidate whose metadata has to come through the build seam first: a project directory,
+/// or a project in a subdirectory of an archive.
+fn through_seam(
+    handle: &Handle,
+    build: &Builder,
+    source: SourceDist,
+    hashes: Hashes,
+    reason: &'static str,
+    asked: Asked<'_>,
+) -> Result<Direct, ResolveError> {
+    let Asked { name, shown, bare } = asked;
+    let label = source.filename.clone();
+    let located = source.url.clone();
+    let editable = source.editable;
+    let is_directory = source.directory().is_some();
+    let build = build.clone();
+    let text = handle
+        .block_on(async move {
+            tokio::task::spawn_blocking(move || build.sdist_metadata(&source, reason)).await
+        })
+        .map_err(|e| unsupported(format!("reading {shown}'s metadata failed: {e}")))?
+        .map_err(ResolveError::Build)?;
+    let metadata = CoreMetadata::parse(&text).map_err(|message| ResolveError::BadMetadata {
+        name: label.clone(),
+        version: String::new(),
+        message,
+    })?;
+    let found = ferry_index::normalize_name(&metadata.name);
+    check_name(name, &found, &shown)?;
+    let version = metadata
+        .version
+        .clone()
+        .ok_or_else(|| ResolveError::BadMetadata {
+            name: found.clone(),
+            version: String::new(),
+            message: "it has no valid Version".into(),
+        })?;
+    // A directory's "file name" is its path; an archive keeps its own (its extension tells the
+    // builder how to unpack it).
+    let extension = if is_directory {
+        ""
+    } else {
+        archive_extension(&label)
+    };
+    let file = ProjectFile {
+        file: dist_file(label, located, hashes, &metadata),
+        name: DistFilename::Sdist(SdistFilename {
+            name: found.clone(),
+            version,
+            extension,
+        }),
+        source: shown,
+    };
+    Ok(Direct {
+        name: found,
+        file,
+        metadata: Some(metadata),
+        url: bare,
+        editable,
+    })
+}
+
+fn archive_extension(filename: &str) -> &'static str {
+    [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .into_iter()
+        .find(|ext| filename.ends_with(ext))
+        .unwrap_or("")
 }
 
 fn check_name(asked: Option<&str>, found: &str, shown: &str) -> Result<(), ResolveError> {

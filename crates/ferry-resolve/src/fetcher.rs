@@ -310,7 +310,10 @@ impl Fetcher {
             }
             fetched.body
         };
-        let reason = match pkg_info(&file.filename, &bytes) {
+        // The PKG-INFO at the top of an archive is not that of a project in a subdirectory.
+        let top_level = ferry_types::subdirectory_of(&file.url).is_none();
+        let reason = match pkg_info(&file.filename, &bytes).filter(|_| top_level) {
+            None if !top_level => "the project is in a subdirectory of the archive".to_string(),
             None => "it has no PKG-INFO".to_string(),
             Some(text) => match CoreMetadata::parse(&text) {
                 Ok(parsed) if parsed.is_static() => return Ok(text),
@@ -350,6 +353,11 @@ impl Fetcher {
 }
 
 fn cache_key(file: &DistFile) -> String {
+    if let (Some(hash), Some(sub)) = (&file.hashes.sha256, ferry_types::subdirectory_of(&file.url))
+    {
+        let sub = hex(&Sha256::digest(sub.as_bytes()));
+        return format!("{hash}-{}.metadata", &sub[..16]);
+    }
     match &file.hashes.sha256 {
         Some(hash) => format!("{hash}.metadata"),
         None => format!(

@@ -47,11 +47,29 @@ pub struct SourceDist {
 }
 
 impl SourceDist {
-    /// The local directory it is, if it is one.
+    /// The local project directory it is, if it is one (with the URL's `#subdirectory=`).
     pub fn directory(&self) -> Option<PathBuf> {
         let path = self.url.to_file_path().ok()?;
+        let path = match self.subdirectory() {
+            Some(sub) => path.join(sub),
+            None => path,
+        };
         path.is_dir().then_some(path)
     }
+
+    /// Where in the directory or archive the project is: the URL's `#subdirectory=`.
+    pub fn subdirectory(&self) -> Option<String> {
+        subdirectory_of(&self.url)
+    }
+}
+
+/// The `subdirectory=` part of a URL's fragment (pip's `#subdirectory=`), if it has one.
+pub fn subdirectory_of(url: &url::Url) -> Option<String> {
+    url.fragment()?
+        .split('&')
+        .find_map(|part| part.strip_prefix("subdirectory="))
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_string)
 }
 
 impl fmt::Display for SourceDist {

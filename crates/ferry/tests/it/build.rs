@@ -559,6 +559,103 @@ fn direct_url_json_is_the_one_pip_writes() {
 }
 
 #[test]
+fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
+    let python = pythons::with_pip().expect("a CPython with pip").path;
+    let ctx = ctx();
+    let server = helper_server();
+    // A repository whose project is in `sub/`, as a tree, a local archive and a remote one.
+    let repo = ctx.work().join("mono");
+    Project::new("subproj", "1.0")
+        .dependency("helper")
+        .write(&repo.join("sub"));
+    std::fs::write(repo.join("README"), "not a project\n").unwrap();
+    let archive = ctx.work().join("mono-1.0.tar.gz");
+    let pack = format!(
+        "import tarfile; t = tarfile.open({:?}, 'w:gz'); t.add({:?}, arcname='mono-1.0'); t.close()",
+        archive.display().to_string(),
+        repo.display().to_string()
+    );
+    assert!(Command::new(&python)
+        .args(["-c", &pack])
+        .status()
+        .unwrap()
+        .success());
+    let bytes = std::fs::read(&archive).unwrap();
+    server.publish(&ferry_test::BuiltFile {
+        filename: "mono-1.0.tar.gz".into(),
+        name: "mono".into(),
+        version: "1.0".into(),
+        bytes,
+        metadata: String::new(),
+        requires_python: None,
+    });
+    let tree_url = url::Url::from_file_path(&repo).unwrap();
+    let archive_url = url::Url::from_file_path(&archive).unwrap();
+    let cases = [
+        format!("subproj @ {tree_url}#subdirectory=sub"),
+        format!("subproj @ {archive_url}#subdirectory=sub"),
+        format!(
+            "subproj @ {}#subdirectory=sub",
+            server.file_url("mono-1.0.tar.gz")
+        ),
+    ];
+    for (i, requirement) in cases.iter().enumerate() {
+        let by_pip = ctx.work().join(format!("pip-{i}"));
+        let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
+        cmd.arg(&python).arg(&by_pip);
+        ctx.run(&mut cmd).success();
+        let out = Command::new(by_pip.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-index",
+                requirement,
+            ])
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let by_ferry = make_venv(&ctx, &format!("ferry-{i}"), &python, false);
+        ctx.run(&mut install(&ctx, &by_ferry, &server, &[requirement]))
+            .success()
+            .stderr_contains("Successfully installed helper-1.0 subproj-1.0");
+        let dist_info = "subproj-1.0.dist-info";
+        let ours = direct_url(&site_packages(&by_ferry), dist_info);
+        assert_eq!(ours["subdirectory"], "sub", "{requirement}");
+        assert_eq!(
+            ours,
+            direct_url(&site_packages(&by_pip), dist_info),
+            "{requirement}"
+        );
+        let freeze = ctx
+            .run(ctx.ferry(["freeze", "--python"]).arg(&by_ferry))
+            .success()
+            .stdout();
+        assert!(freeze.contains("subdirectory=sub"), "{freeze}");
+        assert_eq!(
+            python_output(
+                &by_ferry.join("bin/python"),
+                "import subproj; print(subproj.VERSION)"
+            ),
+            "1.0"
+        );
+    }
+    // A path that leaves the project is refused, naming it.
+    let env = make_venv(&ctx, "bad", &python, false);
+    let escape = format!("subproj @ {tree_url}#subdirectory=../elsewhere");
+    ctx.run(&mut install(&ctx, &env, &server, &[&escape]))
+        .failure()
+        .stderr_contains("#subdirectory=../elsewhere");
+}
+
+#[test]
 fn an_sdist_whose_hash_is_not_the_one_asked_for_is_refused() {
     let python = pythons::with_pip().expect("a CPython").path;
     let ctx = ctx();
