@@ -129,11 +129,13 @@ impl ByteBudget {
 }
 
 /// Fetches every wheel into the store, at most [`MAX_FETCHES`] at once and within a
-/// [`ByteBudget`]; the results are in the order of `sources`.
+/// [`ByteBudget`]; the results are in the order of `sources`. A wheel `prefetch` already
+/// fetched (or is fetching) is taken from it.
 pub async fn fetch_all(
     http: &HttpClient,
     store: &Store,
     sources: &[WheelSource],
+    prefetch: Option<&crate::Prefetch>,
     reporter: Arc<dyn FetchReporter>,
 ) -> Vec<Result<FetchedWheel, InstallError>> {
     let budget = ByteBudget::default();
@@ -142,6 +144,11 @@ pub async fn fetch_all(
             let reporter = Arc::clone(&reporter);
             let budget = &budget;
             async move {
+                if let Some(early) = prefetch {
+                    if let Some(wheel) = early.take(source).await {
+                        return (index, Ok(wheel));
+                    }
+                }
                 (
                     index,
                     fetch_within(http, store, source, reporter, budget).await,
@@ -174,7 +181,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| InstallError::Cache(format!("a file task failed: {e}")))?
 }
 
-async fn fetch_within(
+pub(crate) async fn fetch_within(
     http: &HttpClient,
     store: &Store,
     source: &WheelSource,

@@ -28,6 +28,7 @@ mod files;
 pub mod inspect;
 pub mod installed;
 pub mod plan;
+pub mod prefetch;
 pub mod record;
 pub mod report;
 pub mod scheme;
@@ -41,6 +42,7 @@ use std::path::PathBuf;
 
 pub use apply::{apply, Applied, ApplyOptions, InstallReporter};
 pub use installed::{scan, DirectUrl, DistKind, InstalledDist};
+pub use prefetch::Prefetch;
 pub use record::RecordEntry;
 pub use scheme::{Layout, Scheme};
 pub use store::{Provenance, Store};

@@ -43,6 +43,36 @@ pub fn preferences(installed: &[InstalledDist]) -> HashMap<ferry_types::PackageN
         .collect()
 }
 
+/// What to fetch while resolving ([`crate::Prefetch`]): every chosen wheel but those of the
+/// versions that [`plan`] will keep as installed. `None` when the preparer must see every
+/// download itself (hash-checking mode).
+pub fn prefetch(
+    with: (
+        &ferry_index::HttpClient,
+        &crate::Store,
+        &tokio::runtime::Handle,
+    ),
+    installed: &[InstalledDist],
+    options: &PlanOptions,
+    hash_checking: bool,
+) -> Option<crate::Prefetch> {
+    if hash_checking {
+        return None;
+    }
+    let (http, store, handle) = with;
+    let kept = installed
+        .iter()
+        .filter(|_| !options.ignore_installed && !options.force_reinstall)
+        .filter(|d| !options.reinstall.contains(&d.normalized))
+        .filter_map(|d| Some((d.normalized.to_string(), d.version.pep440()?.clone())));
+    Some(crate::Prefetch::new(
+        http.clone(),
+        store.clone(),
+        handle.clone(),
+        kept,
+    ))
+}
+
 /// Compares `resolved` with `installed`: a package already installed at the same version from
 /// the same source is satisfied; anything else is installed, replacing what is there.
 pub fn plan<'a>(
@@ -297,6 +327,8 @@ pub struct Prepare<'a> {
     pub require_hashes: bool,
     /// How many builds run at once.
     pub build_jobs: usize,
+    /// Fetches started during the resolution, to take instead of fetching again.
+    pub prefetch: Option<crate::Prefetch>,
 }
 
 impl<'a> Prepare<'a> {
@@ -328,11 +360,17 @@ impl<'a> Prepare<'a> {
             user_hashes,
             require_hashes,
             build_jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            prefetch: None,
         }
     }
 }
 
 impl Prepare<'_> {
+    /// Takes wheels `prefetch` fetched while resolving.
+    pub fn with_prefetch(self, prefetch: Option<crate::Prefetch>) -> Self {
+        Self { prefetch, ..self }
+    }
+
     /// Runs up to `jobs` builds at once.
     pub fn with_build_jobs(self, jobs: usize) -> Self {
         Self {
@@ -358,6 +396,7 @@ pub fn prepare(
         with.http,
         with.store,
         &sources,
+        with.prefetch.as_ref(),
         std::sync::Arc::clone(reporter),
     ));
     let mut wheels = Vec::with_capacity(packages.len());

@@ -152,6 +152,29 @@ pub struct ResolveOptions {
     pub upgrade: Upgrade,
     /// The build seam, for sdists whose metadata is not static.
     pub build: ferry_types::Builder,
+    /// Told of each version the resolver decides on, with its file, so that an installer can
+    /// start downloading while the resolution goes on.
+    pub on_chosen: OnChosen,
+}
+
+/// A listener for the resolver's decisions (see [`ResolveOptions::on_chosen`]): called with the
+/// project (normalized), the version and the file that would be installed, when the resolver asks for that
+/// version's dependencies. After backtracking, another version of the same project may be
+/// announced; the listener decides what is worth fetching (see `ferry_install::Prefetch`).
+#[derive(Clone, Default)]
+pub struct OnChosen(pub Option<Arc<ChosenListener>>);
+
+/// What [`OnChosen`] calls: project (normalized), version, file.
+pub type ChosenListener = dyn Fn(&str, &Version, &ProjectFile) + Send + Sync;
+
+impl std::fmt::Debug for OnChosen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OnChosen(..)"
+        } else {
+            "OnChosen(None)"
+        })
+    }
 }
 
 /// What to resolve for.

@@ -143,30 +143,57 @@ impl Provider {
                     let fetcher = Arc::clone(&self.fetcher);
                     let name = name.to_string();
                     let pre = self.options.pre;
+                    let binary = self.binary(&name);
+                    let pinned = self.pinned(&name);
+                    let listener = self.options.on_chosen.0.clone();
                     self.handle.spawn(async move {
-                        // Then the metadata of the version most likely to be chosen.
+                        // Then the metadata of the version most likely to be chosen: the one
+                        // your requirements pin, else the newest.
                         let Ok(project) = fetcher.project(&name).await else {
                             return;
                         };
-                        let likely = project
-                            .versions
-                            .iter()
-                            .rev()
-                            .filter(|(v, files)| {
-                                (pre || !v.any_prerelease()) && files.yanked.is_none()
-                            })
-                            .find_map(|(v, files)| {
-                                files.best(Binary::Any).map(|f| (v.clone(), f.clone()))
-                            });
-                        if let Some((version, file)) = likely {
-                            if file.file.filename.ends_with(".whl") {
-                                let _ = fetcher.metadata(&name, &version, &file).await;
-                            }
+                        let likely = match &pinned {
+                            Some(version) => project
+                                .versions
+                                .get(version)
+                                .and_then(|files| files.best(binary))
+                                .map(|f| (version.clone(), f.clone())),
+                            None => project
+                                .versions
+                                .iter()
+                                .rev()
+                                .filter(|(v, files)| {
+                                    (pre || !v.any_prerelease()) && files.yanked.is_none()
+                                })
+                                .find_map(|(v, files)| {
+                                    files.best(binary).map(|f| (v.clone(), f.clone()))
+                                }),
+                        };
+                        let Some((version, file)) = likely else {
+                            return;
+                        };
+                        // A version your requirements pin is all but chosen: its download
+                        // can start now, before the solver gets to it.
+                        if let (Some(listener), Some(_)) = (&listener, &pinned) {
+                            listener(&name, &version, &file);
+                        }
+                        if file.file.filename.ends_with(".whl") {
+                            let _ = fetcher.metadata(&name, &version, &file).await;
                         }
                     });
                 }
             }
         }
+    }
+
+    /// The version of `name` your requirements or constraints pin with `==`, if any.
+    fn pinned(&self, name: &str) -> Option<Version> {
+        let from_root = self.root.iter().find_map(|(pkg, range)| {
+            (pkg.name() == Some(name))
+                .then(|| range.as_singleton().cloned())
+                .flatten()
+        });
+        from_root.or_else(|| self.constraints.get(name)?.as_singleton().cloned())
     }
 
     pub fn binary(&self, name: &str) -> Binary {
@@ -411,6 +438,9 @@ impl DependencyProvider for Provider {
                 "no usable file for {name} {version}"
             )));
         };
+        if let (Some(listener), None) = (&self.options.on_chosen.0, extra) {
+            listener(name, version, &file);
+        }
         let fetcher = Arc::clone(&self.fetcher);
         let metadata = {
             let (name, version) = (name.clone(), version.clone());

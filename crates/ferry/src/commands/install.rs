@@ -61,6 +61,22 @@ pub fn run(
         options.preferences = plan::preferences(&installed);
     }
     options.upgrade = settings.upgrade(&spec);
+    // Wheels start downloading as the resolver picks them.
+    let store = Store::new(cache);
+    let hash_checking =
+        resolver.require_hashes || spec.requirements.iter().any(|r| !r.hashes.is_empty());
+    let prefetch = match settings.dry_run {
+        true => None,
+        false => plan::prefetch(
+            (client.http(), &store, handle),
+            &installed,
+            &plan_options,
+            hash_checking,
+        ),
+    };
+    if let Some(prefetch) = &prefetch {
+        options.on_chosen = prefetch.listener();
+    }
     let target = resolver.target(&interpreter)?;
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
@@ -83,7 +99,6 @@ pub fn run(
 
     // Fetch (or build) every wheel into the store, in parallel.
     let progress = Progress::new(printer, plan.install.len());
-    let store = Store::new(cache);
     let prepare = Prepare::new(
         client.http(),
         &store,
@@ -91,7 +106,8 @@ pub fn run(
         &spec,
         resolver.require_hashes,
     )
-    .with_build_jobs(settings.build.jobs);
+    .with_build_jobs(settings.build.jobs)
+    .with_prefetch(prefetch);
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
     let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();

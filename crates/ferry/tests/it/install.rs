@@ -962,3 +962,64 @@ fn a_wheel_downloaded_for_its_metadata_is_not_downloaded_twice() {
     );
     assert_eq!(kept(), Vec::<String>::new());
 }
+
+#[test]
+fn wheels_fetched_while_resolving_are_fetched_once_and_only_when_needed() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let wheel = |name: &str, version: &str, deps: &[&str]| {
+        let mut builder = WheelBuilder::new(name, version).file(&format!("{name}/__init__.py"), "");
+        for dep in deps {
+            builder = builder.requires_dist(dep);
+        }
+        builder.build()
+    };
+    let app2 = wheel("app", "2.0", &["lib==1.0"]);
+    let app1 = wheel("app", "1.0", &[]);
+    let lib1 = wheel("lib", "1.0", &[]);
+    let lib2 = wheel("lib", "2.0", &[]);
+    let tool = wheel("tool", "1.0", &["lib"]);
+    for file in [&app2, &app1, &lib1, &lib2, &tool] {
+        server.publish(file);
+    }
+    let gets = |file: &BuiltFile| {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&file.filename))
+            .count()
+    };
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let site = site_packages(&venv);
+
+    // Pinned and unpinned requirements: every chosen wheel is downloaded exactly once, though
+    // its download may start before the resolution ends.
+    let mut first = install(&ctx, &venv, &server, &["tool==1.0", "lib==2.0"]);
+    ctx.run(first.env("FERRY_LOG", "ferry_install=debug"))
+        .success()
+        .stderr_contains("fetching tool 1.0 while resolving")
+        .stderr_contains("Successfully installed lib-2.0 tool-1.0");
+    assert_eq!((gets(&tool), gets(&lib2), gets(&lib1)), (1, 1, 0));
+
+    // What the environment has at the chosen version is not downloaded at all.
+    std::fs::remove_dir_all(ctx.cache_dir()).unwrap();
+    server.clear_requests();
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["tool==1.0", "lib==2.0"],
+    ))
+    .success();
+    assert_eq!((gets(&tool), gets(&lib2)), (0, 0));
+
+    // The resolver first tries app 2.0, whose pin on lib 1.0 conflicts with lib 2.0, and
+    // backtracks to app 1.0: that is what gets installed, whatever was fetched early.
+    ctx.run(&mut install(&ctx, &venv, &server, &["app", "lib==2.0"]))
+        .success()
+        .stderr_contains("Successfully installed app-1.0");
+    assert_eq!(gets(&app1), 1);
+    assert!(gets(&app2) <= 1);
+    assert!(site.join("app-1.0.dist-info").is_dir());
+    assert!(!site.join("app-2.0.dist-info").exists());
+}
