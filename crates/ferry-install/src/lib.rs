@@ -5,7 +5,8 @@
 //!
 //! - [`fetch`] gets each wheel into the unpacked-wheel [`store`] in the cache (downloaded once,
 //!   hash-checked against the index and the user's `--hash`es, unpacked once, entry names
-//!   checked before anything is written);
+//!   checked before anything is written); [`prefetch`] starts those fetches while the
+//!   resolver is still deciding;
 //! - [`wheel`] installs an unpacked wheel per the binary distribution format (scheme
 //!   directories, `.data`, `#!python`, entry-point launchers, RECORD, INSTALLER, REQUESTED,
 //!   direct_url.json), linking files from the store;
