@@ -180,9 +180,16 @@ pub(crate) fn direct(
         }
         hashes.sha256 = Some(actual);
     }
-    // A project inside an archive (`#subdirectory=`): the file name is the archive's, not the
-    // project's, so its name and version come from its metadata, through the build seam.
-    if subdirectory.is_some() {
+    // A project inside an archive (`#subdirectory=`), or a named requirement whose archive is
+    // not called like an sdist of it (`pkg @ https://host/archive/main.zip`): the file name
+    // is not the project's, so its name and version come from its metadata, through the
+    // build seam, as pip does.
+    let unnamed_archive = name.is_some_and(|name| {
+        !filename.ends_with(".whl")
+            && !archive_extension(&filename).is_empty()
+            && DistFilename::parse(&filename, name).is_none()
+    });
+    if subdirectory.is_some() || unnamed_archive {
         let stand_in = PackageName::new(name.unwrap_or(filename.as_str()));
         let source = SourceDist {
             name: stand_in,
@@ -193,7 +200,10 @@ pub(crate) fn direct(
             listed_by: String::new(),
             editable: false,
         };
-        let reason = "the project is in a subdirectory of the archive";
+        let reason = match subdirectory {
+            Some(_) => "the project is in a subdirectory of the archive",
+            None => "the archive's file name does not give the project's version",
+        };
         let asked = Asked { name, shown, bare };
         return through_seam(handle, build, source, hashes, reason, asked);
     }

@@ -559,7 +559,7 @@ fn direct_url_json_is_the_one_pip_writes() {
 }
 
 #[test]
-fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
+fn a_project_in_a_subdirectory_or_an_oddly_named_archive_installs_as_pip_does() {
     let python = pythons::with_pip().expect("a CPython with pip").path;
     let ctx = ctx();
     let server = helper_server();
@@ -580,6 +580,26 @@ fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
         .status()
         .unwrap()
         .success());
+    // And the project alone, in an archive not named like an sdist (a code host's snapshot).
+    let snapshot = ctx.work().join("snapshot.tar.gz");
+    let pack = format!(
+        "import tarfile; t = tarfile.open({:?}, 'w:gz'); t.add({:?}, arcname='proj-snapshot'); t.close()",
+        snapshot.display().to_string(),
+        repo.join("sub").display().to_string()
+    );
+    assert!(Command::new(&python)
+        .args(["-c", &pack])
+        .status()
+        .unwrap()
+        .success());
+    server.publish(&ferry_test::BuiltFile {
+        filename: "snapshot.tar.gz".into(),
+        name: "snapshot".into(),
+        version: "1.0".into(),
+        bytes: std::fs::read(&snapshot).unwrap(),
+        metadata: String::new(),
+        requires_python: None,
+    });
     let bytes = std::fs::read(&archive).unwrap();
     server.publish(&ferry_test::BuiltFile {
         filename: "mono-1.0.tar.gz".into(),
@@ -598,6 +618,7 @@ fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
             "subproj @ {}#subdirectory=sub",
             server.file_url("mono-1.0.tar.gz")
         ),
+        format!("subproj @ {}", server.file_url("snapshot.tar.gz")),
     ];
     for (i, requirement) in cases.iter().enumerate() {
         let by_pip = ctx.work().join(format!("pip-{i}"));
@@ -628,7 +649,8 @@ fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
             .stderr_contains("Successfully installed helper-1.0 subproj-1.0");
         let dist_info = "subproj-1.0.dist-info";
         let ours = direct_url(&site_packages(&by_ferry), dist_info);
-        assert_eq!(ours["subdirectory"], "sub", "{requirement}");
+        let sub = requirement.contains("#subdirectory=");
+        assert_eq!(ours["subdirectory"] == "sub", sub, "{requirement}");
         assert_eq!(
             ours,
             direct_url(&site_packages(&by_pip), dist_info),
@@ -638,7 +660,7 @@ fn a_project_in_a_subdirectory_of_a_tree_or_an_archive_installs_as_pip_does() {
             .run(ctx.ferry(["freeze", "--python"]).arg(&by_ferry))
             .success()
             .stdout();
-        assert!(freeze.contains("subdirectory=sub"), "{freeze}");
+        assert_eq!(freeze.contains("subdirectory=sub"), sub, "{freeze}");
         assert_eq!(
             python_output(
                 &by_ferry.join("bin/python"),
