@@ -17,13 +17,14 @@ def main():
         scenario = name[:-5]
         data = json.load(open(os.path.join(results, name)))
         medians = {r["command"]: r["median"] for r in data["results"]}
-        memory = {}
+        peaks = {}
         mem_path = os.path.join(results, scenario + ".mem")
         if os.path.exists(mem_path):
             for line in open(mem_path):
                 parts = line.split()
                 if len(parts) == 2 and parts[1].isdigit():
-                    memory[parts[0]] = int(parts[1])
+                    peaks.setdefault(parts[0], []).append(int(parts[1]))
+        memory = {tool: sorted(values)[len(values) // 2] for tool, values in peaks.items()}
         ferry = medians["ferry"]
 
         def ratio(tool):
@@ -40,7 +41,7 @@ def main():
         "Measured at commit `%s` on %s (%d cores), %s, with `%s`."
         % (commit, platform.machine(), os.cpu_count() or 0, os.path.basename(python), command),
         "Ratios are ferry's median wall time divided by the other tool's (below 1.00 means ferry is faster);",
-        "memory is peak RSS of one run. The \"pip\" column for `venv` is `python -m venv --without-pip`.",
+        "memory is the median of a few runs' peak RSS. The \"pip\" column for `venv` is `python -m venv --without-pip`.",
         "",
         "| scenario | ferry ÷ uv | ferry ÷ pip | ferry peak RSS | uv peak RSS | pip peak RSS |",
         "|---|---|---|---|---|---|",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times ferry against uv and pip on this machine, in one run, and writes the ratios to
-# docs/BENCHMARKS.md. Usage: bench/run.sh [--runs N] [--no-write]
+# docs/BENCHMARKS.md. Usage: bench/run.sh [--runs N] [--install-runs N] [--mem-runs N] [--only REGEX] [--no-write]
 #
 # Installs what it needs: hyperfine (from the system package manager, if missing) and the
 # pinned comparison tools (bench/tools.txt) into a scratch venv under bench/.work/. Every
@@ -11,12 +11,14 @@ root=$(pwd)
 work="$root/bench/.work"
 runs=30
 install_runs=3
+mem_runs=3
 only=""
 write=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --install-runs) install_runs=$2; shift 2 ;;
+    --mem-runs) mem_runs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --no-write) write=0; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -70,14 +72,17 @@ bench() {
   local cmds=(-n ferry "$ferry_cmd" -n uv "$uv_cmd")
   [ -n "$pip_cmd" ] && cmds+=(-n pip "$pip_cmd")
   hyperfine "${args[@]}" "${cmds[@]}" >&2
-  # Peak memory (max RSS, KiB) of one run of each, after the same preparation.
+  # Peak memory (max RSS, KiB) of --mem-runs runs of each, after the same preparation; the
+  # table shows each tool's median (one run's peak varied by 10-20 % for every tool).
   : > "$results/$name.mem"
   for tool in ferry uv pip; do
     local cmd
     case $tool in ferry) cmd=$ferry_cmd ;; uv) cmd=$uv_cmd ;; pip) cmd=$pip_cmd ;; esac
     [ -z "$cmd" ] && continue
-    bash -c "$prepare"
-    /usr/bin/time -f "$tool %M" -a -o "$results/$name.mem" bash -c "$cmd" >/dev/null 2>&1
+    for _ in $(seq "$mem_runs"); do
+      bash -c "$prepare"
+      /usr/bin/time -f "$tool %M" -a -o "$results/$name.mem" bash -c "$cmd" >/dev/null 2>&1
+    done
   done
 }
 
