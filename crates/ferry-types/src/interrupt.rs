@@ -9,6 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 static DIRECTORIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`clean_up`] has begun: the process is being interrupted, and whatever failed
+/// because its backend was killed is not the error to report.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 fn remove<T: PartialEq>(list: &Mutex<Vec<T>>, item: &T) {
@@ -57,6 +64,7 @@ impl Drop for Group {
 /// Kills every running backend (with the processes it started) and removes every live build
 /// directory. For the signal handler, just before the process exits.
 pub fn clean_up() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let groups: Vec<u32> = GROUPS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for pid in groups {
         kill_group(pid);

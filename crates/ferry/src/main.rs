@@ -49,7 +49,15 @@ fn main() -> ExitCode {
     };
     init_logging(global.verbose, global.quiet);
     let printer = printer::Printer::new(global.quiet, global.verbose);
-    match commands::run(cli.command, &config, &global, &printer) {
+    let result = commands::run(cli.command, &config, &global, &printer);
+    if ferry_types::interrupt::interrupted() {
+        // A build failed because Ctrl-C killed its backend: the signal handler is cleaning up
+        // and exits with the signal's status when done; its exit, not this error, is the end.
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
         Ok(code) => code,
         Err(err) => {
             printer.error(&err);
