@@ -597,9 +597,19 @@ fn direct_wheel_urls_are_the_only_candidate() {
         .resolve(&["thing @ https://127.0.0.1:9/thing-1.0.tar.gz"])
         .unwrap_err();
     assert!(err.to_string().contains("thing-1.0.tar.gz"), "{err}");
-    // A file name that is not one of the project's is refused, naming both.
+    // An archive not named like an sdist of the project needs its metadata prepared, as in
+    // pip (here there is no build frontend: the error names the file and says why).
     let err = index
         .resolve(&["thing @ https://127.0.0.1:9/other-1.0.tar.gz"])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("other-1.0.tar.gz")
+            && err.to_string().contains("file name does not give"),
+        "{err}"
+    );
+    // A file that is neither a wheel nor an archive is refused, naming it.
+    let err = index
+        .resolve(&["thing @ https://127.0.0.1:9/thing-1.0.exe"])
         .unwrap_err();
     assert!(
         err.to_string()
