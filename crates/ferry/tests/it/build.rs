@@ -569,46 +569,32 @@ fn a_project_in_a_subdirectory_or_an_oddly_named_archive_installs_as_pip_does() 
         .dependency("helper")
         .write(&repo.join("sub"));
     std::fs::write(repo.join("README"), "not a project\n").unwrap();
-    let archive = ctx.work().join("mono-1.0.tar.gz");
-    let pack = format!(
-        "import tarfile; t = tarfile.open({:?}, 'w:gz'); t.add({:?}, arcname='mono-1.0'); t.close()",
-        archive.display().to_string(),
-        repo.display().to_string()
-    );
-    assert!(Command::new(&python)
-        .args(["-c", &pack])
-        .status()
-        .unwrap()
-        .success());
+    // The tree packed with Python's tarfile into `archive` under `top`, and served by the index.
+    let pack = |tree: &Path, archive: &str, top: &str| {
+        let path = ctx.work().join(archive);
+        let script = format!(
+            "import tarfile; t = tarfile.open({:?}, 'w:gz'); t.add({:?}, arcname={top:?}); t.close()",
+            path.display().to_string(),
+            tree.display().to_string()
+        );
+        let status = Command::new(&python)
+            .args(["-c", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        server.publish(&ferry_test::BuiltFile {
+            filename: archive.into(),
+            name: archive.split(['-', '.']).next().unwrap().into(),
+            version: "1.0".into(),
+            bytes: std::fs::read(&path).unwrap(),
+            metadata: String::new(),
+            requires_python: None,
+        });
+        path
+    };
+    let archive = pack(&repo, "mono-1.0.tar.gz", "mono-1.0");
     // And the project alone, in an archive not named like an sdist (a code host's snapshot).
-    let snapshot = ctx.work().join("snapshot.tar.gz");
-    let pack = format!(
-        "import tarfile; t = tarfile.open({:?}, 'w:gz'); t.add({:?}, arcname='proj-snapshot'); t.close()",
-        snapshot.display().to_string(),
-        repo.join("sub").display().to_string()
-    );
-    assert!(Command::new(&python)
-        .args(["-c", &pack])
-        .status()
-        .unwrap()
-        .success());
-    server.publish(&ferry_test::BuiltFile {
-        filename: "snapshot.tar.gz".into(),
-        name: "snapshot".into(),
-        version: "1.0".into(),
-        bytes: std::fs::read(&snapshot).unwrap(),
-        metadata: String::new(),
-        requires_python: None,
-    });
-    let bytes = std::fs::read(&archive).unwrap();
-    server.publish(&ferry_test::BuiltFile {
-        filename: "mono-1.0.tar.gz".into(),
-        name: "mono".into(),
-        version: "1.0".into(),
-        bytes,
-        metadata: String::new(),
-        requires_python: None,
-    });
+    pack(&repo.join("sub"), "snapshot.tar.gz", "proj-snapshot");
     let tree_url = url::Url::from_file_path(&repo).unwrap();
     let archive_url = url::Url::from_file_path(&archive).unwrap();
     let cases = [
