@@ -32,6 +32,9 @@ use tokio::runtime::Handle;
 use crate::flight::{Chain, Entry, Flights, Guard};
 use crate::{BuildError, BuildOptions, BuildReporter, BuildRequirements, Frontend, Kind};
 
+/// How many environments that prepared an sdist's metadata are kept for its build.
+const MAX_READIED: usize = 16;
+
 /// How deep builds may nest (a build requirement that itself has to be built, and so on).
 const MAX_DEPTH: usize = 8;
 
@@ -90,6 +93,8 @@ struct Inner {
     scratch: std::sync::OnceLock<crate::TempWork>,
     /// One build (or metadata preparation) at a time per key; the others wait for it.
     flights: Flights,
+    /// Builds (and metadata preparations) that failed in this run, by key, with the error.
+    failed: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// sdist metadata prepared in this run, by sdist.
     metadata: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The build environments (and unpacked trees) that prepared an sdist's metadata, kept so
@@ -145,6 +150,7 @@ impl SourceBuilder {
                 downloads: std::sync::Mutex::default(),
                 scratch: std::sync::OnceLock::new(),
                 flights: Flights::default(),
+                failed: std::sync::Mutex::default(),
                 metadata: std::sync::Mutex::default(),
                 readied: std::sync::Mutex::default(),
             }),
@@ -177,6 +183,12 @@ impl SourceBuilder {
             if let Some(done) = found() {
                 return Ok(Ok(done));
             }
+            if let Some(message) = self.failed(key) {
+                return Err(BuildError::Environment {
+                    project: source.to_string(),
+                    message: format!("it failed to build earlier in this run: {message}"),
+                });
+            }
             match self.inner.flights.enter(key, &self.chain) {
                 Entry::Owner(guard) => {
                     // It may have landed between the look and the claim.
@@ -194,6 +206,21 @@ impl SourceBuilder {
                 }
             }
         }
+    }
+
+    /// Why the build (or metadata preparation) `key` failed earlier in this run, if it did.
+    fn failed(&self, key: &str) -> Option<String> {
+        let failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get(key).cloned()
+    }
+
+    /// Remembers that `key` failed, so that builds waiting for it do not run it again.
+    fn remember<T>(&self, key: &str, result: Result<T, BuildError>) -> Result<T, BuildError> {
+        if let Err(err) = &result {
+            let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
+            failed.insert(key.to_string(), err.to_string());
+        }
+        result
     }
 
     /// Who builds `source`, for the build of `key` (its cache entry, or its URL).
@@ -413,13 +440,13 @@ impl SourceBuilder {
                 source_sha256: source.sha256.clone(),
             }
         };
-        // Builds of one cache entry run once; a concurrent second one waits for the first.
-        let _claim = match &cache_dir {
-            Some(dir) => match self.claim(&key, source, || self.cached(dir))? {
-                Ok(wheel) => return Ok(from_cache(wheel)),
-                Err(guard) => Some(guard),
-            },
-            None => None,
+        // Builds of one key run once; a concurrent second one waits for the first (and finds
+        // its cache entry; an uncached build, of an sdist URL without a hash, runs again). Every
+        // build claims its key, so that waits between builds are all seen (see `flight`).
+        let found = || cache_dir.as_deref().and_then(|dir| self.cached(dir));
+        let _claim = match self.claim(&key, source, found)? {
+            Ok(wheel) => return Ok(from_cache(wheel)),
+            Err(guard) => guard,
         };
         let this = self.within(&key);
         let project = source.to_string();
@@ -427,19 +454,20 @@ impl SourceBuilder {
         let work = options.temp_dir("ferry-sdist-")?;
         let staging = work.path().join("out");
         let frontend = this.frontend(&options);
-        let (wheel, backend) = match readied {
+        let built = || match readied {
             // Its metadata was prepared in this run: the same environment and tree build it.
             Some(readied) if kind == Kind::Wheel => {
                 let backend = readied.prepared.backend().to_string();
                 let wheel = frontend.build_prepared(&readied.prepared, kind, &staging)?;
-                (wheel, backend)
+                Ok((wheel, backend))
             }
             _ => {
                 let tree = self.tree(source, work.path())?;
                 let backend = crate::BuildSystem::read(&tree)?.backend;
-                (frontend.build(&tree, &project, kind, &staging)?, backend)
+                Ok((frontend.build(&tree, &project, kind, &staging)?, backend))
             }
         };
+        let (wheel, backend) = self.remember(&key, built())?;
         let Some(cache_dir) = cache_dir else {
             fs_err::create_dir_all(out_dir).map_err(|e| io("create", out_dir, e))?;
             let target = out_dir.join(wheel.file_name().unwrap_or_default());
@@ -472,6 +500,7 @@ impl SourceBuilder {
             .prefix(".tmp-")
             .tempdir_in(parent)
             .map_err(|e| io("create a directory in", parent, e))?;
+        let _registered = ferry_types::interrupt::Registered::new(stage.path());
         fs_err::copy(&wheel, stage.path().join(&name)).map_err(|e| io("copy", &wheel, e))?;
         let json = serde_json::to_vec_pretty(&origin).unwrap_or_default();
         fs_err::write(stage.path().join("origin.json"), json)
@@ -535,30 +564,32 @@ impl BuildContext for SourceBuilder {
         };
         let this = self.within(&memo);
         let work = options.temp_dir("ferry-sdist-").map_err(failed)?;
-        let tree = self.tree(source, work.path()).map_err(failed)?;
         let frontend = this.frontend(&options);
-        let prepared = frontend
-            .prepare(&tree, &source.to_string(), Kind::Wheel)
-            .map_err(failed)?;
-        let text = frontend
-            .metadata_prepared(&prepared, Kind::Wheel)
-            .map_err(failed)?;
+        let readied = || {
+            let tree = self.tree(source, work.path())?;
+            let prepared = frontend.prepare(&tree, &source.to_string(), Kind::Wheel)?;
+            let text = frontend.metadata_prepared(&prepared, Kind::Wheel)?;
+            Ok((prepared, text))
+        };
+        let (prepared, text) = self.remember(&memo, readied()).map_err(failed)?;
         self.inner
             .metadata
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key.clone(), text.clone());
-        self.inner
-            .readied
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                key,
-                Readied {
-                    prepared,
-                    _unpacked: work,
-                },
-            );
+        let mut kept = self.inner.readied.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: resolving many sdists (`ferry compile`, backtracking) must not keep an
+        // environment for each; one evicted is only built in a new environment, as before.
+        if kept.len() >= MAX_READIED {
+            if let Some(evicted) = kept.keys().next().cloned() {
+                kept.remove(&evicted);
+            }
+        }
+        let readied = Readied {
+            prepared,
+            _unpacked: work,
+        };
+        kept.insert(key, readied);
         Ok(text)
     }
 

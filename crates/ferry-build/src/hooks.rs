@@ -67,6 +67,26 @@ pub struct Hooks<'a> {
     pub reporter: &'a dyn BuildReporter,
 }
 
+/// On Linux, the backend is killed if ferry dies without cleaning up (SIGKILL, the OOM
+/// killer): its own process group no longer hears the terminal, so it would run on. The
+/// spawning thread waits for the hook, so it outlives the backend, as the signal requires.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and only calls prctl(2),
+    // which is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
 /// What a hook answered.
 enum Answer {
     Return(Value),
@@ -207,6 +227,7 @@ impl Hooks<'_> {
         // with whatever it started (a compiler, say).
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        die_with_parent(&mut command);
         let mut child = command
             .arg(control.path().join("runner.py"))
             .arg(hook)

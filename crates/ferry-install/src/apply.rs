@@ -114,7 +114,7 @@ impl crate::Session {
     /// directories the replaced distributions left empty, still under the lock. On an error
     /// the session is dropped and every change rolled back.
     pub fn install(
-        self,
+        mut self,
         scheme: &Scheme,
         remove: &[&InstalledDist],
         wheels: &[WheelToInstall],

@@ -204,7 +204,7 @@ fn wheel_sources_for(
         // The user's hashes are of the sdist; the build seam checked the sdist's.
         source.user_hashes = Vec::new();
         source.index = format!("built from {}", sdist.filename);
-        source.sdist_sha256 = wheel.source_sha256.or_else(|| sdist.sha256.clone());
+        source.sdist_sha256 = wheel.source_sha256;
     }
     Ok(sources)
 }

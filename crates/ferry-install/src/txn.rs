@@ -184,10 +184,9 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// Starts a transaction under the locked target, first rolling back whatever a killed
-    /// process left there. Returns the transaction and how many leftovers were rolled back.
-    pub fn begin(lock: &EnvLock) -> Result<(Self, usize), InstallError> {
-        let recovered = recover(lock.dir())?;
+    /// Starts a transaction under the locked target (whose leftovers [`Session::open`] has
+    /// already rolled back).
+    pub fn begin(lock: &EnvLock) -> Result<Self, InstallError> {
         let name = format!(
             "{TXN_PREFIX}{}-{}",
             std::process::id(),
@@ -203,16 +202,13 @@ impl Transaction {
             .append(true)
             .open(&journal_path)
             .map_err(io("create", &journal_path))?;
-        Ok((
-            Self {
-                dir,
-                journal: Mutex::new(journal),
-                ops: Mutex::new(Vec::new()),
-                counter: AtomicU64::new(0),
-                done: false,
-            },
-            recovered,
-        ))
+        Ok(Self {
+            dir,
+            journal: Mutex::new(journal),
+            ops: Mutex::new(Vec::new()),
+            counter: AtomicU64::new(0),
+            done: false,
+        })
     }
 
     /// A fresh directory inside the transaction for staging new files (not journaled: it goes
@@ -370,7 +366,7 @@ pub trait LockReporter {
 #[derive(Debug)]
 pub struct Session {
     // Declared first, so a rollback on drop happens while the lock is still held.
-    txn: std::sync::OnceLock<Transaction>,
+    txn: Option<Transaction>,
     lock: EnvLock,
 }
 
@@ -387,26 +383,23 @@ impl Session {
         if recovered > 0 {
             reporter.rolled_back(recovered, &scheme.purelib);
         }
-        Ok(Self {
-            txn: std::sync::OnceLock::new(),
-            lock,
-        })
+        Ok(Self { txn: None, lock })
     }
 
     /// The transaction, begun now if this is the first change.
-    pub fn txn(&self) -> Result<&Transaction, InstallError> {
-        if let Some(txn) = self.txn.get() {
-            return Ok(txn);
-        }
-        let (txn, _) = Transaction::begin(&self.lock)?;
-        Ok(self.txn.get_or_init(|| txn))
+    pub fn txn(&mut self) -> Result<&Transaction, InstallError> {
+        let txn = match self.txn.take() {
+            Some(txn) => txn,
+            None => Transaction::begin(&self.lock)?,
+        };
+        Ok(self.txn.insert(txn))
     }
 
     /// Commits the transaction. The target stays locked until the returned lock is dropped,
     /// for clean-up after the commit (empty directories left by removed files).
     pub fn commit(self) -> Result<EnvLock, InstallError> {
         let Self { txn, lock } = self;
-        if let Some(txn) = txn.into_inner() {
+        if let Some(txn) = txn {
             txn.commit()?;
         }
         Ok(lock)

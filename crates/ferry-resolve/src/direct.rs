@@ -315,7 +315,8 @@ fn through_seam(
 }
 
 fn archive_extension(filename: &str) -> &'static str {
-    [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+    // What the build frontend can unpack (`ferry_build::sdist::unpack`).
+    [".tar.gz", ".tgz", ".zip"]
         .into_iter()
         .find(|ext| filename.ends_with(ext))
         .unwrap_or("")

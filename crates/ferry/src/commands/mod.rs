@@ -27,23 +27,27 @@ use crate::settings::{
     WheelSettings,
 };
 
-/// Ctrl-C (SIGINT) and SIGTERM: running build backends are killed and build directories
-/// removed ([`ferry_types::interrupt::clean_up`]), then ferry exits with 130 or 143, the codes
-/// a shell gives a death by those signals. An install transaction cut short is rolled back by
+/// Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal closed) and SIGQUIT: running build backends
+/// are killed and build directories removed ([`ferry_types::interrupt::clean_up`]), then ferry
+/// exits with 128 plus the signal's number, as a shell reports a death by it. An install transaction cut short is rolled back by
 /// the next ferry run on that environment, as after any kill.
 #[cfg(unix)]
 async fn exit_on_signal() {
     use std::io::Write;
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
+    let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup), Ok(mut quit)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::quit()),
     ) else {
         return;
     };
     let code = tokio::select! {
         _ = interrupt.recv() => 130,
         _ = terminate.recv() => 143,
+        _ = hangup.recv() => 129,
+        _ = quit.recv() => 131,
     };
     ferry_types::interrupt::clean_up();
     let _ = writeln!(std::io::stderr(), "ferry: interrupted");

@@ -33,7 +33,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
     let interpreter = find_target(request.as_ref(), policy, cache)?;
     let scheme = Scheme::new(&interpreter, &Layout::Environment, None)?;
     interpreter.check_writable(args.break_system_packages)?;
-    let session = Session::open(&scheme, cache, printer)?;
+    let mut session = Session::open(&scheme, cache, printer)?;
     let installed = ferry_install::scan(&scheme.site_dirs());
     // Every file is worked out first, so a distribution without RECORD stops the whole run
     // before anything is removed.
