@@ -352,7 +352,7 @@ impl<'a> Prepare<'a> {
                 )
             })
             .collect();
-        let require_hashes = require_hashes || !user_hashes.is_empty();
+        let require_hashes = Self::hash_checking(spec, require_hashes);
         Self {
             http,
             store,
@@ -366,6 +366,12 @@ impl<'a> Prepare<'a> {
 }
 
 impl Prepare<'_> {
+    /// Whether downloads are in hash-checking mode: `--require-hashes`, or any requirement
+    /// of `spec` has a `--hash`, as in pip.
+    pub fn hash_checking(spec: &ferry_input::RequirementsSpec, require_hashes: bool) -> bool {
+        require_hashes || spec.requirements.iter().any(|r| !r.hashes.is_empty())
+    }
+
     /// Takes wheels `prefetch` fetched while resolving.
     pub fn with_prefetch(self, prefetch: Option<crate::Prefetch>) -> Self {
         Self { prefetch, ..self }

@@ -63,8 +63,7 @@ pub fn run(
     options.upgrade = settings.upgrade(&spec);
     // Wheels start downloading as the resolver picks them.
     let store = Store::new(cache);
-    let hash_checking =
-        resolver.require_hashes || spec.requirements.iter().any(|r| !r.hashes.is_empty());
+    let hash_checking = Prepare::hash_checking(&spec, resolver.require_hashes);
     let prefetch = match settings.dry_run {
         true => None,
         false => plan::prefetch(
