@@ -19,6 +19,27 @@ fn helper_server() -> IndexServer {
     server
 }
 
+/// A new venv `name` (with pip) into which pip installed `args`, offline and without the
+/// machine's pip configuration, for comparing with what ferry installs.
+fn pip_install(ctx: &TestContext, python: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let venv = ctx.work().join(name);
+    let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
+    cmd.arg(python).arg(&venv);
+    ctx.run(&mut cmd).success();
+    let out = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--no-index"])
+        .args(args)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    venv
+}
+
 fn direct_url(site: &Path, dist_info: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(site.join(dist_info).join("direct_url.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -531,21 +552,7 @@ fn direct_url_json_is_the_one_pip_writes() {
     let remote = format!("same @ {}", server.file_url(&sdist.filename));
     let cases: [&[&str]; 4] = [&[&dir], &["-e", &dir], &[&archive], &[&remote]];
     for (i, args) in cases.iter().enumerate() {
-        let by_pip = ctx.work().join(format!("pip-{i}"));
-        let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
-        cmd.arg(&python).arg(&by_pip);
-        ctx.run(&mut cmd).success();
-        let out = Command::new(by_pip.join("bin/python"))
-            .args(["-m", "pip", "install", "-q", "--no-index"])
-            .args(*args)
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let by_pip = pip_install(&ctx, &python, &format!("pip-{i}"), args);
         let by_ferry = make_venv(&ctx, &format!("ferry-{i}"), &python, false);
         ctx.run(&mut install(&ctx, &by_ferry, &server, args))
             .success();
@@ -607,27 +614,11 @@ fn a_project_in_a_subdirectory_or_an_oddly_named_archive_installs_as_pip_does() 
         format!("subproj @ {}", server.file_url("snapshot.tar.gz")),
     ];
     for (i, requirement) in cases.iter().enumerate() {
-        let by_pip = ctx.work().join(format!("pip-{i}"));
-        let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
-        cmd.arg(&python).arg(&by_pip);
-        ctx.run(&mut cmd).success();
-        let out = Command::new(by_pip.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--no-deps",
-                "--no-index",
-                requirement,
-            ])
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let by_pip = pip_install(
+            &ctx,
+            &python,
+            &format!("pip-{i}"),
+            &["--no-deps", requirement],
         );
         let by_ferry = make_venv(&ctx, &format!("ferry-{i}"), &python, false);
         ctx.run(&mut install(&ctx, &by_ferry, &server, &[requirement]))
