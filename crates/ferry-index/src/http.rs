@@ -382,6 +382,32 @@ impl HttpClient {
         })
     }
 
+    /// Like [`Self::download`], but the body goes to `observer` piece by piece (as the
+    /// pieces arrive, without copies) instead of to a file: for unpacking a wheel while it
+    /// downloads. The same retries, resumes and restarts apply.
+    pub async fn stream(
+        &self,
+        url: &Url,
+        observer: &mut dyn StreamObserver,
+    ) -> Result<Downloaded, IndexError> {
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
+        let mut sink = Sink::Stream {
+            observer,
+            written: 0,
+        };
+        let response = self
+            .send_to(url, &HeaderMap::new(), &mut sink)
+            .await?
+            .ok()?;
+        Ok(Downloaded {
+            url: response.url,
+            bytes: sink.len(),
+            content_type: response.content_type,
+        })
+    }
+
     /// Sends a GET with retries for connection errors, 5xx and broken bodies. A body that
     /// breaks off is resumed with a range request when the server supports it (same ETag),
     /// and restarted otherwise. Returns any final status, including 304 and 4xx.
@@ -522,7 +548,7 @@ impl HttpClient {
             let mut response = response;
             let outcome = loop {
                 match response.chunk().await {
-                    Ok(Some(chunk)) => sink.push(&chunk).await.map_err(write_error)?,
+                    Ok(Some(chunk)) => sink.push(chunk).await.map_err(write_error)?,
                     Ok(None) => break Ok(()),
                     Err(err) => break Err(err),
                 }
@@ -615,6 +641,19 @@ pub trait DownloadObserver: Send {
     fn restart(&mut self);
 }
 
+/// Takes a streamed [`HttpClient::stream`] body, piece by piece.
+pub trait StreamObserver: Send {
+    /// As [`DownloadObserver::started`].
+    fn started(&mut self, _length: Option<u64>) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+    /// The next piece of the body, in order (after a resume, the bytes after those seen).
+    /// Awaited, so a slow consumer slows the download rather than filling memory.
+    fn data(&mut self, bytes: bytes::Bytes) -> BoxFuture<'_, ()>;
+    /// Everything seen so far is void: the body starts again from its first byte.
+    fn restart(&mut self) -> BoxFuture<'_, ()>;
+}
+
 /// What [`HttpClient::download`] wrote.
 #[derive(Debug, Clone)]
 pub struct Downloaded {
@@ -629,7 +668,8 @@ pub struct Downloaded {
 /// The largest whole body a range request keeps when the server ignores the range.
 const WHOLE_FOR_RANGE_LIMIT: u64 = 1024 * 1024;
 
-/// Where a response body goes: memory (index pages, metadata) or a file (downloads).
+/// Where a response body goes: memory (index pages, metadata), a file (downloads), or a
+/// consumer of the stream (downloads unpacked as they arrive).
 enum Sink<'a> {
     Memory(Vec<u8>),
     File {
@@ -638,24 +678,29 @@ enum Sink<'a> {
         written: u64,
         observer: &'a mut dyn DownloadObserver,
     },
+    Stream {
+        observer: &'a mut dyn StreamObserver,
+        written: u64,
+    },
 }
 
 fn sink_path(sink: &Sink<'_>) -> PathBuf {
     match sink {
-        Sink::Memory(_) => PathBuf::new(),
+        Sink::Memory(_) | Sink::Stream { .. } => PathBuf::new(),
         Sink::File { path, .. } => path.to_path_buf(),
     }
 }
 
 impl Sink<'_> {
+    /// Whether the body is a file being downloaded (not a page or metadata kept in memory).
     fn is_file(&self) -> bool {
-        matches!(self, Sink::File { .. })
+        !matches!(self, Sink::Memory(_))
     }
 
     fn len(&self) -> u64 {
         match self {
             Sink::Memory(body) => body.len() as u64,
-            Sink::File { written, .. } => *written,
+            Sink::File { written, .. } | Sink::Stream { written, .. } => *written,
         }
     }
 
@@ -675,29 +720,41 @@ impl Sink<'_> {
                 *written = 0;
                 observer.restart();
             }
+            Sink::Stream { observer, written } => {
+                if *written > 0 {
+                    observer.restart().await;
+                }
+                *written = 0;
+            }
         }
         Ok(())
     }
 
     async fn started(&mut self, length: Option<u64>) {
-        if let Sink::File { observer, .. } = self {
-            observer.started(length).await;
+        match self {
+            Sink::File { observer, .. } => observer.started(length).await,
+            Sink::Stream { observer, .. } => observer.started(length).await,
+            Sink::Memory(_) => {}
         }
     }
 
-    async fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+    async fn push(&mut self, bytes: bytes::Bytes) -> std::io::Result<()> {
         use tokio::io::AsyncWriteExt;
         match self {
-            Sink::Memory(body) => body.extend_from_slice(bytes),
+            Sink::Memory(body) => body.extend_from_slice(&bytes),
             Sink::File {
                 file,
                 written,
                 observer,
                 ..
             } => {
-                file.write_all(bytes).await?;
-                observer.data(bytes);
+                file.write_all(&bytes).await?;
+                observer.data(&bytes);
                 *written += bytes.len() as u64;
+            }
+            Sink::Stream { observer, written } => {
+                *written += bytes.len() as u64;
+                observer.data(bytes).await;
             }
         }
         Ok(())
@@ -715,7 +772,7 @@ impl Sink<'_> {
     fn take_memory(&mut self) -> Vec<u8> {
         match self {
             Sink::Memory(body) => std::mem::take(body),
-            Sink::File { .. } => Vec::new(),
+            Sink::File { .. } | Sink::Stream { .. } => Vec::new(),
         }
     }
 }

@@ -29,7 +29,9 @@ pub use client::{
     ProjectFiles, SIMPLE_ACCEPT,
 };
 pub use filename::{DistFilename, SdistFilename, WheelFilename};
-pub use http::{DownloadObserver, Downloaded, FetchOrigin, Fetched, HttpClient, HttpSettings};
+pub use http::{
+    DownloadObserver, Downloaded, FetchOrigin, Fetched, HttpClient, HttpSettings, StreamObserver,
+};
 pub use metadata::MetadataSource;
 pub use settings::{client_for, resolve_settings, IndexOptions};
 pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};

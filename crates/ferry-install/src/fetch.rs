@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferry_index::{redact, DownloadObserver, HttpClient};
+use ferry_index::{redact, DownloadObserver, HttpClient, StreamObserver};
 use ferry_types::{HashAlgorithm, HashDigest};
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -19,7 +19,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 use crate::files::now_secs;
-use crate::store::{Provenance, Store};
+use crate::store::{settle, unzip_error, Provenance, Staging, Store};
+use crate::unzip::{unzip_stream, ChannelChunks, UnzipError};
 use crate::InstallError;
 
 /// A wheel to fetch.
@@ -265,7 +266,7 @@ pub(crate) async fn fetch_within(
             };
             let result = digests.and_then(|digests| {
                 reporter.download_finished(&source.name, digests.size);
-                verify_and_unpack(&store, &source, &path, digests)
+                verify_and_unpack(&store, &source, &path, &digests)
             });
             // Unpacked, or not the file it should be: either way it has served.
             if kept_sha256.is_some() {
@@ -278,6 +279,65 @@ pub(crate) async fn fetch_within(
         .await;
     }
 
+    // A download: unpacked while it arrives, committed to the store once its hashes match.
+    let checked = source.sha256.is_some() || !source.user_hashes.is_empty();
+    let mut streamer = Streamer {
+        hashes,
+        budget,
+        permit: None,
+        store: store.clone(),
+        filename: source.filename.clone(),
+        checked,
+        batch: Vec::new(),
+        sender: None,
+        spent: None,
+        task: None,
+    };
+    let downloaded = http.stream(&source.url, &mut streamer).await;
+    let unpacked = streamer.finish().await;
+    let Streamer { hashes, permit, .. } = streamer;
+    let downloaded = downloaded?;
+    reporter.download_finished(&source.name, downloaded.bytes);
+    let digests = hashes.finish();
+    verify(source, &digests)?;
+    match unpacked {
+        Ok(staging) => {
+            let provenance = provenance_of(source, &digests);
+            let store = store.clone();
+            let result = blocking(move || {
+                let archive = store.commit(staging, &provenance)?;
+                Ok(FetchedWheel {
+                    archive,
+                    sha256: provenance.sha256.clone(),
+                    provenance: Some(provenance),
+                    cached: false,
+                })
+            })
+            .await;
+            drop(permit);
+            result
+        }
+        Err(StreamFailure::Failed(err)) => Err(err),
+        Err(StreamFailure::Unsupported(why)) => {
+            tracing::debug!(
+                "{} cannot be unpacked as it downloads ({why}); downloading it whole",
+                source.filename
+            );
+            drop(permit);
+            download_whole(http, store, source, budget).await
+        }
+    }
+}
+
+/// Downloads a wheel into a temporary file (hashing it on the way) and unpacks it from there,
+/// by its central directory if need be: for archives [`crate::unzip::unzip_stream`] cannot
+/// follow.
+async fn download_whole(
+    http: &HttpClient,
+    store: &Store,
+    source: &WheelSource,
+    budget: &ByteBudget,
+) -> Result<FetchedWheel, InstallError> {
     let temp = {
         let store = store.clone();
         blocking(move || store.download_file()).await?
@@ -285,21 +345,19 @@ pub(crate) async fn fetch_within(
     let io = crate::io_error;
     let mut file = tokio::fs::File::from_std(temp.reopen().map_err(io("open", temp.path()))?);
     let mut watch = Watch {
-        hashes,
+        hashes: Hashes::new(&source.user_hashes),
         budget,
         permit: None,
     };
-    let downloaded = http
-        .download(&source.url, &mut file, temp.path(), &mut watch)
+    http.download(&source.url, &mut file, temp.path(), &mut watch)
         .await?;
     drop(file);
-    reporter.download_finished(&source.name, downloaded.bytes);
     let Watch { hashes, permit, .. } = watch;
     let digests = hashes.finish();
     let source = source.clone();
     let store = store.clone();
     let result = blocking(move || {
-        let result = verify_and_unpack(&store, &source, temp.path(), digests);
+        let result = verify_and_unpack(&store, &source, temp.path(), &digests);
         if let Err(err) = temp.close() {
             tracing::debug!("could not remove a downloaded wheel: {err}");
         }
@@ -308,6 +366,141 @@ pub(crate) async fn fetch_within(
     .await;
     drop(permit);
     result
+}
+
+/// How many bytes of a download are handed to its unpacking thread at once.
+const BATCH: usize = 64 * 1024;
+
+/// Why a streamed unpack did not give a staging directory.
+enum StreamFailure {
+    /// The archive's layout needs its central directory first: download it whole.
+    Unsupported(String),
+    Failed(InstallError),
+}
+
+/// Takes a wheel's download: hashes it, takes its share of the budget once its size is
+/// known, and passes the bytes to a blocking thread that unpacks them into a staging
+/// directory as they arrive (a few batches in flight, so memory stays flat).
+struct Streamer<'a> {
+    hashes: Hashes,
+    budget: &'a ByteBudget,
+    permit: Option<SemaphorePermit<'a>>,
+    store: Store,
+    filename: String,
+    checked: bool,
+    /// The bytes not yet handed over. They are copied out of the HTTP client's pieces, which
+    /// can share (and so keep alive) a much larger read buffer.
+    batch: Vec<u8>,
+    sender: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    /// Buffers the unpacking thread is done with, to fill again.
+    spent: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    task: Option<tokio::task::JoinHandle<Result<Staging, StreamFailure>>>,
+}
+
+impl Streamer<'_> {
+    fn start(&mut self) {
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        let (spent, spent_receiver) = std::sync::mpsc::channel();
+        let (store, filename, checked) = (self.store.clone(), self.filename.clone(), self.checked);
+        self.sender = Some(sender);
+        self.spent = Some(spent_receiver);
+        self.task = Some(tokio::task::spawn_blocking(move || {
+            let staging = store.stage().map_err(StreamFailure::Failed)?;
+            let chunks = ChannelChunks { receiver, spent };
+            let entries = unzip_stream(chunks, staging.path(), !checked).map_err(|e| match e {
+                UnzipError::Unsupported(why) => StreamFailure::Unsupported(why),
+                other => StreamFailure::Failed(unzip_error(&filename, other)),
+            })?;
+            settle(staging.path(), &entries, &filename, checked).map_err(StreamFailure::Failed)?;
+            Ok(staging)
+        }));
+    }
+
+    async fn send_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let next = self
+            .spent
+            .as_ref()
+            .and_then(|spent| spent.try_recv().ok())
+            .map(|mut buffer| {
+                buffer.clear();
+                buffer
+            })
+            .unwrap_or_else(|| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, next);
+        if let Some(sender) = &self.sender {
+            if sender.send(batch).await.is_err() {
+                // The unpacking stopped early; its error comes from `finish`.
+                self.sender = None;
+            }
+        }
+    }
+
+    /// Ends the unpacking (the body is complete, or was abandoned) and gives its result.
+    async fn finish(&mut self) -> Result<Staging, StreamFailure> {
+        self.send_batch().await;
+        self.sender = None;
+        let Some(task) = self.task.take() else {
+            return Err(StreamFailure::Failed(InstallError::BrokenWheel {
+                filename: self.filename.clone(),
+                message: "its download is empty".into(),
+            }));
+        };
+        task.await.unwrap_or_else(|e| {
+            Err(StreamFailure::Failed(InstallError::Cache(format!(
+                "unpacking {} failed: {e}",
+                self.filename
+            ))))
+        })
+    }
+}
+
+impl StreamObserver for Streamer<'_> {
+    fn started(&mut self, length: Option<u64>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if self.permit.is_none() {
+                self.permit = self.budget.reserve(length).await;
+            }
+        })
+    }
+
+    fn data(&mut self, bytes: bytes::Bytes) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.hashes.update(&bytes);
+            if self.task.is_none() {
+                self.start();
+            }
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                if self.batch.capacity() == 0 {
+                    self.batch.reserve_exact(BATCH);
+                }
+                let n = rest
+                    .len()
+                    .min(BATCH.saturating_sub(self.batch.len()).max(1));
+                self.batch.extend_from_slice(&rest[..n]);
+                rest = &rest[n..];
+                if self.batch.len() >= BATCH {
+                    self.send_batch().await;
+                }
+            }
+        })
+    }
+
+    fn restart(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.hashes.reset();
+            self.batch.clear();
+            // The unpacking so far is void: end it (its staging directory goes with it).
+            self.sender = None;
+            self.spent = None;
+            if let Some(task) = self.task.take() {
+                let _ = task.await;
+            }
+        })
+    }
 }
 
 /// The digests of a wheel file, computed as it streams by.
@@ -418,25 +611,30 @@ fn verify_and_unpack(
     store: &Store,
     source: &WheelSource,
     wheel: &Path,
-    digests: Digests,
+    digests: &Digests,
 ) -> Result<FetchedWheel, InstallError> {
-    verify(source, &digests)?;
-    let sha256 = digests.sha256;
-    let provenance = Provenance {
+    verify(source, digests)?;
+    let provenance = provenance_of(source, digests);
+    let checked = source.sha256.is_some() || !source.user_hashes.is_empty();
+    let archive = store.unpack(wheel, &provenance, checked)?;
+    Ok(FetchedWheel {
+        archive,
+        sha256: provenance.sha256.clone(),
+        provenance: Some(provenance),
+        cached: false,
+    })
+}
+
+/// Where a wheel with these (checked) digests came from.
+fn provenance_of(source: &WheelSource, digests: &Digests) -> Provenance {
+    Provenance {
         filename: source.filename.clone(),
         url: redact(&source.url),
         index: source.index.clone(),
         downloaded_at: now_secs(),
         size: digests.size,
-        sha256: sha256.clone(),
-    };
-    let archive = store.unpack(wheel, &provenance)?;
-    Ok(FetchedWheel {
-        archive,
-        sha256,
-        provenance: Some(provenance),
-        cached: false,
-    })
+        sha256: digests.sha256.clone(),
+    }
 }
 
 /// Checks a file's digests against the index's sha256 and the user's `--hash`es.

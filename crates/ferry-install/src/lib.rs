@@ -36,6 +36,7 @@ pub mod scheme;
 pub mod store;
 pub mod txn;
 pub mod uninstall;
+mod unzip;
 pub mod views;
 pub mod wheel;
 

@@ -2,22 +2,24 @@
 //! named by the file's sha256 (`archive-v1/<sha256>/`), and installs link from there.
 //!
 //! Beside each archive, `<sha256>.json` ([`Provenance`]) says which file it was, where it was
-//! downloaded from and when. Unpacking goes to a temporary directory renamed into place, so an
-//! archive directory that exists is complete. While unpacking, every entry's path is checked
-//! (no absolute paths, no `..`, no links out) and every file is hashed and compared with the
-//! wheel's RECORD; the archive's RECORD is then rewritten with the computed rows, so installs
-//! can trust it.
+//! downloaded from and when. Unpacking goes to a staging directory ([`Store::stage`]) that is
+//! renamed into place only once the wheel file's hash has been checked ([`Store::commit`]),
+//! so an archive directory that exists is complete and is the file it is named after. A
+//! download is unpacked while it arrives ([`crate::unzip`]); a local file is read the same
+//! way. Every entry's path is checked (no absolute paths, no `..`, no links out), every
+//! entry's CRC-32 and size, and the archive's RECORD is rewritten to list every file as it
+//! is ([`settle`]), so installs can trust it.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use ferry_cache::{Bucket, Cache};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::files::{create_file, write_file};
+use crate::files::write_file;
 use crate::record::{self, RecordEntry};
+use crate::unzip::{unzip_seekable, unzip_stream, ReadChunks, Unpacked, UnzipError};
 use crate::InstallError;
 
 /// Where an archive came from.
@@ -159,34 +161,43 @@ impl Store {
         Ok(())
     }
 
-    /// Unpacks the wheel file at `wheel` (whose sha256 is `provenance.sha256`, already
-    /// checked) into the store and returns its archive directory. The file is read as a
-    /// stream, entry by entry, so memory use does not grow with the wheel. Safe to call from
-    /// several processes at once: the first complete archive wins.
-    pub fn unpack(&self, wheel: &Path, provenance: &Provenance) -> Result<PathBuf, InstallError> {
-        let target = self.archives.join(&provenance.sha256);
-        if target.is_dir() {
-            return Ok(target);
-        }
-        let io = crate::io_error;
+    /// A new directory in the store to unpack a wheel into; it is removed when dropped
+    /// (and when ferry is interrupted) unless [`Store::commit`] moves it into place.
+    pub(crate) fn stage(&self) -> Result<Staging, InstallError> {
         self.ensure_dir()?;
-        let temp = tempfile::Builder::new()
+        let dir = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.archives)
-            .map_err(io("create a directory in", &self.archives))?;
-        let file = fs_err::File::open(wheel).map_err(io("open", wheel))?;
-        unpack_into(
-            std::io::BufReader::with_capacity(COPY_BUFFER, file),
-            temp.path(),
-            &provenance.filename,
-        )?;
+            .map_err(crate::io_error("create a directory in", &self.archives))?;
+        let registered = ferry_types::interrupt::Registered::new(dir.path());
+        Ok(Staging {
+            dir,
+            _registered: registered,
+        })
+    }
+
+    /// Whether the archive with this sha256 is already in place.
+    pub(crate) fn has(&self, sha256: &str) -> bool {
+        self.archives.join(sha256).is_dir()
+    }
+
+    /// Moves a filled staging directory into place as the archive of `provenance.sha256`,
+    /// writes its provenance, and remembers the URL's sha256. Safe to race with other
+    /// processes: the first complete archive wins.
+    pub(crate) fn commit(
+        &self,
+        staging: Staging,
+        provenance: &Provenance,
+    ) -> Result<PathBuf, InstallError> {
+        let target = self.archives.join(&provenance.sha256);
         let json = serde_json::to_vec_pretty(provenance).unwrap_or_default();
         ferry_cache::write_atomic(
             &self.archives.join(format!("{}.json", provenance.sha256)),
             &json,
         )
         .map_err(|e| InstallError::Cache(e.to_string()))?;
-        let temp_path = temp.keep();
+        let Staging { dir, _registered } = staging;
+        let temp_path = dir.keep();
         match std::fs::rename(&temp_path, &target) {
             Ok(()) => {}
             Err(_) if target.is_dir() => {
@@ -210,189 +221,136 @@ impl Store {
         }
         Ok(target)
     }
-}
 
-/// Checks one wheel entry name and returns it as a relative path, or says why it is refused.
-fn safe_relative(name: &str) -> Result<PathBuf, String> {
-    if name.contains('\\') {
-        return Err("uses a backslash".into());
-    }
-    let path = Path::new(name);
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::Normal(part) => out.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => return Err("climbs out with `..`".into()),
-            Component::RootDir | Component::Prefix(_) => return Err("is an absolute path".into()),
+    /// Unpacks the wheel file at `wheel` (whose sha256 is `provenance.sha256`, already
+    /// checked) into the store and returns its archive directory. The file is read as a
+    /// stream, entry by entry, so memory use does not grow with the wheel; an archive the
+    /// stream reader cannot follow is read by its central directory instead. `checked` says
+    /// the file's hash matched one its index or the user gave (see [`settle`]).
+    pub fn unpack(
+        &self,
+        wheel: &Path,
+        provenance: &Provenance,
+        checked: bool,
+    ) -> Result<PathBuf, InstallError> {
+        if self.has(&provenance.sha256) {
+            return Ok(self.archives.join(&provenance.sha256));
         }
+        let filename = &provenance.filename;
+        let open = || fs_err::File::open(wheel).map_err(crate::io_error("open", wheel));
+        let mut staging = self.stage()?;
+        let entries = match unzip_stream(ReadChunks(open()?), staging.path(), !checked) {
+            Err(UnzipError::Unsupported(why)) => {
+                tracing::debug!("reading {filename} by its central directory: {why}");
+                staging = self.stage()?;
+                unzip_seekable(open()?, staging.path(), !checked)
+            }
+            other => other,
+        }
+        .map_err(|e| unzip_error(filename, e))?;
+        settle(staging.path(), &entries, filename, checked)?;
+        self.commit(staging, provenance)
     }
-    if out.as_os_str().is_empty() {
-        return Err("is empty".into());
-    }
-    Ok(out)
 }
 
-/// The buffer size for reading wheels and writing their files.
-const COPY_BUFFER: usize = 64 * 1024;
+/// A directory being filled with an unpacked wheel (see [`Store::stage`]).
+pub(crate) struct Staging {
+    dir: tempfile::TempDir,
+    _registered: ferry_types::interrupt::Registered,
+}
+
+impl Staging {
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// An [`UnzipError`] as the error of installing `filename`.
+pub(crate) fn unzip_error(filename: &str, err: UnzipError) -> InstallError {
+    match err {
+        UnzipError::Unsupported(message) | UnzipError::Broken(message) => {
+            InstallError::BrokenWheel {
+                filename: filename.to_string(),
+                message,
+            }
+        }
+        UnzipError::Io {
+            action,
+            path,
+            source,
+        } => InstallError::Io {
+            action,
+            path,
+            source,
+        },
+    }
+}
 
 /// The longest link target a wheel's symlink entry may hold (links become plain files).
 const MAX_LINK: u64 = 64 * 1024;
 
-/// A writer that hashes and counts what passes through it.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Unpacks a wheel into `dir` after checking every entry, verifies RECORD, and rewrites it.
-/// Entries are copied through a fixed buffer, never held whole.
-fn unpack_into<R: Read + std::io::Seek>(
-    reader: R,
+/// Finishes an unpacked wheel in `dir` whose `entries` the unzip gave: sets executable bits,
+/// refuses link entries that point out of the wheel (the others stay plain files, as in pip),
+/// checks the WHEEL file, and rewrites RECORD to list every file as it is, so installs can
+/// trust it.
+///
+/// RECORD's hashes are checked or taken as they are, depending on `checked`:
+/// - `checked` (the wheel file's hash matched one its index or the user gave): that hash
+///   covers RECORD too, so RECORD's sha256 rows are taken as they are, as pip and uv do,
+///   after a check of each file's size (every entry's CRC-32 was checked while unpacking).
+///   Only files RECORD does not hash are hashed here.
+/// - otherwise (a find-links directory or URL with no hash): every file was hashed while
+///   unpacking and must match its RECORD row, the only reference there is.
+pub(crate) fn settle(
     dir: &Path,
+    entries: &[Unpacked],
     filename: &str,
+    checked: bool,
 ) -> Result<(), InstallError> {
     let broken = |message: String| InstallError::BrokenWheel {
         filename: filename.to_string(),
         message,
     };
-    let mut zip =
-        zip::ZipArchive::new(reader).map_err(|e| broken(format!("not a zip archive: {e}")))?;
-
-    // First pass: every name is checked before anything is written.
-    let mut names = Vec::with_capacity(zip.len());
-    for index in 0..zip.len() {
-        let entry = zip
-            .by_index_raw(index)
-            .map_err(|e| broken(format!("entry {index}: {e}")))?;
-        let name = entry
-            .name()
-            .map_err(|e| broken(format!("entry {index} has an unreadable name: {e}")))?
-            .to_string();
-        let relative =
-            safe_relative(&name).map_err(|why| broken(format!("entry `{name}` {why}")))?;
-        let is_symlink = entry
-            .unix_mode()
-            .is_some_and(|mode| mode & 0o170_000 == 0o120_000);
-        names.push((relative, entry.is_dir(), is_symlink));
-    }
-
-    let mut computed: Vec<RecordEntry> = Vec::new();
-    let mut record_path: Option<String> = None;
-    let mut created_dirs = std::collections::HashSet::new();
-    let mut buffer = vec![0; COPY_BUFFER];
-    for (index, (relative, is_dir, is_symlink)) in names.into_iter().enumerate() {
-        let mut entry = zip
-            .by_index(index)
-            .map_err(|e| broken(format!("entry {}: {e}", relative.display())))?;
-        let dest = dir.join(&relative);
-        if is_dir {
-            fs_err::create_dir_all(&dest).map_err(|source| InstallError::Io {
-                action: "create",
-                path: dest.clone(),
-                source,
-            })?;
-            continue;
-        }
-        if let Some(parent) = dest.parent() {
-            if created_dirs.insert(parent.to_path_buf()) {
-                fs_err::create_dir_all(parent).map_err(|source| InstallError::Io {
-                    action: "create",
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
-            }
-        }
-        let row_name = relative.to_string_lossy().replace('\\', "/");
-        let row = if is_symlink {
-            let mut contents = Vec::new();
-            (&mut entry)
-                .take(MAX_LINK + 1)
-                .read_to_end(&mut contents)
-                .map_err(|e| broken(format!("entry `{}` is corrupt: {e}", relative.display())))?;
+    for entry in entries.iter().filter(|e| !e.is_dir) {
+        let Some(mode) = entry.mode else { continue };
+        let dest = dir.join(&entry.relative);
+        if mode & 0o170_000 == 0o120_000 {
             // Wheels have no links; a link entry is kept as a plain file (as pip does), but
             // one pointing outside the wheel is refused outright.
-            let link = String::from_utf8_lossy(&contents).into_owned();
-            let base = relative.parent().unwrap_or(Path::new(""));
-            if contents.len() as u64 > MAX_LINK
-                || Path::new(&link).is_absolute()
-                || escapes(base, &link)
-            {
+            let link = if entry.size <= MAX_LINK {
+                fs_err::read(&dest).map_err(crate::io_error("read", &dest))?
+            } else {
+                Vec::new()
+            };
+            let link = String::from_utf8_lossy(&link).into_owned();
+            let base = entry.relative.parent().unwrap_or(Path::new(""));
+            if entry.size > MAX_LINK || Path::new(&link).is_absolute() || escapes(base, &link) {
                 return Err(broken(format!(
                     "entry `{}` is a link out of the wheel (to `{link}`)",
-                    relative.display()
+                    entry.name
                 )));
             }
-            write_file(&dest, &contents, false).map_err(|source| InstallError::Io {
-                action: "write",
-                path: dest.clone(),
-                source,
-            })?;
-            RecordEntry::for_bytes(row_name.clone(), &contents)
-        } else {
-            let executable = entry.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
-            let file = create_file(&dest, executable).map_err(|source| InstallError::Io {
-                action: "write",
-                path: dest.clone(),
-                source,
-            })?;
-            let mut out = HashingWriter {
-                inner: std::io::BufWriter::with_capacity(COPY_BUFFER, file),
-                hasher: Sha256::new(),
-                size: 0,
-            };
-            let write_error = |source| InstallError::Io {
-                action: "write",
-                path: dest.clone(),
-                source,
-            };
-            loop {
-                let n = match entry.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        return Err(broken(format!(
-                            "entry `{}` is corrupt: {e}",
-                            relative.display()
-                        )))
-                    }
-                };
-                out.write_all(&buffer[..n]).map_err(write_error)?;
-            }
-            out.flush().map_err(write_error)?;
-            RecordEntry {
-                path: row_name.clone(),
-                hash: Some(record::encode_digest(&out.hasher.finalize())),
-                size: Some(out.size),
-            }
-        };
-        let name = row_name;
-        let top = name.split('/').next().unwrap_or_default();
-        if top.ends_with(".dist-info")
-            && name.ends_with("/RECORD")
-            && name.matches('/').count() == 1
-        {
-            record_path = Some(name.clone());
+        } else if mode & 0o111 != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+                .map_err(crate::io_error("write", &dest))?;
         }
-        computed.push(row);
     }
 
-    let record_path = record_path.ok_or_else(|| broken("it has no .dist-info/RECORD".into()))?;
+    let record_path = entries
+        .iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.name.as_str())
+        .find(|name| {
+            name.split('/')
+                .next()
+                .unwrap_or_default()
+                .ends_with(".dist-info")
+                && name.ends_with("/RECORD")
+                && name.matches('/').count() == 1
+        })
+        .ok_or_else(|| broken("it has no .dist-info/RECORD".into()))?
+        .to_string();
     // Only installable wheels enter the store: check the format version now.
     let wheel_file = dir
         .join(record_path.trim_end_matches("RECORD"))
@@ -402,50 +360,71 @@ fn unpack_into<R: Read + std::io::Seek>(
     crate::files::WheelFile::parse(&wheel_text, &wheel_file).map_err(|e| broken(e.to_string()))?;
     let record_file = dir.join(&record_path);
     let declared = record::parse(
-        &fs_err::read_to_string(&record_file).map_err(|source| InstallError::Io {
-            action: "read",
-            path: record_file.clone(),
-            source,
-        })?,
+        &fs_err::read_to_string(&record_file).map_err(crate::io_error("read", &record_file))?,
         &record_file,
     )?;
-    let actual: HashMap<&str, &RecordEntry> =
-        computed.iter().map(|e| (e.path.as_str(), e)).collect();
-    for row in &declared {
-        let Some(hash) = &row.hash else { continue };
-        let Some(found) = actual.get(row.path.as_str()) else {
-            continue;
-        };
-        if !hash.starts_with("sha256=") {
+    let declared: HashMap<&str, &RecordEntry> =
+        declared.iter().map(|e| (e.path.as_str(), e)).collect();
+
+    // The archive's RECORD: every file as it really is, RECORD itself without a hash.
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries.iter().filter(|e| !e.is_dir) {
+        if entry.name == record_path {
+            rows.push(RecordEntry::path_only(entry.name.clone()));
             continue;
         }
-        if found.hash.as_deref() != Some(hash.as_str()) {
-            return Err(broken(format!(
-                "`{}` does not match its RECORD hash ({hash} listed, {} found)",
-                row.path,
-                found.hash.as_deref().unwrap_or("?")
-            )));
+        let listed = declared
+            .get(entry.name.as_str())
+            .and_then(|row| row.hash.as_deref())
+            .filter(|hash| hash.starts_with("sha256="));
+        let hash = match (&entry.sha256, listed) {
+            (Some(sha), listed) => {
+                let found = record::encode_digest(sha);
+                if let Some(listed) = listed.filter(|listed| *listed != found) {
+                    return Err(broken(format!(
+                        "`{}` does not match its RECORD hash ({listed} listed, {found} found)",
+                        entry.name
+                    )));
+                }
+                found
+            }
+            (None, Some(listed)) if checked => {
+                let size = declared.get(entry.name.as_str()).and_then(|row| row.size);
+                if let Some(size) = size.filter(|size| *size != entry.size) {
+                    return Err(broken(format!(
+                        "`{}` is {} bytes, but its RECORD says {size}",
+                        entry.name, entry.size
+                    )));
+                }
+                listed.to_string()
+            }
+            (None, _) => hash_file(&dir.join(&entry.relative))?,
+        };
+        rows.push(RecordEntry {
+            path: entry.name.clone(),
+            hash: Some(hash),
+            size: Some(entry.size),
+        });
+    }
+    write_file(&record_file, record::write(&rows).as_bytes(), false)
+        .map_err(crate::io_error("write", &record_file))?;
+    Ok(())
+}
+
+/// A file's RECORD hash (`sha256=...`), read from disk.
+fn hash_file(path: &Path) -> Result<String, InstallError> {
+    let mut file = fs_err::File::open(path).map_err(crate::io_error("read", path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        match std::io::Read::read(&mut file, &mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(crate::io_error("read", path)(e)),
         }
     }
-    // The archive's RECORD: every file as it really is, RECORD itself without a hash.
-    let rows: Vec<RecordEntry> = computed
-        .into_iter()
-        .map(|mut e| {
-            if e.path == record_path {
-                e.hash = None;
-                e.size = None;
-            }
-            e
-        })
-        .collect();
-    write_file(&record_file, record::write(&rows).as_bytes(), false).map_err(|source| {
-        InstallError::Io {
-            action: "write",
-            path: record_file.clone(),
-            source,
-        }
-    })?;
-    Ok(())
+    Ok(record::encode_digest(&hasher.finalize()))
 }
 
 fn escapes(base: &Path, link: &str) -> bool {
@@ -471,6 +450,7 @@ mod tests {
 
     #[test]
     fn entry_names_are_checked() {
+        use crate::unzip::safe_relative;
         assert!(safe_relative("pkg/mod.py").is_ok());
         assert!(safe_relative("../evil.py").is_err());
         assert!(safe_relative("pkg/../../evil.py").is_err());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ferry_test::{pythons, BuiltFile, FileOptions, IndexServer, WheelBuilder};
+use ferry_test::{pythons, BuiltFile, Fault, FileOptions, IndexServer, WheelBuilder};
 
 use crate::common::{ctx, install, make_venv, python_output, site_packages, snapshot};
 
@@ -407,11 +407,18 @@ fn bad_wheels_and_bad_hashes_change_nothing() {
             .wheel_version("2.0")
             .build(),
     );
-    server.publish(
+    // With no hash from the index, RECORD is what the files are checked against. (A wheel
+    // whose index hash matched is covered by that hash, RECORD included, so there RECORD's
+    // rows are taken as they are, as pip and uv take them.)
+    server.publish_with(
         &WheelBuilder::new("tampered", "1.0")
             .file("tampered.py", "x = 1\n")
             .corrupt_record_hash("tampered.py")
             .build(),
+        FileOptions {
+            no_hash: true,
+            ..FileOptions::default()
+        },
     );
     server.publish_with(
         &WheelBuilder::new("lying", "1.0")
@@ -1022,4 +1029,75 @@ fn wheels_fetched_while_resolving_are_fetched_once_and_only_when_needed() {
     assert!(gets(&app2) <= 1);
     assert!(site.join("app-1.0.dist-info").is_dir());
     assert!(!site.join("app-2.0.dist-info").exists());
+}
+
+#[test]
+fn downloads_unpack_as_they_arrive_and_survive_breaks() {
+    let ctx = ctx();
+    let python = default_python();
+    // Bytes that do not compress, so the wheel has a long body to break off.
+    let data = noise(600_000, 7);
+    let wheel = WheelBuilder::new("streamed", "1.0")
+        .file("streamed/__init__.py", "VALUE = 1\n")
+        .file("streamed/data.bin", &data)
+        .build();
+    let path = format!("/files/{}", wheel.filename);
+    // A body that breaks off is resumed with a range request where the server offers them,
+    // and restarted from its first byte where it does not; the unpacking follows either way.
+    for ranges in [true, false] {
+        let server = IndexServer::start();
+        server.publish(&wheel).set_ranges(ranges);
+        // Faults match by substring: the first use is the (shorter, unharmed) PEP 658
+        // metadata file, which the resolver reads before the installer asks for the wheel.
+        server.fault(Fault::truncate(&path, 250_000).times(2));
+        let venv = make_venv(&ctx, &format!("env-{ranges}"), &python, false);
+        ctx.run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &["streamed", "--no-cache-dir"],
+        ))
+        .success();
+        let site = site_packages(&venv);
+        assert_eq!(std::fs::read(site.join("streamed/data.bin")).unwrap(), data);
+        let gets: Vec<_> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect();
+        assert_eq!(gets.len(), 2, "ranges offered: {ranges}");
+        // 206: the rest of the body after the break; 200: the whole body again.
+        let expected = if ranges { 206 } else { 200 };
+        assert_eq!(gets[1].status, Some(expected), "ranges offered: {ranges}");
+    }
+
+    // An archive the stream cannot follow (here: bytes before its first entry, which
+    // central-directory readers accept) is downloaded whole and read by its directory.
+    let mut prefixed = wheel.clone();
+    prefixed.filename = "prefixed-1.0-py3-none-any.whl".into();
+    prefixed.name = "prefixed".into();
+    let plain = WheelBuilder::new("prefixed", "1.0")
+        .file("prefixed/__init__.py", "VALUE = 2\n")
+        .build();
+    prefixed.metadata = plain.metadata.clone();
+    prefixed.bytes = b"#!/bin/sh\n".to_vec();
+    prefixed.bytes.extend(&plain.bytes);
+    let server = IndexServer::start();
+    server.publish(&prefixed);
+    let venv = make_venv(&ctx, "env-prefixed", &python, false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["prefixed"]))
+        .success();
+    assert_eq!(
+        python_output(
+            &venv.join("bin/python"),
+            "import prefixed; print(prefixed.VALUE)"
+        ),
+        "2"
+    );
+    // Nothing half-unpacked is left in the store.
+    let leftovers: Vec<String> = snapshot(&ctx.cache_dir().join("archive-v1"))
+        .into_iter()
+        .filter(|p| p.starts_with(".tmp-") || p.starts_with(".download-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
 }
