@@ -298,8 +298,14 @@ impl IndexClient {
     }
 
     /// A wheel's core metadata by the cheapest route the source allows.
-    pub async fn metadata(&self, file: &DistFile) -> Result<(String, MetadataSource), IndexError> {
-        wheel_metadata(&self.http, file).await
+    /// A wheel's core metadata by the cheapest route (see [`crate::metadata`]); `listed_by`
+    /// is the index or find-links location that listed it.
+    pub async fn metadata(
+        &self,
+        file: &DistFile,
+        listed_by: &str,
+    ) -> Result<(String, MetadataSource), IndexError> {
+        wheel_metadata(&self.http, file, listed_by).await
     }
 }
 

@@ -107,6 +107,8 @@ struct Inner {
     /// at a time: otherwise dozens of concurrent first requests each open a connection (and a
     /// DNS lookup) before the first HTTP/2 connection exists that they could all share.
     reached: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<bool>>>>,
+    /// Where wheels downloaded whole for their metadata go.
+    whole_wheels: std::sync::OnceLock<Arc<dyn crate::metadata::WholeWheels>>,
 }
 
 impl HttpClient {
@@ -133,6 +135,7 @@ impl HttpClient {
                 cache: cache.map(HttpCache::new),
                 limit: Semaphore::new(settings.concurrency.max(1)),
                 reached: std::sync::Mutex::default(),
+                whole_wheels: std::sync::OnceLock::new(),
                 settings,
             }),
         })
@@ -277,6 +280,16 @@ impl HttpClient {
             origin: FetchOrigin::Network,
             fetched_at: now,
         })
+    }
+
+    /// Hands the wheels that must be downloaded whole for their metadata to `keeper` (the
+    /// installer's store) from now on; the first keeper set stays.
+    pub fn keep_whole_wheels(&self, keeper: Arc<dyn crate::metadata::WholeWheels>) {
+        let _ = self.inner.whole_wheels.set(keeper);
+    }
+
+    pub(crate) fn whole_wheels(&self) -> Option<&Arc<dyn crate::metadata::WholeWheels>> {
+        self.inner.whole_wheels.get()
     }
 
     /// Where to keep whole wheels downloaded for their metadata, when there is a cache.

@@ -32,7 +32,7 @@ pub use filename::{DistFilename, SdistFilename, WheelFilename};
 pub use http::{
     DownloadObserver, Downloaded, FetchOrigin, Fetched, HttpClient, HttpSettings, StreamObserver,
 };
-pub use metadata::MetadataSource;
+pub use metadata::{MetadataSource, WholeWheels};
 pub use settings::{client_for, resolve_settings, IndexOptions};
 pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};
 pub use url_util::{normalize_name, redact, redact_str};

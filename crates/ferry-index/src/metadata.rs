@@ -23,6 +23,22 @@ pub enum MetadataSource {
     WholeFile,
 }
 
+/// Keeps the wheels the metadata route has to download whole (no PEP 658 file, no range
+/// requests), so each is downloaded once: the installer's store implements it, unpacking the
+/// wheel while it arrives and reading METADATA from the result, and the installer then finds
+/// the wheel there. Without one, the wheel goes to a temporary file (kept in the cache's
+/// downloads bucket for the installer). Set with [`HttpClient::keep_whole_wheels`].
+pub trait WholeWheels: Send + Sync + std::fmt::Debug {
+    /// Downloads `file` (listed by the index or find-links location `listed_by`), checks its
+    /// hash, keeps it, and returns its METADATA.
+    fn keep<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        file: &'a DistFile,
+        listed_by: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<String, IndexError>>;
+}
+
 /// How much of the end of a wheel to ask for first: enough for the central directory of
 /// most wheels, so that usually two small requests suffice.
 const TAIL: u64 = 64 * 1024;
@@ -30,6 +46,7 @@ const TAIL: u64 = 64 * 1024;
 pub(crate) async fn wheel_metadata(
     http: &HttpClient,
     file: &DistFile,
+    listed_by: &str,
 ) -> Result<(String, MetadataSource), IndexError> {
     if !file.filename.ends_with(".whl") {
         return Err(IndexError::Metadata {
@@ -76,7 +93,7 @@ pub(crate) async fn wheel_metadata(
         Ok(Ranged::Metadata(metadata)) => return Ok((metadata, MetadataSource::Range)),
         // The server ignored the range and sent a small file whole: use it.
         Ok(Ranged::Whole(body)) => body,
-        Ok(Ranged::Unsupported) => return whole_on_disk(http, file).await,
+        Ok(Ranged::Unsupported) => return whole_on_disk(http, file, listed_by).await,
         Err(
             err @ (IndexError::Offline { .. }
             | IndexError::Unauthorized { .. }
@@ -84,7 +101,7 @@ pub(crate) async fn wheel_metadata(
         ) => return Err(err),
         Err(err) => {
             tracing::debug!("range requests for {} failed: {err}", redact(&file.url));
-            return whole_on_disk(http, file).await;
+            return whole_on_disk(http, file, listed_by).await;
         }
     };
     if let Some(expected) = &file.hashes.sha256 {
@@ -131,7 +148,12 @@ impl crate::http::DownloadObserver for Sha256Observer {
 async fn whole_on_disk(
     http: &HttpClient,
     file: &DistFile,
+    listed_by: &str,
 ) -> Result<(String, MetadataSource), IndexError> {
+    if let Some(keeper) = http.whole_wheels() {
+        let metadata = keeper.keep(http, file, listed_by).await?;
+        return Ok((metadata, MetadataSource::WholeFile));
+    }
     let kept = http.downloads_dir();
     let dir = kept.clone().unwrap_or_else(std::env::temp_dir);
     let io = |path: &std::path::Path| {

@@ -167,7 +167,10 @@ async fn metadata_by_pep658_then_ranges_then_whole_file() {
     let client = client(&s, &[server.url()], fast_settings());
 
     let demo = client.project("demo").await.unwrap();
-    let (text, source) = client.metadata(&demo.files[0].file).await.unwrap();
+    let (text, source) = client
+        .metadata(&demo.files[0].file, &demo.files[0].source)
+        .await
+        .unwrap();
     assert_eq!(source, MetadataSource::Pep658);
     assert!(text.contains("Requires-Dist: six>=1.0"));
     assert_eq!(
@@ -177,7 +180,10 @@ async fn metadata_by_pep658_then_ranges_then_whole_file() {
 
     let bigp = client.project("big").await.unwrap();
     server.clear_requests();
-    let (text, source) = client.metadata(&bigp.files[0].file).await.unwrap();
+    let (text, source) = client
+        .metadata(&bigp.files[0].file, &bigp.files[0].source)
+        .await
+        .unwrap();
     assert_eq!(source, MetadataSource::Range);
     assert!(text.contains("Requires-Dist: numpy"));
     let requests = server.requests();
@@ -190,7 +196,10 @@ async fn metadata_by_pep658_then_ranges_then_whole_file() {
 
     // A server without range support: the whole file is used, and its hash checked.
     server.set_ranges(false);
-    let (text, source) = client.metadata(&bigp.files[0].file).await.unwrap();
+    let (text, source) = client
+        .metadata(&bigp.files[0].file, &bigp.files[0].source)
+        .await
+        .unwrap();
     assert!(matches!(
         source,
         MetadataSource::Range | MetadataSource::WholeFile
@@ -211,7 +220,10 @@ async fn metadata_files_are_checked_against_their_hash() {
     let s = setup();
     let client = client(&s, &[server.url()], fast_settings());
     let demo = client.project("demo").await.unwrap();
-    let err = client.metadata(&demo.files[0].file).await.unwrap_err();
+    let err = client
+        .metadata(&demo.files[0].file, &demo.files[0].source)
+        .await
+        .unwrap_err();
     assert!(matches!(err, IndexError::HashMismatch { .. }), "{err}");
     assert!(err.to_string().contains(".metadata"), "{err}");
 }
@@ -231,7 +243,10 @@ async fn whole_file_downloads_are_checked_against_the_index_hash() {
     let s = setup();
     let client = client(&s, &[server.url()], fast_settings());
     let demo = client.project("demo").await.unwrap();
-    let err = client.metadata(&demo.files[0].file).await.unwrap_err();
+    let err = client
+        .metadata(&demo.files[0].file, &demo.files[0].source)
+        .await
+        .unwrap_err();
     assert!(matches!(err, IndexError::HashMismatch { .. }), "{err}");
     assert!(
         err.to_string().contains("demo-1.0-py3-none-any.whl"),
@@ -357,7 +372,9 @@ async fn credentials_from_urls_netrc_and_remembered_for_files() {
     let c = client(&s, &[url], fast_settings());
     let demo = c.project("demo").await.unwrap();
     assert!(!demo.files[0].file.url.as_str().contains("s3cret"));
-    c.metadata(&demo.files[0].file).await.unwrap();
+    c.metadata(&demo.files[0].file, &demo.files[0].source)
+        .await
+        .unwrap();
     let wrong = server.url_with_credentials("alice", "nope");
     let s = setup();
     let err = client(&s, &[wrong], fast_settings())
@@ -603,7 +620,10 @@ async fn find_links_directories_file_urls_and_pages() {
             assert!(project.files.iter().all(|f| f.file.hashes.sha256.is_some()));
         } else {
             assert_eq!(names, ["demo-3.0-py3-none-any.whl"], "{location}");
-            let (metadata, _) = c.metadata(&project.files[0].file).await.unwrap();
+            let (metadata, _) = c
+                .metadata(&project.files[0].file, &project.files[0].source)
+                .await
+                .unwrap();
             assert!(metadata.contains("Version: 3.0"));
         }
     }
@@ -625,7 +645,9 @@ async fn redirected_pages_resolve_links_against_where_they_landed() {
         demo.files[0].file.url.as_str(),
         format!("{}/files/demo-1.0-py3-none-any.whl", server.base_url())
     );
-    c.metadata(&demo.files[0].file).await.unwrap();
+    c.metadata(&demo.files[0].file, &demo.files[0].source)
+        .await
+        .unwrap();
 }
 
 /// Records what a streamed download shows its observer.
@@ -732,7 +754,10 @@ async fn a_large_wheel_from_a_server_without_ranges_is_read_from_disk() {
     let s = setup();
     let client = client(&s, &[server.url()], fast_settings());
     let big = client.project("big").await.unwrap();
-    let (text, source) = client.metadata(&big.files[0].file).await.unwrap();
+    let (text, source) = client
+        .metadata(&big.files[0].file, &big.files[0].source)
+        .await
+        .unwrap();
     assert_eq!(source, MetadataSource::WholeFile);
     assert!(text.contains("Requires-Dist: six"), "{text}");
     // The range request's whole-file answer was left unread; one download followed.

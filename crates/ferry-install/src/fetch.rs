@@ -280,14 +280,12 @@ pub(crate) async fn fetch_within(
     }
 
     // A download: unpacked while it arrives, committed to the store once its hashes match.
-    let checked = source.sha256.is_some() || !source.user_hashes.is_empty();
     let mut streamer = Streamer {
         hashes,
         budget,
         permit: None,
         store: store.clone(),
         filename: source.filename.clone(),
-        checked,
         batch: Vec::new(),
         sender: None,
         spent: None,
@@ -387,7 +385,6 @@ struct Streamer<'a> {
     permit: Option<SemaphorePermit<'a>>,
     store: Store,
     filename: String,
-    checked: bool,
     /// The bytes not yet handed over. They are copied out of the HTTP client's pieces, which
     /// can share (and so keep alive) a much larger read buffer.
     batch: Vec<u8>,
@@ -401,17 +398,17 @@ impl Streamer<'_> {
     fn start(&mut self) {
         let (sender, receiver) = tokio::sync::mpsc::channel(2);
         let (spent, spent_receiver) = std::sync::mpsc::channel();
-        let (store, filename, checked) = (self.store.clone(), self.filename.clone(), self.checked);
+        let (store, filename) = (self.store.clone(), self.filename.clone());
         self.sender = Some(sender);
         self.spent = Some(spent_receiver);
         self.task = Some(tokio::task::spawn_blocking(move || {
             let staging = store.stage().map_err(StreamFailure::Failed)?;
             let chunks = ChannelChunks { receiver, spent };
-            let entries = unzip_stream(chunks, staging.path(), !checked).map_err(|e| match e {
+            let entries = unzip_stream(chunks, staging.path()).map_err(|e| match e {
                 UnzipError::Unsupported(why) => StreamFailure::Unsupported(why),
                 other => StreamFailure::Failed(unzip_error(&filename, other)),
             })?;
-            settle(staging.path(), &entries, &filename, checked).map_err(StreamFailure::Failed)?;
+            settle(staging.path(), &entries, &filename).map_err(StreamFailure::Failed)?;
             Ok(staging)
         }));
     }
@@ -615,8 +612,7 @@ fn verify_and_unpack(
 ) -> Result<FetchedWheel, InstallError> {
     verify(source, digests)?;
     let provenance = provenance_of(source, digests);
-    let checked = source.sha256.is_some() || !source.user_hashes.is_empty();
-    let archive = store.unpack(wheel, &provenance, checked)?;
+    let archive = store.unpack(wheel, &provenance)?;
     Ok(FetchedWheel {
         archive,
         sha256: provenance.sha256.clone(),
@@ -820,4 +816,67 @@ fn place(temp: &Path, target: &Path) -> Result<(), InstallError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The store keeps the wheels the resolver must download whole for their metadata: each is
+/// fetched into the store as the installer would (unpacked while it arrives, hash-checked),
+/// its METADATA is read from there, and the installer later finds it by its hash or URL
+/// instead of downloading it again.
+impl ferry_index::WholeWheels for Store {
+    fn keep<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        file: &'a ferry_index::DistFile,
+        listed_by: &'a str,
+    ) -> BoxFuture<'a, Result<String, ferry_index::IndexError>> {
+        Box::pin(async move {
+            let url = redact(&file.url);
+            let parsed = ferry_index::WheelFilename::parse(&file.filename).ok_or_else(|| {
+                ferry_index::IndexError::Metadata {
+                    url: url.clone(),
+                    message: format!("`{}` is not a valid wheel file name", file.filename),
+                }
+            })?;
+            let source = WheelSource {
+                name: parsed.name,
+                version: parsed.version,
+                filename: file.filename.clone(),
+                url: file.url.clone(),
+                sha256: file.hashes.sha256.clone(),
+                user_hashes: Vec::new(),
+                index: listed_by.to_string(),
+                sdist_sha256: None,
+            };
+            let fetched = fetch_wheel(http, self, &source, Arc::new(Silent))
+                .await
+                .map_err(|err| match err {
+                    InstallError::Index(err) => err,
+                    InstallError::HashMismatch {
+                        url,
+                        expected,
+                        actual,
+                        ..
+                    } => ferry_index::IndexError::HashMismatch {
+                        url,
+                        expected,
+                        actual,
+                    },
+                    other => ferry_index::IndexError::Metadata {
+                        url: url.clone(),
+                        message: other.to_string(),
+                    },
+                })?;
+            let name = source.name;
+            blocking(move || {
+                let dist_info = crate::wheel::find_dist_info(&fetched.archive, &name)?;
+                let path = fetched.archive.join(dist_info).join("METADATA");
+                fs_err::read_to_string(&path).map_err(crate::io_error("read", &path))
+            })
+            .await
+            .map_err(|err| ferry_index::IndexError::Metadata {
+                url,
+                message: err.to_string(),
+            })
+        })
+    }
 }

@@ -225,30 +225,24 @@ impl Store {
     /// Unpacks the wheel file at `wheel` (whose sha256 is `provenance.sha256`, already
     /// checked) into the store and returns its archive directory. The file is read as a
     /// stream, entry by entry, so memory use does not grow with the wheel; an archive the
-    /// stream reader cannot follow is read by its central directory instead. `checked` says
-    /// the file's hash matched one its index or the user gave (see [`settle`]).
-    pub fn unpack(
-        &self,
-        wheel: &Path,
-        provenance: &Provenance,
-        checked: bool,
-    ) -> Result<PathBuf, InstallError> {
+    /// stream reader cannot follow is read by its central directory instead.
+    pub fn unpack(&self, wheel: &Path, provenance: &Provenance) -> Result<PathBuf, InstallError> {
         if self.has(&provenance.sha256) {
             return Ok(self.archives.join(&provenance.sha256));
         }
         let filename = &provenance.filename;
         let open = || fs_err::File::open(wheel).map_err(crate::io_error("open", wheel));
         let mut staging = self.stage()?;
-        let entries = match unzip_stream(ReadChunks(open()?), staging.path(), !checked) {
+        let entries = match unzip_stream(ReadChunks(open()?), staging.path()) {
             Err(UnzipError::Unsupported(why)) => {
                 tracing::debug!("reading {filename} by its central directory: {why}");
                 staging = self.stage()?;
-                unzip_seekable(open()?, staging.path(), !checked)
+                unzip_seekable(open()?, staging.path())
             }
             other => other,
         }
         .map_err(|e| unzip_error(filename, e))?;
-        settle(staging.path(), &entries, filename, checked)?;
+        settle(staging.path(), &entries, filename)?;
         self.commit(staging, provenance)
     }
 }
@@ -294,19 +288,13 @@ const MAX_LINK: u64 = 64 * 1024;
 /// checks the WHEEL file, and rewrites RECORD to list every file as it is, so installs can
 /// trust it.
 ///
-/// RECORD's hashes are checked or taken as they are, depending on `checked`:
-/// - `checked` (the wheel file's hash matched one its index or the user gave): that hash
-///   covers RECORD too, so RECORD's sha256 rows are taken as they are, as pip and uv do,
-///   after a check of each file's size (every entry's CRC-32 was checked while unpacking).
-///   Only files RECORD does not hash are hashed here.
-/// - otherwise (a find-links directory or URL with no hash): every file was hashed while
-///   unpacking and must match its RECORD row, the only reference there is.
-pub(crate) fn settle(
-    dir: &Path,
-    entries: &[Unpacked],
-    filename: &str,
-    checked: bool,
-) -> Result<(), InstallError> {
+/// RECORD's sha256 rows are taken as they are, after a check of each file's size, as pip and
+/// uv take them; only files RECORD does not hash are hashed here. Hashing every file again
+/// would check nothing more: every entry's bytes were checked against its CRC-32 while
+/// unpacking, and RECORD comes from the same archive as the files, so whoever could change a
+/// file could change its row too. What vouches for the archive is the wheel file's hash,
+/// checked against the index's or the user's before the archive enters the store.
+pub(crate) fn settle(dir: &Path, entries: &[Unpacked], filename: &str) -> Result<(), InstallError> {
     let broken = |message: String| InstallError::BrokenWheel {
         filename: filename.to_string(),
         message,
@@ -377,18 +365,8 @@ pub(crate) fn settle(
             .get(entry.name.as_str())
             .and_then(|row| row.hash.as_deref())
             .filter(|hash| hash.starts_with("sha256="));
-        let hash = match (&entry.sha256, listed) {
-            (Some(sha), listed) => {
-                let found = record::encode_digest(sha);
-                if let Some(listed) = listed.filter(|listed| *listed != found) {
-                    return Err(broken(format!(
-                        "`{}` does not match its RECORD hash ({listed} listed, {found} found)",
-                        entry.name
-                    )));
-                }
-                found
-            }
-            (None, Some(listed)) if checked => {
+        let hash = match listed {
+            Some(listed) => {
                 let size = declared.get(entry.name.as_str()).and_then(|row| row.size);
                 if let Some(size) = size.filter(|size| *size != entry.size) {
                     return Err(broken(format!(
@@ -398,7 +376,7 @@ pub(crate) fn settle(
                 }
                 listed.to_string()
             }
-            (None, _) => hash_file(&dir.join(&entry.relative))?,
+            None => hash_file(&dir.join(&entry.relative))?,
         };
         rows.push(RecordEntry {
             path: entry.name.clone(),

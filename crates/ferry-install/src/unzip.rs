@@ -21,7 +21,6 @@ use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use flate2::{Decompress, FlushDecompress, Status};
-use sha2::{Digest, Sha256};
 
 use crate::files::create_file;
 
@@ -49,8 +48,6 @@ pub(crate) struct Unpacked {
     pub is_dir: bool,
     /// The uncompressed size.
     pub size: u64,
-    /// The file's sha256, when the caller asked for hashes.
-    pub sha256: Option<[u8; 32]>,
     /// Unix mode bits from the central directory, when the archive was made on Unix.
     pub mode: Option<u32>,
 }
@@ -303,12 +300,8 @@ struct Local {
 }
 
 /// Unpacks the archive `source` gives into `dir`, reading it once from front to back, and
-/// returns its entries in order. With `hash` every file's sha256 is computed on the way.
-pub(crate) fn unzip_stream<C: Chunks>(
-    source: C,
-    dir: &Path,
-    hash: bool,
-) -> Result<Vec<Unpacked>, UnzipError> {
+/// returns its entries in order.
+pub(crate) fn unzip_stream<C: Chunks>(source: C, dir: &Path) -> Result<Vec<Unpacked>, UnzipError> {
     let mut input = Input {
         source,
         chunk: Vec::new(),
@@ -395,7 +388,6 @@ pub(crate) fn unzip_stream<C: Chunks>(
             file: file.as_mut(),
             dest: &dest,
             crc: crc32fast::Hasher::new(),
-            sha: hash.then(Sha256::new),
             size: 0,
         };
         let declared = (!descriptor).then_some((compressed, size));
@@ -421,11 +413,6 @@ pub(crate) fn unzip_stream<C: Chunks>(
         if got_crc != crc {
             return Err(broken("is corrupt: its CRC-32 does not match"));
         }
-        let sha256 = sink
-            .sha
-            .take()
-            .filter(|_| !is_dir)
-            .map(|h| h.finalize().into());
         let written = sink.size;
         locals.push(Local {
             offset,
@@ -440,7 +427,6 @@ pub(crate) fn unzip_stream<C: Chunks>(
             relative,
             is_dir,
             size: written,
-            sha256,
             mode: None,
         });
     }
@@ -462,22 +448,18 @@ fn has_zip64(extra: &[u8]) -> bool {
     false
 }
 
-/// Where an entry's data goes: its file (none for a directory), with its CRC-32, sha256 and
-/// size kept as it passes.
+/// Where an entry's data goes: its file (none for a directory), with its CRC-32 and size
+/// kept as it passes.
 struct EntrySink<'a> {
     file: Option<&'a mut std::fs::File>,
     dest: &'a Path,
     crc: crc32fast::Hasher,
-    sha: Option<Sha256>,
     size: u64,
 }
 
 impl EntrySink<'_> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), UnzipError> {
         self.crc.update(bytes);
-        if let Some(sha) = &mut self.sha {
-            sha.update(bytes);
-        }
         self.size += bytes.len() as u64;
         if let Some(file) = &mut self.file {
             file.write_all(bytes)
@@ -721,7 +703,6 @@ fn check_central(
 pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
     reader: R,
     dir: &Path,
-    hash: bool,
 ) -> Result<Vec<Unpacked>, UnzipError> {
     let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| UnzipError::Broken(format!("it is not a zip archive: {e}")))?;
@@ -760,7 +741,6 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
                 file: Some(&mut file),
                 dest: &dest,
                 crc: crc32fast::Hasher::new(),
-                sha: hash.then(Sha256::new),
                 size: 0,
             };
             loop {
@@ -775,13 +755,11 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
                     }
                 }
             }
-            let sha256 = sink.sha.take().map(|h| h.finalize().into());
             entries.push(Unpacked {
                 name: row_name(&relative),
                 relative,
                 is_dir,
                 size: sink.size,
-                sha256,
                 mode,
             });
             continue;
@@ -791,7 +769,6 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
             relative,
             is_dir,
             size: 0,
-            sha256: None,
             mode,
         });
     }
@@ -857,7 +834,7 @@ mod tests {
         piece: usize,
     ) -> (tempfile::TempDir, Result<Vec<Unpacked>, UnzipError>) {
         let dir = tempfile::tempdir().unwrap();
-        let result = unzip_stream(Pieces(bytes.to_vec(), piece, 0), dir.path(), true);
+        let result = unzip_stream(Pieces(bytes.to_vec(), piece, 0), dir.path());
         (dir, result)
     }
 
@@ -877,13 +854,12 @@ mod tests {
             let (dir, result) = stream(&bytes, piece);
             let entries = result.unwrap_or_else(|e| panic!("piece {piece}: {e:?}"));
             let seekable_dir = tempfile::tempdir().unwrap();
-            let by_directory = unzip_seekable(Cursor::new(&bytes), seekable_dir.path(), true)
+            let by_directory = unzip_seekable(Cursor::new(&bytes), seekable_dir.path())
                 .unwrap_or_else(|e| panic!("{e:?}"));
             assert_eq!(entries.len(), 5);
             assert_eq!(entries.len(), by_directory.len());
             for (a, b) in entries.iter().zip(&by_directory) {
                 assert_eq!((&a.name, a.is_dir, a.size), (&b.name, b.is_dir, b.size));
-                assert_eq!(a.sha256, b.sha256, "{}", a.name);
                 assert_eq!(a.mode.map(|m| m & 0o777), b.mode.map(|m| m & 0o777));
                 if !a.is_dir {
                     assert_eq!(

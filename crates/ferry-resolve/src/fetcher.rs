@@ -211,7 +211,7 @@ impl Fetcher {
                 .clone()
         };
         cell.get_or_init(|| async {
-            let text = self.metadata_text(name, version, &file.file).await?;
+            let text = self.metadata_text(name, version, file).await?;
             let parsed = CoreMetadata::parse(&text).map_err(|message| {
                 Arc::new(ResolveError::BadMetadata {
                     name: name.to_string(),
@@ -229,8 +229,9 @@ impl Fetcher {
         &self,
         name: &str,
         version: &Version,
-        file: &DistFile,
+        listed: &ProjectFile,
     ) -> Result<String, Arc<ResolveError>> {
+        let file = &listed.file;
         let key = cache_key(file);
         let path = self.cache.as_ref().map(|c| c.entry(Bucket::Metadata, &key));
         if let Some(path) = &path {
@@ -242,7 +243,7 @@ impl Fetcher {
         let text = if file.filename.ends_with(".whl") {
             let (text, source) = self
                 .client
-                .metadata(file)
+                .metadata(file, &listed.source)
                 .await
                 .map_err(|e| Arc::new(ResolveError::Index(e)))?;
             tracing::debug!("metadata of {} via {source:?}", file.filename);

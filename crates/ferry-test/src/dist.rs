@@ -206,8 +206,8 @@ impl WheelBuilder {
         self
     }
 
-    /// Writes a wrong hash for `path` into RECORD (a broken wheel).
-    pub fn corrupt_record_hash(mut self, path: &str) -> Self {
+    /// Writes a wrong hash and size for `path` into RECORD (a broken wheel).
+    pub fn corrupt_record_row(mut self, path: &str) -> Self {
         self.corrupt_record_for = Some(path.to_string());
         self
     }
@@ -295,16 +295,12 @@ impl WheelBuilder {
             let record = self.record_override.clone().unwrap_or_else(|| {
                 let mut record = String::new();
                 for (path, bytes) in &entries {
-                    let digest = if self.corrupt_record_for.as_deref() == Some(path) {
-                        record_hash(b"not the real contents")
+                    let (digest, size) = if self.corrupt_record_for.as_deref() == Some(path) {
+                        (record_hash(b"not the real contents"), bytes.len() + 1)
                     } else {
-                        record_hash(bytes)
+                        (record_hash(bytes), bytes.len())
                     };
-                    record.push_str(&format!(
-                        "{},sha256={digest},{}\n",
-                        csv_field(path),
-                        bytes.len()
-                    ));
+                    record.push_str(&format!("{},sha256={digest},{size}\n", csv_field(path)));
                 }
                 record.push_str(&format!("{record_path},,\n"));
                 record

@@ -192,6 +192,11 @@ impl ResolverSettings {
         printer: &crate::printer::Printer,
     ) -> anyhow::Result<(std::sync::Arc<IndexClient>, ResolveOptions)> {
         let client = std::sync::Arc::new(self.client(interpreter, cache)?);
+        // A wheel downloaded whole for its metadata is unpacked into the store right away,
+        // where the installer (or a later run) takes it without downloading it again.
+        client
+            .http()
+            .keep_whole_wheels(std::sync::Arc::new(ferry_install::Store::new(cache)));
         let mut options = self.options();
         let builder = build.builder(
             interpreter,

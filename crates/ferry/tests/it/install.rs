@@ -407,18 +407,11 @@ fn bad_wheels_and_bad_hashes_change_nothing() {
             .wheel_version("2.0")
             .build(),
     );
-    // With no hash from the index, RECORD is what the files are checked against. (A wheel
-    // whose index hash matched is covered by that hash, RECORD included, so there RECORD's
-    // rows are taken as they are, as pip and uv take them.)
-    server.publish_with(
+    server.publish(
         &WheelBuilder::new("tampered", "1.0")
             .file("tampered.py", "x = 1\n")
-            .corrupt_record_hash("tampered.py")
+            .corrupt_record_row("tampered.py")
             .build(),
-        FileOptions {
-            no_hash: true,
-            ..FileOptions::default()
-        },
     );
     server.publish_with(
         &WheelBuilder::new("lying", "1.0")
@@ -434,7 +427,10 @@ fn bad_wheels_and_bad_hashes_change_nothing() {
     for (name, message) in [
         ("escape", "climbs out with `..`"),
         ("future", "Wheel-Version 2.0 is not supported"),
-        ("tampered", "does not match its RECORD hash"),
+        (
+            "tampered",
+            "`tampered.py` is 6 bytes, but its RECORD says 7",
+        ),
         ("lying", "hash mismatch for lying"),
     ] {
         ctx.run(&mut install(&ctx, &venv, &server, &[name]))
@@ -878,10 +874,10 @@ fn large_wheels_install_in_flat_memory() {
 }
 
 /// A wheel the resolver had to download whole for its metadata (no PEP 658 file, no byte
-/// ranges) is kept in the cache and unpacked from there: the installer does not download it
-/// again, whether it was small enough to come back from the range request (the server sent
-/// everything) or was streamed to disk. One of them has no hash on the index and one does.
-/// Once unpacked, the kept file is gone.
+/// ranges) is not downloaded again by the installer: a small one that came back whole from
+/// the range request is kept in the cache's downloads bucket (and gone once unpacked), a
+/// larger one is unpacked into the store while it downloads. One of them has no hash on the
+/// index and one does.
 #[test]
 fn a_wheel_downloaded_for_its_metadata_is_not_downloaded_twice() {
     let ctx = ctx();
@@ -928,19 +924,19 @@ fn a_wheel_downloaded_for_its_metadata_is_not_downloaded_twice() {
             .map(|b| format!("{b:02x}"))
             .collect()
     };
-    let mut expected = vec![sha(&small.bytes), sha(&large.bytes)];
-    expected.sort();
     let venv = make_venv(&ctx, "env", &default_python(), false);
 
-    // Resolving alone keeps both wheels.
+    // Resolving alone keeps both wheels: the small file, and the large one unpacked.
     ctx.run(&mut install(&ctx, &venv, &server, &["--dry-run", "small"]))
         .success();
-    assert_eq!(kept_names(), expected, "{:?}", kept());
+    assert_eq!(kept_names(), vec![sha(&small.bytes)], "{:?}", kept());
+    let stored = ctx.cache_dir().join("archive-v1").join(sha(&large.bytes));
+    assert!(stored.join("large/blob.bin").is_file());
     let requests = server.requests().len();
     assert_eq!(whole_gets(&large.filename), 1);
 
     // The install that follows reads the metadata from the cache and the wheels from the
-    // kept files: no request for either wheel.
+    // kept file and the store: no request for either wheel.
     ctx.run(&mut install(&ctx, &venv, &server, &["small"]))
         .success();
     let wheel_requests = server.requests()[requests..]
@@ -1073,7 +1069,7 @@ fn downloads_unpack_as_they_arrive_and_survive_breaks() {
 
     // An archive the stream cannot follow (here: bytes before its first entry, which
     // central-directory readers accept) is downloaded whole and read by its directory.
-    let mut prefixed = wheel.clone();
+    let mut prefixed = wheel;
     prefixed.filename = "prefixed-1.0-py3-none-any.whl".into();
     prefixed.name = "prefixed".into();
     let plain = WheelBuilder::new("prefixed", "1.0")
