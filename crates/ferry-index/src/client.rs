@@ -297,7 +297,6 @@ impl IndexClient {
             .collect()
     }
 
-    /// A wheel's core metadata by the cheapest route the source allows.
     /// A wheel's core metadata by the cheapest route (see [`crate::metadata`]); `listed_by`
     /// is the index or find-links location that listed it.
     pub async fn metadata(

@@ -1,10 +1,12 @@
 //! Getting wheels into the unpacked-wheel store: from the store itself when the file was seen
 //! before, else downloaded, hash-checked and unpacked.
 //!
-//! A download streams into a temporary file in the store's directory while it is hashed;
-//! only once the hashes match is the file unpacked (straight from disk), and then it is
-//! deleted. `file://` wheels are hashed and unpacked where they are. Memory use therefore does
-//! not grow with the size of a wheel; [`fetch_all`] bounds how much is in flight at once.
+//! A download is unpacked while it arrives: the body is hashed as it streams by and handed to
+//! a blocking thread that reads the ZIP front to back ([`crate::unzip`]) into a staging
+//! directory, which enters the store only once the hashes match. An archive the stream reader
+//! cannot follow is downloaded whole into a temporary file and read by its central directory.
+//! `file://` wheels are read where they are. Memory use therefore does not grow with the size
+//! of a wheel; [`fetch_all`] bounds how much is in flight at once.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -3,10 +3,11 @@
 //! Takes resolved wheel files (URL, hashes, where they were listed) and a target [`Scheme`],
 //! and gives an environment where each package is either fully installed or untouched:
 //!
-//! - [`fetch`] gets each wheel into the unpacked-wheel [`store`] in the cache (downloaded once,
-//!   hash-checked against the index and the user's `--hash`es, unpacked once, entry names
-//!   checked before anything is written); [`prefetch`] starts those fetches while the
-//!   resolver is still deciding;
+//! - [`fetch`] gets each wheel into the unpacked-wheel [`store`] in the cache (downloaded once
+//!   and unpacked while it arrives, every entry checked, the archive kept only once the file's
+//!   hash matches the index's and the user's `--hash`es); [`prefetch`] starts those fetches
+//!   while the resolver is still deciding, and the store keeps the wheels the resolver must
+//!   download whole for their metadata;
 //! - [`wheel`] installs an unpacked wheel per the binary distribution format (scheme
 //!   directories, `.data`, `#!python`, entry-point launchers, RECORD, INSTALLER, REQUESTED,
 //!   direct_url.json), linking files from the store;

@@ -141,6 +141,13 @@ impl Interpreter {
                 ),
             }
         }
+        if let Some(info) = venv_info(&path, cache) {
+            tracing::debug!(
+                "interpreter info for {} from its base interpreter's",
+                path.display()
+            );
+            return Ok(Self::from_info(path, info));
+        }
         let info = run_query(&path)?;
         let entry = CacheEntry {
             path: path.clone(),
@@ -153,6 +160,14 @@ impl Interpreter {
             tracing::warn!("{err}");
         }
         Ok(Self::from_info(path, entry.info))
+    }
+
+    /// Runs the interpreter at `path` for its facts even when the cache or its base
+    /// interpreter could answer (to check those answers against the real one).
+    pub fn query_uncached(path: &Path) -> Result<Self, PythonError> {
+        let path = absolute(path);
+        let info = run_query(&path)?;
+        Ok(Self::from_info(path, info))
     }
 
     /// Builds an interpreter from already-known facts (used by tests and by callers that
@@ -246,6 +261,91 @@ impl Interpreter {
             _ => Ok(()),
         }
     }
+}
+
+/// What the interpreter of a virtual environment would say about itself, worked out from its
+/// base interpreter's (cached) answer instead of running it: a fresh venv then costs no
+/// interpreter start (about 40 ms), which is most of what `ferry install` spends before its
+/// first request. Only the plain case is derived, and anything else is queried:
+/// - `path` is `ROOT/bin/python*` beside `ROOT/pyvenv.cfg`, and resolves through symlinks to an
+///   interpreter in the `home` the file names, whose version is the one the file gives;
+/// - that base is CPython on a POSIX system and not itself a virtual environment;
+/// - the venv has no pip of its own (its default index would be that pip's to say).
+///
+/// Everything else a venv's interpreter reports is its base's, except: the prefixes (`ROOT`),
+/// the executable (`path`), the install paths (the base's venv layout under `ROOT`; headers and
+/// the standard library stay the base's), and the base executable (the first of
+/// `pythonX.Y`, `pythonX`, `python` in `home`, as the query script finds it). A test compares
+/// derived and queried answers for venvs made by ferry and by `python -m venv`.
+fn venv_info(path: &Path, cache: &Cache) -> Option<InterpreterInfo> {
+    let bin = path.parent()?;
+    let root = bin.parent()?;
+    if bin.file_name()? != "bin" {
+        return None;
+    }
+    let cfg = std::fs::read_to_string(root.join("pyvenv.cfg")).ok()?;
+    let value = |wanted: &str| {
+        cfg.lines().find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim().eq_ignore_ascii_case(wanted)).then(|| value.trim().to_string())
+        })
+    };
+    let home = PathBuf::from(value("home")?);
+    let version = value("version_info").or_else(|| value("version"))?;
+    let real = std::fs::canonicalize(path).ok()?;
+    if real.parent()? != std::fs::canonicalize(&home).ok()? || real.starts_with(root) {
+        return None;
+    }
+    let base = Interpreter::query(&real, cache).ok()?.info;
+    let posix_cpython = base.implementation == "cpython" && base.markers.os_name == "posix";
+    let own_base = base.prefix == base.base_prefix && base.exec_prefix == base.base_exec_prefix;
+    let full = &base.markers.python_full_version;
+    let same_version = version == *full || version.starts_with(&format!("{full}."));
+    if !posix_cpython || !own_base || !same_version {
+        return None;
+    }
+    let under_root = |relative: &Option<String>| {
+        relative.as_ref().map(|r| match r.as_str() {
+            "" => root.to_path_buf(),
+            r => root.join(r),
+        })
+    };
+    let purelib = under_root(&base.venv_scheme.purelib)?;
+    let platlib = under_root(&base.venv_scheme.platlib)?;
+    let scripts = under_root(&base.venv_scheme.scripts)?;
+    let data = under_root(&base.venv_scheme.data)?;
+    if [&purelib, &platlib]
+        .iter()
+        .any(|dir| dir.join("pip").join("__init__.py").exists())
+    {
+        return None;
+    }
+    let (major, minor) = (base.version.0, base.version.1);
+    let base_executable = [
+        format!("python{major}.{minor}"),
+        format!("python{major}"),
+        "python".to_string(),
+        "python.exe".to_string(),
+    ]
+    .iter()
+    .map(|name| home.join(name))
+    .find(|candidate| candidate.is_file())
+    .unwrap_or_else(|| real.clone());
+    let shown = |dir: PathBuf| Some(dir.to_string_lossy().into_owned());
+    let mut info = base;
+    info.executable = path.to_path_buf();
+    info.base_executable = base_executable;
+    info.prefix = root.to_path_buf();
+    info.exec_prefix = root.to_path_buf();
+    info.paths = SchemePaths {
+        purelib: shown(purelib),
+        platlib: shown(platlib),
+        scripts: shown(scripts),
+        data: shown(data),
+        include: info.paths.include.clone(),
+        stdlib: info.paths.stdlib.clone(),
+    };
+    Some(info)
 }
 
 /// The modification stamp a cache entry is keyed on, or `None` when the file is a script.

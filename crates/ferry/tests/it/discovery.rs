@@ -113,8 +113,13 @@ fn version_requests_search_path_and_pyenv() {
 #[test]
 fn interpreter_queries_are_cached_by_path_and_mtime() {
     let ctx = ctx();
-    ctx.run(&mut ctx.ferry(["venv", "v"])).success();
-    let python = ctx.work().join("v/bin/python");
+    // A link of our own to a real interpreter (not in a venv, whose facts are derived from
+    // its base's rather than cached), so the test can re-create it.
+    let found = ctx.run(&mut ctx.ferry(["python", "find", "3"])).success();
+    let real = std::fs::canonicalize(found.stdout().trim()).unwrap();
+    std::fs::create_dir_all(ctx.work().join("links")).unwrap();
+    let python = ctx.work().join("links/python");
+    std::os::unix::fs::symlink(&real, &python).unwrap();
     let bucket = ctx.cache_dir().join("interpreter-v1");
     ctx.run(ctx.ferry(["python", "find"]).arg(&python))
         .success();
@@ -130,7 +135,7 @@ fn interpreter_queries_are_cached_by_path_and_mtime() {
                 .unwrap()
                 .contains(&python.display().to_string())
         })
-        .expect("a cache entry for the venv interpreter");
+        .expect("a cache entry for the linked interpreter");
     let text = std::fs::read_to_string(&entry).unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     value["info"]["markers"]["python_full_version"] = "9.9.9".into();
@@ -190,4 +195,74 @@ fn cache_dir_flag_env_xdg_and_no_cache() {
         .success();
     assert!(!ctx.root().join("xdg-cache").exists());
     assert!(!ctx.cache_dir().join("interpreter-v1").exists());
+}
+
+/// A venv's interpreter facts are worked out from its base interpreter's without running it
+/// (see `ferry_python::Interpreter::query`); they must be exactly what running it reports, for
+/// venvs made by ferry and by `python -m venv`, with and without system site-packages, on the
+/// oldest and newest CPython. A venv with its own pip is queried (its pip names the index).
+#[test]
+fn venv_facts_derived_from_the_base_match_a_real_query() {
+    use ferry_python::Interpreter;
+    let ctx = ctx();
+    let cache = ferry_cache::Cache::at(ctx.root().join("facts"), ferry_cache::CacheSource::Flag);
+    let cached = || {
+        std::fs::read_dir(cache.root().join("interpreter-v1"))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    for python in pythons::oldest_and_newest() {
+        let version = &python.version;
+        let base = std::fs::canonicalize(&python.path).unwrap();
+        Interpreter::query(&base, &cache).unwrap();
+        let before = cached();
+        let made: Vec<(String, Vec<String>)> = vec![
+            (format!("ferry-{version}"), vec!["ferry".into()]),
+            (
+                format!("ferry-system-{version}"),
+                vec!["ferry".into(), "--system-site-packages".into()],
+            ),
+            (format!("stdlib-{version}"), vec!["stdlib".into()]),
+        ];
+        for (name, how) in made {
+            let dir = ctx.work().join(&name);
+            let status = if how[0] == "ferry" {
+                let mut cmd = ctx.ferry(["venv", dir.to_str().unwrap(), "-q", "--python"]);
+                cmd.arg(&python.path).args(&how[1..]);
+                cmd.status().unwrap()
+            } else {
+                std::process::Command::new(&python.path)
+                    .args(["-m", "venv", "--without-pip", dir.to_str().unwrap()])
+                    .status()
+                    .unwrap()
+            };
+            assert!(status.success(), "{name}");
+            let python_path = dir.join("bin/python");
+            let derived = Interpreter::query(&python_path, &cache).unwrap();
+            let real = Interpreter::query_uncached(&python_path).unwrap();
+            assert_eq!(derived.info(), real.info(), "{name}");
+            // It was derived: nothing was run, so nothing was cached for its path.
+            assert_eq!(cached(), before, "{name} was queried, not derived");
+        }
+        // A venv with a pip of its own is run: its pip names the default index.
+        let dir = ctx.work().join(format!("stdlib-{version}"));
+        let site = real_site(&dir);
+        std::fs::create_dir_all(site.join("pip")).unwrap();
+        std::fs::write(site.join("pip/__init__.py"), "").unwrap();
+        let queried = Interpreter::query(&dir.join("bin/python"), &cache).unwrap();
+        assert_eq!(cached(), before + 1, "a venv with pip was derived");
+        assert_eq!(queried.info().prefix, dir);
+    }
+}
+
+/// The site-packages directory of a venv (`lib/pythonX.Y/site-packages`).
+fn real_site(venv: &std::path::Path) -> std::path::PathBuf {
+    let lib = venv.join("lib");
+    let version = std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("python"))
+        .unwrap()
+        .file_name();
+    lib.join(version).join("site-packages")
 }
