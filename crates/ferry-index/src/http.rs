@@ -375,24 +375,13 @@ impl HttpClient {
         path: &Path,
         observer: &mut dyn DownloadObserver,
     ) -> Result<Downloaded, IndexError> {
-        if self.inner.settings.offline {
-            return Err(IndexError::Offline { url: redact(url) });
-        }
-        let mut sink = Sink::File {
+        let sink = Sink::File {
             file,
             path,
             written: 0,
             observer,
         };
-        let response = self
-            .send_to(url, &HeaderMap::new(), &mut sink)
-            .await?
-            .ok()?;
-        Ok(Downloaded {
-            url: response.url,
-            bytes: sink.len(),
-            content_type: response.content_type,
-        })
+        self.fetch_into(url, sink).await
     }
 
     /// Like [`Self::download`], but the body goes to `observer` piece by piece (as the
@@ -403,13 +392,18 @@ impl HttpClient {
         url: &Url,
         observer: &mut dyn StreamObserver,
     ) -> Result<Downloaded, IndexError> {
-        if self.inner.settings.offline {
-            return Err(IndexError::Offline { url: redact(url) });
-        }
-        let mut sink = Sink::Stream {
+        let sink = Sink::Stream {
             observer,
             written: 0,
         };
+        self.fetch_into(url, sink).await
+    }
+
+    /// A plain GET of a file's body into `sink` ([`Self::download`], [`Self::stream`]).
+    async fn fetch_into(&self, url: &Url, mut sink: Sink<'_>) -> Result<Downloaded, IndexError> {
+        if self.inner.settings.offline {
+            return Err(IndexError::Offline { url: redact(url) });
+        }
         let response = self
             .send_to(url, &HeaderMap::new(), &mut sink)
             .await?
