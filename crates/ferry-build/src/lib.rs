@@ -19,15 +19,14 @@
 pub mod context;
 mod flight;
 pub mod hooks;
-mod interrupt;
 mod pyproject;
 pub mod sdist;
 
 use std::path::{Path, PathBuf};
 
 pub use context::{EnvironmentPolicy, SourceBuilder};
+pub use ferry_types::interrupt::TempWork;
 pub use hooks::{ConfigSettings, Hooks, Kind};
-pub use interrupt::TempWork;
 pub use pyproject::BuildSystem;
 
 /// What went wrong in a build; each names the project, file or hook at fault.

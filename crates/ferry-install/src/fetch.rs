@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry_index::{redact, DownloadObserver, HttpClient, StreamObserver};
+use ferry_types::interrupt::TempWork;
 use ferry_types::{HashAlgorithm, HashDigest};
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -21,7 +22,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 use crate::files::now_secs;
-use crate::store::{settle, unzip_error, Provenance, Staging, Store};
+use crate::store::{settle, unzip_error, Provenance, Store};
 use crate::unzip::{unzip_stream, ChannelChunks, UnzipError};
 use crate::InstallError;
 
@@ -393,7 +394,7 @@ struct Streamer<'a> {
     sender: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
     /// Buffers the unpacking thread is done with, to fill again.
     spent: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
-    task: Option<tokio::task::JoinHandle<Result<Staging, StreamFailure>>>,
+    task: Option<tokio::task::JoinHandle<Result<TempWork, StreamFailure>>>,
 }
 
 impl Streamer<'_> {
@@ -438,7 +439,7 @@ impl Streamer<'_> {
     }
 
     /// Ends the unpacking (the body is complete, or was abandoned) and gives its result.
-    async fn finish(&mut self) -> Result<Staging, StreamFailure> {
+    async fn finish(&mut self) -> Result<TempWork, StreamFailure> {
         self.send_batch().await;
         self.sender = None;
         let Some(task) = self.task.take() else {

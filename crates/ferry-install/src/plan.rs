@@ -397,7 +397,7 @@ pub fn prepare(
     reporter: &std::sync::Arc<dyn crate::fetch::FetchReporter>,
 ) -> Result<Vec<crate::WheelToInstall>, InstallError> {
     let built = built_dir()?;
-    let sources = wheel_sources(packages, with, built.0.path())?;
+    let sources = wheel_sources(packages, with, built.path())?;
     let fetched = handle.block_on(crate::fetch::fetch_all(
         with.http,
         with.store,
@@ -422,7 +422,7 @@ pub fn prepare(
 
 /// Where wheels that cannot be cached (built from an sdist URL without a hash) wait to be
 /// installed or saved; removed when dropped, and when ferry is interrupted.
-fn built_dir() -> Result<(tempfile::TempDir, ferry_types::interrupt::Registered), InstallError> {
+fn built_dir() -> Result<ferry_types::interrupt::TempWork, InstallError> {
     let dir = tempfile::Builder::new()
         .prefix("ferry-built-")
         .tempdir()
@@ -431,8 +431,7 @@ fn built_dir() -> Result<(tempfile::TempDir, ferry_types::interrupt::Registered)
             path: std::env::temp_dir(),
             source,
         })?;
-    let registered = ferry_types::interrupt::Registered::new(dir.path());
-    Ok((dir, registered))
+    Ok(ferry_types::interrupt::TempWork::new(dir))
 }
 
 /// Saves the wheel of every package of `packages` into `dir` as a file (`ferry wheel`):
@@ -447,7 +446,7 @@ pub fn save(
 ) -> Result<Vec<(WheelSource, crate::fetch::SavedWheel)>, InstallError> {
     fs_err::create_dir_all(dir).map_err(crate::io_error("create", dir))?;
     let built = built_dir()?;
-    let sources = wheel_sources_for(packages, with, built.0.path(), false)?;
+    let sources = wheel_sources_for(packages, with, built.path(), false)?;
     let saved = handle.block_on(crate::fetch::save_all(with.http, &sources, dir));
     sources
         .into_iter()

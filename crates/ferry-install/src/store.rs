@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ferry_cache::{Bucket, Cache};
+use ferry_types::interrupt::TempWork;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -163,17 +164,13 @@ impl Store {
 
     /// A new directory in the store to unpack a wheel into; it is removed when dropped
     /// (and when ferry is interrupted) unless [`Store::commit`] moves it into place.
-    pub(crate) fn stage(&self) -> Result<Staging, InstallError> {
+    pub(crate) fn stage(&self) -> Result<TempWork, InstallError> {
         self.ensure_dir()?;
         let dir = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.archives)
             .map_err(crate::io_error("create a directory in", &self.archives))?;
-        let registered = ferry_types::interrupt::Registered::new(dir.path());
-        Ok(Staging {
-            dir,
-            _registered: registered,
-        })
+        Ok(TempWork::new(dir))
     }
 
     /// Whether the archive with this sha256 is already in place.
@@ -186,7 +183,7 @@ impl Store {
     /// processes: the first complete archive wins.
     pub(crate) fn commit(
         &self,
-        staging: Staging,
+        staging: TempWork,
         provenance: &Provenance,
     ) -> Result<PathBuf, InstallError> {
         let target = self.archives.join(&provenance.sha256);
@@ -196,8 +193,7 @@ impl Store {
             &json,
         )
         .map_err(|e| InstallError::Cache(e.to_string()))?;
-        let Staging { dir, _registered } = staging;
-        let temp_path = dir.keep();
+        let temp_path = staging.keep();
         match std::fs::rename(&temp_path, &target) {
             Ok(()) => {}
             Err(_) if target.is_dir() => {
@@ -244,18 +240,6 @@ impl Store {
         .map_err(|e| unzip_error(filename, e))?;
         settle(staging.path(), &entries, filename)?;
         self.commit(staging, provenance)
-    }
-}
-
-/// A directory being filled with an unpacked wheel (see [`Store::stage`]).
-pub(crate) struct Staging {
-    dir: tempfile::TempDir,
-    _registered: ferry_types::interrupt::Registered,
-}
-
-impl Staging {
-    pub(crate) fn path(&self) -> &Path {
-        self.dir.path()
     }
 }
 

@@ -25,6 +25,39 @@ fn remove<T: PartialEq>(list: &Mutex<Vec<T>>, item: &T) {
     }
 }
 
+/// A scratch directory that is removed when dropped (unless kept) and by [`clean_up`]: a
+/// build's working directory, a wheel being unpacked into the store, wheels built for one run.
+pub struct TempWork {
+    dir: Option<tempfile::TempDir>,
+    _registered: Option<Registered>,
+    path: PathBuf,
+}
+
+impl TempWork {
+    pub fn new(dir: tempfile::TempDir) -> Self {
+        let path = dir.path().to_path_buf();
+        Self {
+            _registered: Some(Registered::new(&path)),
+            dir: Some(dir),
+            path,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Keeps the directory (`--no-clean`, or a staging directory renamed into place): neither
+    /// dropping this nor [`clean_up`] removes it.
+    pub fn keep(mut self) -> PathBuf {
+        self._registered = None;
+        match self.dir.take() {
+            Some(dir) => dir.keep(),
+            None => self.path.clone(),
+        }
+    }
+}
+
 /// A directory removed by [`clean_up`] while this lives.
 pub struct Registered(PathBuf);
 
