@@ -134,7 +134,8 @@ impl ByteBudget {
 
 /// Fetches every wheel into the store, at most [`MAX_FETCHES`] at once and within a
 /// [`ByteBudget`]; the results are in the order of `sources`. A wheel `prefetch` already
-/// fetched (or is fetching) is taken from it.
+/// fetched (or is fetching) is taken from it, and the other fetches share its limits, so
+/// fetches started early and late together stay within one count and one budget.
 pub async fn fetch_all(
     http: &HttpClient,
     store: &Store,
@@ -142,17 +143,19 @@ pub async fn fetch_all(
     prefetch: Option<&crate::Prefetch>,
     reporter: Arc<dyn FetchReporter>,
 ) -> Vec<Result<FetchedWheel, InstallError>> {
-    let budget = ByteBudget::default();
+    let (own_slots, own_budget) = (Semaphore::new(MAX_FETCHES), ByteBudget::default());
+    let (slots, budget) = prefetch.map_or((&own_slots, &own_budget), |p| p.limits());
     let mut results: Vec<(usize, Result<FetchedWheel, InstallError>)> =
         futures::stream::iter(sources.iter().enumerate().map(|(index, source)| {
             let reporter = Arc::clone(&reporter);
-            let budget = &budget;
             async move {
                 if let Some(early) = prefetch {
                     if let Some(wheel) = early.take(source).await {
                         return (index, Ok(wheel));
                     }
                 }
+                // A slot only for a fetch of its own: waiting for an early fetch holds none.
+                let _slot = slots.acquire().await;
                 (
                     index,
                     fetch_within(http, store, source, reporter, budget).await,

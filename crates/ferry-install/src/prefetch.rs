@@ -6,7 +6,7 @@
 //!
 //! What it does not fetch: anything but a wheel from an index or find-links page, a wheel
 //! without a PEP 658 metadata file (the resolver may download that one whole for its
-//! metadata, and keeps it for the installer), a version the environment already has, and a
+//! metadata, into the store), a version the environment already has, and a
 //! second version of a project (after backtracking, the
 //! preparer fetches what was finally chosen, so at most one wheel per project is fetched in
 //! vain). It is not used with hash-checking, whose checks belong to the preparer.
@@ -101,8 +101,8 @@ impl Prefetch {
         if inner.installed.get(name) == Some(version) || file.file.url.scheme() == "file" {
             return;
         }
-        // Without a metadata file (PEP 658) the resolver may download the whole wheel to
-        // read its metadata, and keeps it for the installer: a second download would be waste.
+        // Without a metadata file (PEP 658) the resolver may download the whole wheel into
+        // the store to read its metadata: a second download would be waste.
         if file.file.core_metadata == ferry_index::CoreMetadata::Unavailable {
             return;
         }
@@ -130,6 +130,12 @@ impl Prefetch {
         });
         tracing::debug!("fetching {name} {version} while resolving");
         started.insert(name.to_string(), (url, Some(fetch)));
+    }
+
+    /// The count and byte limits its fetches share, which the preparer's own fetches share
+    /// too (see [`crate::fetch::fetch_all`]).
+    pub(crate) fn limits(&self) -> (&Semaphore, &ByteBudget) {
+        (&self.inner.shared.slots, &self.inner.shared.budget)
     }
 
     /// The fetch started for `source`'s very file, if any, once it is done. `None` when none
