@@ -382,7 +382,11 @@ impl SourceBuilder {
         let dir = scratch.path().join(short_digest(key.as_bytes()));
         fs_err::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
         let path = dir.join(&source.filename);
-        fs_err::write(&path, &fetched.body).map_err(|e| io("write", &path, e))?;
+        // Written whole under a temporary name and renamed: the resolver (reading PKG-INFO)
+        // and a build may download the same sdist at once, and neither may read the other's
+        // half-written file.
+        ferry_cache::write_atomic(&path, &fetched.body)
+            .map_err(|e| failed(format!("could not keep it: {e}")))?;
         lock().insert(key, (path.clone(), actual));
         Ok(path)
     }
@@ -526,6 +530,18 @@ impl SourceBuilder {
 }
 
 impl BuildContext for SourceBuilder {
+    fn sdist_archive(
+        &self,
+        source: &SourceDist,
+    ) -> Result<Option<PathBuf>, ferry_types::BuildError> {
+        if source.directory().is_some() || source.url.scheme() == "file" {
+            return Ok(None);
+        }
+        self.download(source)
+            .map(Some)
+            .map_err(|err| ferry_types::BuildError::Frontend(Box::new(err)))
+    }
+
     fn sdist_metadata(
         &self,
         source: &SourceDist,

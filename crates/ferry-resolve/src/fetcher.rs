@@ -267,6 +267,27 @@ impl Fetcher {
         Ok(text)
     }
 
+    /// The sdist `file` downloaded through the build seam, which keeps it for the build, or
+    /// `None` without a build frontend.
+    async fn kept_sdist(
+        &self,
+        name: &str,
+        version: &Version,
+        file: &DistFile,
+    ) -> Result<Option<std::path::PathBuf>, Arc<ResolveError>> {
+        let sdist = source_dist(name, version, file);
+        let build = self.build.clone();
+        tokio::task::spawn_blocking(move || build.sdist_archive(&sdist))
+            .await
+            .map_err(|e| {
+                Arc::new(ResolveError::Build(ferry_types::BuildError::Unsupported {
+                    sdist: file.filename.clone(),
+                    reason: format!("downloading it failed: {e}"),
+                }))
+            })?
+            .map_err(|err| Arc::new(ResolveError::Build(err)))
+    }
+
     /// PKG-INFO from an sdist, usable only when it is static (PEP 643).
     async fn sdist_metadata(
         &self,
@@ -287,6 +308,11 @@ impl Fetcher {
                 .url
                 .to_file_path()
                 .map_err(|()| needs_build("bad file URL".into()))?;
+            tokio::fs::read(&path)
+                .await
+                .map_err(|e| needs_build(format!("cannot read {}: {e}", path.display())))?
+        } else if let Some(path) = self.kept_sdist(name, version, file).await? {
+            // The build frontend's download (hash-checked), which its build will use too.
             tokio::fs::read(&path)
                 .await
                 .map_err(|e| needs_build(format!("cannot read {}: {e}", path.display())))?
@@ -330,15 +356,7 @@ impl Fetcher {
             },
         };
         // Through the build seam: the build frontend prepares the metadata.
-        let sdist = ferry_types::SourceDist {
-            name: ferry_types::PackageName::new(name),
-            version: Some(version.clone()),
-            filename: file.filename.clone(),
-            url: file.url.clone(),
-            sha256: file.hashes.sha256.clone(),
-            listed_by: String::new(),
-            editable: false,
-        };
+        let sdist = source_dist(name, version, file);
         let build = self.build.clone();
         let built =
             tokio::task::spawn_blocking(move || build.sdist_metadata(&sdist, &reason)).await;
@@ -404,4 +422,17 @@ fn pkg_info(filename: &str, bytes: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+/// The sdist `file` of `name` `version`, as the build seam takes it.
+fn source_dist(name: &str, version: &Version, file: &DistFile) -> ferry_types::SourceDist {
+    ferry_types::SourceDist {
+        name: ferry_types::PackageName::new(name),
+        version: Some(version.clone()),
+        filename: file.filename.clone(),
+        url: file.url.clone(),
+        sha256: file.hashes.sha256.clone(),
+        listed_by: String::new(),
+        editable: false,
+    }
 }

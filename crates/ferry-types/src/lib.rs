@@ -115,6 +115,13 @@ pub trait BuildContext: Send + Sync {
     /// Builds a wheel (an editable one for an editable directory) from `sdist`, into the
     /// build cache or `out_dir`, and returns it.
     fn build_wheel(&self, sdist: &SourceDist, out_dir: &Path) -> Result<BuiltWheel, BuildError>;
+
+    /// The archive of `sdist` on disk: downloaded once per run and checked against its sha256
+    /// when one is known, so that reading its PKG-INFO and building it take one download.
+    /// `None` where there is no build frontend to keep it (the caller downloads it itself).
+    fn sdist_archive(&self, _sdist: &SourceDist) -> Result<Option<PathBuf>, BuildError> {
+        Ok(None)
+    }
 }
 
 /// The build context while there is no build frontend: every request is refused, naming the

@@ -131,6 +131,13 @@ fn an_sdist_from_the_index_is_built_once_then_comes_from_the_build_cache() {
         "{}",
         out.stderr()
     );
+    // Reading its PKG-INFO and building it took one download of the sdist.
+    let downloads = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/fromsrc-2.0.tar.gz") && r.method == "GET")
+        .count();
+    assert_eq!(downloads, 1, "{:?}", server.requests());
     // The environment that prepared the metadata also builds the wheel, as in pip.
     assert_eq!(
         out.stderr()
