@@ -294,6 +294,11 @@ impl SourceBuilder {
         };
         let bucket = self.inner.cache.bucket(Bucket::Built);
         if let Some(dir) = source.directory() {
+            // A VCS checkout in the cache is one commit and never changes.
+            if self.is_checkout(&dir) {
+                let key = ferry_cache::url_key(&dir.display().to_string());
+                return Some(bucket.join(format!("vcs-{key}")).join(format!("{kind}-{target}")));
+            }
             let stamp = tree_stamp(&dir);
             let key = ferry_cache::url_key(&dir.display().to_string());
             return Some(
@@ -314,7 +319,16 @@ impl SourceBuilder {
     /// The project tree of `source`: the directory itself, or the sdist unpacked into `work`.
     fn tree(&self, source: &SourceDist, work: &Path) -> Result<PathBuf, BuildError> {
         if let Some(dir) = source.directory() {
-            return Ok(dir);
+            if !self.is_checkout(&dir) {
+                return Ok(dir);
+            }
+            // Backends write into the tree they build (`build/`, `*.egg-info`); a checkout
+            // in the cache is shared by every run, so the build gets a copy.
+            let root = self.checkout_root(&dir).unwrap_or_else(|| dir.clone());
+            let copy = work.join("src");
+            copy_tree(&root, &copy)?;
+            let inside = dir.strip_prefix(&root).unwrap_or(Path::new(""));
+            return Ok(copy.join(inside));
         }
         let archive = match source.url.scheme() {
             "file" => source
@@ -338,6 +352,20 @@ impl SourceBuilder {
             });
         }
         Ok(project)
+    }
+
+    /// Whether `dir` is (inside) a VCS checkout in the cache.
+    fn is_checkout(&self, dir: &Path) -> bool {
+        self.checkout_root(dir).is_some()
+    }
+
+    /// The checkout `dir` is in: `vcs-v1/<vcs>/checkouts/<repository>/<commit>`.
+    fn checkout_root(&self, dir: &Path) -> Option<PathBuf> {
+        let vcs = self.inner.cache.bucket(Bucket::Vcs);
+        let rest = dir.strip_prefix(&vcs).ok()?;
+        let parts: Vec<_> = rest.components().take(4).collect();
+        (parts.len() == 4 && parts[1].as_os_str() == "checkouts")
+            .then(|| parts.iter().fold(vcs.clone(), |p, c| p.join(c)))
     }
 
     /// Downloads the sdist (once per run), checking its sha256 when one is known.
@@ -539,6 +567,15 @@ impl BuildContext for SourceBuilder {
         }
         self.download(source)
             .map(Some)
+            .map_err(|err| ferry_types::BuildError::Frontend(Box::new(err)))
+    }
+
+    fn vcs_checkout(
+        &self,
+        url: &ferry_types::vcs::VcsUrl,
+        request: &ferry_types::vcs::VcsRequest,
+    ) -> Result<ferry_types::vcs::VcsCheckout, ferry_types::BuildError> {
+        crate::vcs::checkout(&self.inner.cache.bucket(Bucket::Vcs), url, request)
             .map_err(|err| ferry_types::BuildError::Frontend(Box::new(err)))
     }
 
@@ -781,6 +818,26 @@ fn tree_stamp(dir: &Path) -> String {
     }
     lines.sort();
     short_digest(lines.join("\n").as_bytes())
+}
+
+/// Copies the tree `from` (files, directories, symbolic links) to the new directory `to`.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), BuildError> {
+    fs_err::create_dir_all(to).map_err(|e| io("create", to, e))?;
+    for entry in fs_err::read_dir(from).map_err(|e| io("read", from, e))? {
+        let entry = entry.map_err(|e| io("read", from, e))?;
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().map_err(|e| io("read", &source, e))?;
+        if kind.is_dir() {
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            let link = fs_err::read_link(&source).map_err(|e| io("read", &source, e))?;
+            std::os::unix::fs::symlink(&link, &target).map_err(|e| io("create", &target, e))?;
+        } else {
+            fs_err::copy(&source, &target).map_err(|e| io("copy", &source, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn short_digest(bytes: &[u8]) -> String {

@@ -21,6 +21,7 @@ mod flight;
 pub mod hooks;
 mod pyproject;
 pub mod sdist;
+pub mod vcs;
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,8 @@ pub use pyproject::BuildSystem;
 pub enum BuildError {
     #[error("`{}` is not a Python project: it has no pyproject.toml, setup.py or setup.cfg", path.display())]
     NotAProject { path: PathBuf },
+    #[error(transparent)]
+    Vcs(#[from] vcs::VcsError),
     #[error("`{}` is not a usable pyproject.toml: {message}", path.display())]
     Pyproject { path: PathBuf, message: String },
     #[error("could not {action} `{}`", path.display())]

@@ -62,6 +62,9 @@ pub enum Bucket {
     /// when its build ends (a killed run's leftovers are `.tmp`-style directories that nothing
     /// reads).
     Builds,
+    /// Version-control repositories and checkouts (`ferry_build::vcs`): bare repositories per
+    /// remote and one working tree per commit.
+    Vcs,
 }
 
 impl Bucket {
@@ -77,6 +80,7 @@ impl Bucket {
             Bucket::Downloads => "downloads-v1",
             Bucket::Built => "built-v1",
             Bucket::Builds => "builds-v1",
+            Bucket::Vcs => "vcs-v1",
         }
     }
 }

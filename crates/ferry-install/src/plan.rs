@@ -95,6 +95,14 @@ pub fn plan<'a>(
         if let Some(dist) = existing {
             let same_version = dist.version.pep440() == Some(&package.version);
             let same_source = match (&package.direct_url, dist.direct_url()) {
+                // The same repository, subdirectory and commit.
+                (Some(_), Some(direct)) if package.vcs.is_some() => {
+                    let vcs = package.vcs.as_ref().expect("checked");
+                    direct.vcs_info.as_ref().is_some_and(|info| {
+                        info.vcs == vcs.vcs.as_str() && info.commit_id == vcs.commit
+                    }) && direct.url == vcs.repository
+                        && direct.subdirectory == vcs.subdirectory
+                }
                 // A project directory may have changed since: pip reinstalls it every time.
                 (Some(url), _) if is_directory(url) => false,
                 (None, None) => true,
@@ -289,6 +297,19 @@ pub fn direct_url(
     sdist_sha256: Option<&str>,
 ) -> Option<DirectUrl> {
     let url = package.direct_url.as_ref()?;
+    if let Some(vcs) = &package.vcs {
+        return Some(DirectUrl {
+            url: vcs.repository.clone(),
+            subdirectory: vcs.subdirectory.clone(),
+            dir_info: None,
+            vcs_info: Some(crate::installed::VcsInfo {
+                vcs: vcs.vcs.as_str().to_string(),
+                commit_id: vcs.commit.clone(),
+                requested_revision: vcs.requested_revision.clone(),
+            }),
+            archive_info: None,
+        });
+    }
     let mut direct = DirectUrl {
         url: ferry_index::redact(url),
         subdirectory: ferry_types::subdirectory_of(&package.file.file.url),
@@ -314,6 +335,26 @@ pub fn direct_url(
         None => ArchiveInfo::default(),
     });
     Some(direct)
+}
+
+/// The commits installed from VCS requirements, for [`ferry_resolve::VcsOptions::pins`]: a
+/// requirement for the same repository, revision and subdirectory keeps its commit unless
+/// upgraded.
+pub fn vcs_pins(installed: &[InstalledDist]) -> HashMap<String, String> {
+    installed
+        .iter()
+        .filter_map(|dist| {
+            let direct = dist.direct_url()?;
+            let vcs = direct.vcs_info.as_ref()?;
+            let key = ferry_resolve::vcs_pin_key(
+                &vcs.vcs,
+                &direct.url,
+                vcs.requested_revision.as_deref(),
+                direct.subdirectory.as_deref(),
+            );
+            Some((key, vcs.commit_id.clone()))
+        })
+        .collect()
 }
 
 /// Everything the preparer needs besides the packages.

@@ -5,6 +5,7 @@
 //! the build seam's `prepare_metadata_for_build_wheel` (or `_editable`), before resolution starts.
 
 use ferry_index::{DistFile, DistFilename, Hashes, ProjectFile, SdistFilename, WheelFilename};
+use ferry_types::vcs::{VcsRequest, VcsResolved, VcsUrl};
 use ferry_types::{Builder, PackageName, SourceDist};
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
@@ -21,6 +22,8 @@ pub(crate) struct Direct {
     /// The location as the user gave it, without its fragment, for `direct_url.json`.
     pub url: url::Url,
     pub editable: bool,
+    /// For a VCS requirement checked out into the cache: what `direct_url.json` records.
+    pub vcs: Option<ferry_types::vcs::VcsResolved>,
 }
 
 fn unsupported(message: String) -> ResolveError {
@@ -31,11 +34,18 @@ fn unsupported(message: String) -> ResolveError {
 /// whatever its file name or metadata says.
 pub(crate) fn direct(
     handle: &Handle,
-    build: &Builder,
+    options: &crate::ResolveOptions,
     name: Option<&str>,
     url: url::Url,
     editable: bool,
 ) -> Result<Direct, ResolveError> {
+    let build = &options.build;
+    if let Some(parsed) = VcsUrl::parse(&url) {
+        let parsed = parsed.map_err(|message| {
+            unsupported(format!("{}: {message}", ferry_vcs_shown(&url)))
+        })?;
+        return vcs(handle, options, name, parsed, editable);
+    }
     let shown = ferry_index::redact(&url);
     let mut hashes = Hashes::default();
     if let Some(fragment) = url.fragment() {
@@ -78,7 +88,7 @@ pub(crate) fn direct(
         "http" | "https" => None,
         scheme if scheme.contains('+') => {
             return Err(unsupported(format!(
-                "{shown}: version-control requirements are not supported yet"
+                "{shown}: `{scheme}` is not a version-control scheme ferry knows (git+, hg+, svn+, bzr+)"
             )))
         }
         scheme => {
@@ -241,7 +251,141 @@ pub(crate) fn direct(
         metadata: None,
         url: bare,
         editable: false,
+        vcs: None,
     })
+}
+
+fn ferry_vcs_shown(url: &url::Url) -> String {
+    ferry_types::vcs::redacted(url)
+}
+
+/// A VCS requirement: checked out (through the build seam, which keeps the cache), then a
+/// project directory like any other. A non-editable one is built from the cache's checkout of
+/// its commit; an editable one is cloned into `--src` and installed from there, as pip does.
+fn vcs(
+    handle: &Handle,
+    options: &crate::ResolveOptions,
+    name: Option<&str>,
+    url: VcsUrl,
+    editable: bool,
+) -> Result<Direct, ResolveError> {
+    let name = name.or(url.egg.as_deref());
+    let shown = url.to_string();
+    if let Some(sub) = &url.subdirectory {
+        let inside = std::path::Path::new(sub)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(unsupported(format!(
+                "{shown}: `#subdirectory={sub}` must be a relative path inside the repository, without `..`"
+            )));
+        }
+    }
+    let public = url.public_repository();
+    let pin_key = crate::vcs_pin_key(
+        url.vcs.as_str(),
+        &public,
+        url.rev.as_deref(),
+        url.subdirectory.as_deref(),
+    );
+    let mut request = VcsRequest {
+        pinned: if editable {
+            None
+        } else {
+            options.vcs.pins.get(&pin_key).cloned()
+        },
+        into: None,
+    };
+    if editable {
+        let dir_name = name.map(ferry_index::normalize_name).unwrap_or_else(|| {
+            let last = url
+                .repository
+                .path_segments()
+                .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+                .unwrap_or("project");
+            last.trim_end_matches(".git").to_ascii_lowercase()
+        });
+        let src = options
+            .vcs
+            .src_dir
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("src"));
+        request.into = Some(src.join(dir_name));
+    }
+    let build = options.build.clone();
+    let checkout = {
+        let url = url.clone();
+        let request = request.clone();
+        handle
+            .block_on(async move {
+                tokio::task::spawn_blocking(move || build.vcs_checkout(&url, &request)).await
+            })
+            .map_err(|e| unsupported(format!("checking out {shown} failed: {e}")))?
+            .map_err(ResolveError::Build)?
+    };
+    let mut located = url::Url::from_directory_path(&checkout.dir)
+        .map_err(|()| unsupported(format!("{shown}: the checkout `{}` has no file URL", checkout.dir.display())))?;
+    // Without the trailing slash, as other directories are located.
+    let path = located.path().trim_end_matches('/').to_string();
+    located.set_path(&path);
+    let tree = match &url.subdirectory {
+        Some(sub) => checkout.dir.join(sub),
+        None => checkout.dir.clone(),
+    };
+    if !tree.is_dir() {
+        return Err(unsupported(format!(
+            "{shown}: the repository has no directory `{}` at commit {} (its #subdirectory=)",
+            url.subdirectory.as_deref().unwrap_or(""),
+            checkout.commit
+        )));
+    }
+    let bare = located.clone();
+    if let Some(sub) = &url.subdirectory {
+        located.set_fragment(Some(&format!("subdirectory={sub}")));
+    }
+    let stand_in = PackageName::new(name.unwrap_or(&checkout.commit));
+    let label = format!(
+        "{}+{}@{}",
+        url.vcs,
+        ferry_types::vcs::redacted(&url.repository),
+        checkout.commit
+    );
+    let source = SourceDist {
+        name: stand_in,
+        version: None,
+        filename: label,
+        url: located,
+        sha256: None,
+        listed_by: String::new(),
+        editable,
+    };
+    let asked = Asked {
+        name,
+        shown: shown.clone(),
+        bare: bare.clone(),
+    };
+    let mut found = through_seam(
+        handle,
+        &options.build,
+        source,
+        Hashes::default(),
+        "it is a version-control checkout",
+        asked,
+    )?;
+    if !editable {
+        let mut pinned = url.with_rev(&checkout.commit);
+        pinned.set_fragment(None);
+        found.url = pinned;
+        found.vcs = Some(VcsResolved {
+            vcs: url.vcs,
+            repository: public,
+            commit: checkout.commit,
+            requested_revision: url.rev.clone(),
+            subdirectory: url.subdirectory.clone(),
+        });
+    }
+    found.file.source = shown;
+    Ok(found)
 }
 
 /// What the requirement said: the name it gave, if any, and its location (redacted, for
@@ -311,6 +455,7 @@ fn through_seam(
         metadata: Some(metadata),
         url: bare,
         editable,
+        vcs: None,
     })
 }
 

@@ -155,6 +155,34 @@ pub struct ResolveOptions {
     /// Told of each version the resolver decides on, with its file, so that an installer can
     /// start downloading while the resolution goes on.
     pub on_chosen: OnChosen,
+    /// Version-control requirements: the commits already installed, and where editable
+    /// checkouts go.
+    pub vcs: VcsOptions,
+}
+
+/// How version-control requirements are checked out (see [`ResolveOptions::vcs`]).
+#[derive(Debug, Clone, Default)]
+pub struct VcsOptions {
+    /// The commit installed for a VCS requirement, by [`vcs_pin_key`]: used without asking
+    /// the remote (unless upgrading), so a moved branch keeps what is installed.
+    pub pins: HashMap<String, String>,
+    /// pip's `--src`: where `-e vcs+URL` checkouts go.
+    pub src_dir: Option<std::path::PathBuf>,
+}
+
+/// The key of [`VcsOptions::pins`]: the repository without credentials, the revision asked
+/// for and the subdirectory.
+pub fn vcs_pin_key(
+    vcs: &str,
+    repository: &str,
+    requested: Option<&str>,
+    subdirectory: Option<&str>,
+) -> String {
+    format!(
+        "{vcs}+{repository}@{}#{}",
+        requested.unwrap_or(""),
+        subdirectory.unwrap_or("")
+    )
 }
 
 /// A listener for the resolver's decisions (see [`ResolveOptions::on_chosen`]): called with the
@@ -294,6 +322,8 @@ pub struct ResolvedPackage {
     pub direct_url: Option<url::Url>,
     /// Installed in development mode (`-e`, a project directory).
     pub editable: bool,
+    /// For a (non-editable) VCS requirement: the repository and the commit checked out.
+    pub vcs: Option<ferry_types::vcs::VcsResolved>,
 }
 
 impl ResolvedPackage {
@@ -355,6 +385,7 @@ pub fn resolve(
     let mut root = Vec::new();
     let mut origins: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut direct: HashMap<String, (url::Url, bool)> = HashMap::new();
+    let mut vcs_found: HashMap<String, ferry_types::vcs::VcsResolved> = HashMap::new();
     let mut add_direct = |found: direct::Direct| -> Result<String, ResolveError> {
         let name = found.name.clone();
         if let Some((url, editable)) = direct.get(&name) {
@@ -374,6 +405,9 @@ pub fn resolve(
             return Ok(name);
         }
         direct.insert(name.clone(), (found.url, found.editable));
+        if let Some(vcs) = found.vcs {
+            vcs_found.insert(name.clone(), vcs);
+        }
         if let Some(metadata) = found.metadata {
             fetcher.set_metadata(&name, found.file.name.version(), metadata);
         }
@@ -400,7 +434,7 @@ pub fn resolve(
             .url()
             .map_err(|message| located(ResolveError::Unsupported(message)))?;
         let found =
-            direct::direct(handle, &options.build, None, url, entry.editable).map_err(located)?;
+            direct::direct(handle, &options, None, url, entry.editable).map_err(located)?;
         let name = add_direct(found)?;
         let mut text = name.clone();
         if !entry.extras.is_empty() {
@@ -424,7 +458,7 @@ pub fn resolve(
         }
         let name = requirement.name.to_string();
         if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
-            let found = direct::direct(handle, &options.build, Some(&name), url.to_url(), false)?;
+            let found = direct::direct(handle, &options, Some(&name), url.to_url(), false)?;
             add_direct(found)?;
         }
         if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
@@ -548,6 +582,7 @@ pub fn resolve(
             parents: parents.remove(name).unwrap_or_default(),
             direct_url: direct.get(name).map(|(url, _)| url.clone()),
             editable: direct.get(name).is_some_and(|(_, editable)| *editable),
+            vcs: vcs_found.get(name).cloned(),
         });
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));

@@ -15,6 +15,7 @@
 pub mod interrupt;
 pub mod metadata;
 mod names;
+pub mod vcs;
 mod version;
 
 pub use names::{normalize, HashAlgorithm, HashDigest, PackageName};
@@ -121,6 +122,19 @@ pub trait BuildContext: Send + Sync {
     /// `None` where there is no build frontend to keep it (the caller downloads it itself).
     fn sdist_archive(&self, _sdist: &SourceDist) -> Result<Option<PathBuf>, BuildError> {
         Ok(None)
+    }
+
+    /// Checks out `url` (resolving its revision to a commit): into the VCS cache, or where
+    /// `request.into` says.
+    fn vcs_checkout(
+        &self,
+        url: &vcs::VcsUrl,
+        _request: &vcs::VcsRequest,
+    ) -> Result<vcs::VcsCheckout, BuildError> {
+        Err(BuildError::Unsupported {
+            sdist: url.to_string(),
+            reason: "it is a version-control checkout".into(),
+        })
     }
 }
 

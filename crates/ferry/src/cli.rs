@@ -219,6 +219,9 @@ pub struct ResolveArgs {
     /// x86_64-manylinux_2_28, aarch64-apple-darwin, ...
     #[arg(long, value_name = "PLATFORM")]
     pub python_platform: Option<String>,
+    /// Where `-e vcs+URL` checkouts go (default: the environment's `src`, else `./src`)
+    #[arg(long, value_name = "DIR")]
+    pub src: Option<PathBuf>,
     #[command(flatten)]
     pub index: IndexArgs,
 }

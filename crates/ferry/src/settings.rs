@@ -112,6 +112,8 @@ pub struct ResolverSettings {
     pub python: Option<String>,
     pub python_version: Option<String>,
     pub python_platform: Option<String>,
+    /// `--src`: where editable VCS checkouts go.
+    pub src: Option<PathBuf>,
     pub index: IndexOptions,
 }
 
@@ -138,6 +140,9 @@ impl ResolverSettings {
             python: layer.value(args.python.as_deref(), "python"),
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
+            src: layer
+                .value(args.src.as_ref().and_then(|p| p.to_str()), "src")
+                .map(|s| std::path::absolute(&s).unwrap_or_else(|_| PathBuf::from(s))),
             index: index_options(&args.index, layer)?,
         })
     }
@@ -207,6 +212,12 @@ impl ResolverSettings {
             printer,
         )?;
         options.build = ferry_types::Builder(std::sync::Arc::new(builder));
+        // pip's default `--src`: the environment's `src`, else the working directory's.
+        options.vcs.src_dir = Some(match &self.src {
+            Some(dir) => dir.clone(),
+            None if interpreter.is_virtualenv() => interpreter.prefix().join("src"),
+            None => std::env::current_dir()?.join("src"),
+        });
         Ok((client, options))
     }
 

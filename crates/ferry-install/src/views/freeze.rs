@@ -41,9 +41,10 @@ pub fn lines(dists: &[InstalledDist], skip: &[PackageName], exclude_editable: bo
 /// The lines for one distribution.
 fn dist_lines(dist: &InstalledDist, editable: Option<String>) -> Vec<String> {
     if let Some(location) = editable {
-        // ferry does not ask version control where an editable checkout came from, so every
-        // editable is written the way pip writes one outside version control.
         let location = normpath(Path::new(&location));
+        if let Some(lines) = vcs_editable(dist, Path::new(&location)) {
+            return lines;
+        }
         return vec![
             format!(
                 "# Editable install with no version control ({})",
@@ -57,6 +58,69 @@ fn dist_lines(dist: &InstalledDist, editable: Option<String>) -> Vec<String> {
         None => name_version(dist),
     };
     vec![line.trim_end().to_string()]
+}
+
+/// An editable whose project is in a git or Mercurial checkout, as pip writes it:
+/// `-e git+REMOTE@COMMIT#egg=name[&subdirectory=..]`, asking the VCS for the remote and the
+/// checked-out commit (credentials in the remote shown as `****`). `None` outside a checkout.
+fn vcs_editable(dist: &InstalledDist, location: &Path) -> Option<Vec<String>> {
+    let (root, vcs) = location.ancestors().find_map(|dir| {
+        [".git", ".hg"]
+            .into_iter()
+            .find(|marker| dir.join(marker).exists())
+            .map(|marker| (dir, &marker[1..]))
+    })?;
+    let run = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new(vcs)
+            .args(args)
+            .current_dir(root)
+            .env("HGPLAIN", "1")
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    };
+    let (remote, commit) = match vcs {
+        "git" => (
+            run(&["config", "--get", "remote.origin.url"]),
+            run(&["rev-parse", "HEAD"])?,
+        ),
+        _ => (run(&["paths", "default"]), run(&["id", "-i", "--debug"])?),
+    };
+    let Some(remote) = remote else {
+        let label = if vcs == "git" { "Git" } else { "Mercurial" };
+        return Some(vec![
+            format!(
+                "# Editable {label} install with no remote ({})",
+                name_version(dist)
+            ),
+            format!("-e {}", location.display()),
+        ]);
+    };
+    let remote = match url::Url::parse(&remote) {
+        Ok(parsed) if parsed.scheme().len() > 1 => ferry_types::vcs::redacted(&parsed),
+        // A local path or an scp-like `user@host:path`.
+        _ if remote.starts_with('/') => format!("file://{remote}"),
+        _ => match remote.split_once(':') {
+            Some((host, path)) if !host.contains('/') => format!("ssh://{host}/{path}"),
+            _ => remote,
+        },
+    };
+    let prefix = if remote.starts_with(&format!("{vcs}+")) {
+        String::new()
+    } else {
+        format!("{vcs}+")
+    };
+    let egg = dist.name.replace('-', "_");
+    let mut line = format!("-e {prefix}{remote}@{commit}#egg={egg}");
+    if let Ok(sub) = location.strip_prefix(root) {
+        if !sub.as_os_str().is_empty() {
+            line.push_str(&format!("&subdirectory={}", sub.display()));
+        }
+    }
+    Some(vec![line])
 }
 
 /// `Name==version`, or `Name===version` for a version that is not PEP 440.

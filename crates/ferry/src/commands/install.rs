@@ -61,6 +61,9 @@ pub fn run(
         options.preferences = plan::preferences(&installed);
     }
     options.upgrade = settings.upgrade(&spec);
+    if !plan_options.ignore_installed && !settings.upgrade {
+        options.vcs.pins = plan::vcs_pins(&installed);
+    }
     // Wheels start downloading as the resolver picks them.
     let store = Store::new(cache);
     let hash_checking = Prepare::hash_checking(&spec, resolver.require_hashes);
