@@ -190,7 +190,7 @@ fn lock(dir: &Path) -> Result<std::fs::File, VcsError> {
     fs_err::create_dir_all(parent).map_err(|e| VcsError::Io {
         action: "create",
         path: parent.to_path_buf(),
-        source: e.into(),
+        source: e,
     })?;
     let path = dir.with_extension("lock");
     let file = std::fs::OpenOptions::new()
@@ -209,7 +209,7 @@ fn staging(dest: &Path) -> Result<tempfile::TempDir, VcsError> {
     fs_err::create_dir_all(parent).map_err(|e| VcsError::Io {
         action: "create",
         path: parent.to_path_buf(),
-        source: e.into(),
+        source: e,
     })?;
     tempfile::Builder::new()
         .prefix(".tmp-")
@@ -555,9 +555,9 @@ fn plain(
     let rev = request.pinned.clone().or_else(|| url.rev.clone());
     let commit = match vcs {
         Vcs::Svn => {
-            let target = match &rev {
-                Some(rev) => format!("{remote}@{rev}"),
-                None => remote.clone(),
+            let target: std::borrow::Cow<'_, str> = match &rev {
+                Some(rev) => format!("{remote}@{rev}").into(),
+                None => remote.as_str().into(),
             };
             let mut args = vec!["info", "--non-interactive", "--show-item", "last-changed-revision"];
             args.extend(auth.iter().map(String::as_str));

@@ -543,7 +543,11 @@ fn split_requirement_options(line: &str) -> (&str, Vec<&str>) {
 /// Whether a requirement starts with a project name (rather than a path or URL).
 fn looks_named(requirement: &str) -> bool {
     let first = requirement.trim_start();
-    if first.starts_with(['.', '/', '~']) || first.contains("://") && !first.contains('@') {
+    // A URL is named only as `name @ URL`: the `@` comes before its `://` (a VCS URL's own
+    // `@REF` or `user@` comes after).
+    let before_scheme = first.split("://").next().unwrap_or(first);
+    if first.starts_with(['.', '/', '~']) || first.contains("://") && !before_scheme.contains('@')
+    {
         return false;
     }
     first
@@ -555,6 +559,17 @@ fn looks_named(requirement: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vcs_urls_are_unnamed_unless_written_name_at_url() {
+        assert!(is_unnamed("git+https://host/repo.git@v1#egg=pkg"));
+        assert!(is_unnamed("git+ssh://git@host/repo.git"));
+        assert!(is_unnamed("https://host/pkg-1.0.tar.gz"));
+        assert!(!is_unnamed("pkg @ git+https://host/repo.git@v1"));
+        assert!(!is_unnamed("pkg@git+ssh://git@host/repo.git"));
+        assert!(!is_unnamed("pkg>=1"));
+        assert!(is_unnamed("./dir"));
+    }
 
     #[test]
     fn files_nest_continue_comment_and_collect_options() {

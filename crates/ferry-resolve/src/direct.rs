@@ -44,7 +44,7 @@ pub(crate) fn direct(
         let parsed = parsed.map_err(|message| {
             unsupported(format!("{}: {message}", ferry_vcs_shown(&url)))
         })?;
-        return vcs(handle, options, name, parsed, editable);
+        return vcs(handle, options, name, &parsed, editable);
     }
     let shown = ferry_index::redact(&url);
     let mut hashes = Hashes::default();
@@ -266,7 +266,7 @@ fn vcs(
     handle: &Handle,
     options: &crate::ResolveOptions,
     name: Option<&str>,
-    url: VcsUrl,
+    url: &VcsUrl,
     editable: bool,
 ) -> Result<Direct, ResolveError> {
     let name = name.or(url.egg.as_deref());
@@ -315,7 +315,6 @@ fn vcs(
     let build = options.build.clone();
     let checkout = {
         let url = url.clone();
-        let request = request.clone();
         handle
             .block_on(async move {
                 tokio::task::spawn_blocking(move || build.vcs_checkout(&url, &request)).await
@@ -362,7 +361,7 @@ fn vcs(
     let asked = Asked {
         name,
         shown: shown.clone(),
-        bare: bare.clone(),
+        bare,
     };
     let mut found = through_seam(
         handle,

@@ -18,6 +18,7 @@
 
 mod context;
 mod dist;
+pub mod git;
 mod http;
 mod index;
 mod project;
@@ -25,6 +26,7 @@ pub mod pythons;
 mod tls;
 
 pub use context::{RunOutput, TestContext};
+pub use git::{GitRepo, GitServer};
 pub use dist::{normalize_name, BuiltFile, SdistBuilder, WheelBuilder};
 pub use http::{http_get, HttpResponse};
 pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestRecord};

@@ -85,6 +85,21 @@ pub fn oldest_and_newest() -> Vec<InstalledPython> {
     out
 }
 
+/// The newest venv-capable CPython.
+pub fn newest() -> InstalledPython {
+    venv_capable()
+        .pop()
+        .expect("a CPython 3.3+ is installed")
+}
+
+/// The oldest venv-capable CPython.
+pub fn oldest() -> InstalledPython {
+    venv_capable()
+        .into_iter()
+        .next()
+        .expect("a CPython 3.3+ is installed")
+}
+
 /// The newest installed CPython with a working pip, for tests that compare against pip.
 pub fn with_pip() -> Option<InstalledPython> {
     venv_capable().into_iter().rev().find(|p| {

@@ -15,4 +15,5 @@ mod live_install;
 mod settings;
 mod snapshots;
 mod tags;
+mod vcs;
 mod venv;
