@@ -297,7 +297,11 @@ impl SourceBuilder {
             // A VCS checkout in the cache is one commit and never changes.
             if self.is_checkout(&dir) {
                 let key = ferry_cache::url_key(&dir.display().to_string());
-                return Some(bucket.join(format!("vcs-{key}")).join(format!("{kind}-{target}")));
+                return Some(
+                    bucket
+                        .join(format!("vcs-{key}"))
+                        .join(format!("{kind}-{target}")),
+                );
             }
             let stamp = tree_stamp(&dir);
             let key = ferry_cache::url_key(&dir.display().to_string());

@@ -289,7 +289,14 @@ fn git(
                 let db_text = db.display().to_string();
                 git.run(
                     None,
-                    &["clone", "-q", "--local", "--no-checkout", &db_text, &tree_text],
+                    &[
+                        "clone",
+                        "-q",
+                        "--local",
+                        "--no-checkout",
+                        &db_text,
+                        &tree_text,
+                    ],
                 )?;
                 git_update(&tree, &commit, remote, git)?;
                 settle(stage, &tree, &dest)?;
@@ -355,12 +362,16 @@ fn git_resolve(
     let Some(rev) = rev else {
         return Err(VcsError::Other {
             url: git.shown.clone(),
-            message: "the repository has no HEAD to check out; name a branch, tag or commit with @REF".into(),
+            message:
+                "the repository has no HEAD to check out; name a branch, tag or commit with @REF"
+                    .into(),
         });
     };
     let hexish = rev.len() >= 4 && rev.bytes().all(|b| b.is_ascii_hexdigit());
     if hexish {
-        if is_full_hash(rev) && git.ok(Some(db), &["fetch", "-q", "--no-tags", remote, rev]) && has(rev)
+        if is_full_hash(rev)
+            && git.ok(Some(db), &["fetch", "-q", "--no-tags", remote, rev])
+            && has(rev)
         {
             return Ok(rev.to_string());
         }
@@ -443,18 +454,30 @@ fn git_into(
             ),
         });
     }
-    let head = git.run(Some(into), &["rev-parse", "HEAD"]).unwrap_or_default();
+    let head = git
+        .run(Some(into), &["rev-parse", "HEAD"])
+        .unwrap_or_default();
     if head.trim() == commit {
         return Ok(());
     }
     git.run(
         Some(into),
-        &["fetch", "-q", &db.display().to_string(), &format!("refs/ferry/{commit}")],
+        &[
+            "fetch",
+            "-q",
+            &db.display().to_string(),
+            &format!("refs/ferry/{commit}"),
+        ],
     )?;
     git_update(into, commit, remote, git)
 }
 
-fn hg(root: &Path, url: &VcsUrl, request: &VcsRequest, hg: &Runner) -> Result<VcsCheckout, VcsError> {
+fn hg(
+    root: &Path,
+    url: &VcsUrl,
+    request: &VcsRequest,
+    hg: &Runner,
+) -> Result<VcsCheckout, VcsError> {
     let key = key(url);
     let db = root.join("hg").join("db").join(&key);
     let remote = url.repository.as_str();
@@ -463,16 +486,22 @@ fn hg(root: &Path, url: &VcsUrl, request: &VcsRequest, hg: &Runner) -> Result<Vc
     if !db.join(".hg").is_dir() {
         let stage = staging(&db)?;
         let tree = stage.path().join("db");
-        hg.run(None, &["clone", "-q", "-U", remote, &tree.display().to_string()])?;
+        hg.run(
+            None,
+            &["clone", "-q", "-U", remote, &tree.display().to_string()],
+        )?;
         settle(stage, &tree, &db)?;
     } else if request.pinned.is_none() {
         hg.run(None, &["pull", "-q", "-R", &db_text, remote])?;
     }
     let node = |rev: &str| {
-        hg.run(None, &["log", "-R", &db_text, "-r", rev, "--template", "{node}"])
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
+        hg.run(
+            None,
+            &["log", "-R", &db_text, "-r", rev, "--template", "{node}"],
+        )
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
     };
     let rev = url.rev.clone().unwrap_or_else(|| "default".into());
     let commit = match request.pinned.as_deref().and_then(node) {
@@ -559,7 +588,12 @@ fn plain(
                 Some(rev) => format!("{remote}@{rev}").into(),
                 None => remote.as_str().into(),
             };
-            let mut args = vec!["info", "--non-interactive", "--show-item", "last-changed-revision"];
+            let mut args = vec![
+                "info",
+                "--non-interactive",
+                "--show-item",
+                "last-changed-revision",
+            ];
             args.extend(auth.iter().map(String::as_str));
             args.push(&target);
             let found = runner.run(None, &args).map_err(|err| match &rev {

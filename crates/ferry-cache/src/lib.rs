@@ -65,6 +65,10 @@ pub enum Bucket {
     /// Version-control repositories and checkouts (`ferry_build::vcs`): bare repositories per
     /// remote and one working tree per commit.
     Vcs,
+    /// Distribution files kept whole as `ferry download` and `ferry wheel` saved them, as
+    /// `<sha256>/<filename>` with an `origin.json`; a later save of the same file copies it
+    /// from here (hash-checked) instead of downloading it.
+    Files,
 }
 
 impl Bucket {
@@ -81,6 +85,7 @@ impl Bucket {
             Bucket::Built => "built-v1",
             Bucket::Builds => "builds-v1",
             Bucket::Vcs => "vcs-v1",
+            Bucket::Files => "files-v1",
         }
     }
 }

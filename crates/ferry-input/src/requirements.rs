@@ -546,8 +546,7 @@ fn looks_named(requirement: &str) -> bool {
     // A URL is named only as `name @ URL`: the `@` comes before its `://` (a VCS URL's own
     // `@REF` or `user@` comes after).
     let before_scheme = first.split("://").next().unwrap_or(first);
-    if first.starts_with(['.', '/', '~']) || first.contains("://") && !before_scheme.contains('@')
-    {
+    if first.starts_with(['.', '/', '~']) || first.contains("://") && !before_scheme.contains('@') {
         return false;
     }
     first

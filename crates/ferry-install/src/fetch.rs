@@ -681,29 +681,36 @@ pub struct SavedWheel {
     pub already_there: bool,
 }
 
-/// Saves each of `sources` into `dir` under its file name (`ferry wheel -w DIR`), eight at a
-/// time; results in order. See [`save_wheel`].
+/// Saves each of `sources` into `dir` under its file name (`ferry wheel -w DIR`, `ferry
+/// download -d DIR`), eight at a time; results in order. See [`save_wheel`].
 pub async fn save_all(
     http: &HttpClient,
     sources: &[WheelSource],
     dir: &Path,
+    kept: Option<&Path>,
 ) -> Vec<Result<SavedWheel, InstallError>> {
     let budget = ByteBudget::default();
-    futures::stream::iter(sources.iter().map(|s| save_wheel(http, s, dir, &budget)))
-        .buffered(8)
-        .collect()
-        .await
+    futures::stream::iter(
+        sources
+            .iter()
+            .map(|s| save_wheel(http, s, dir, kept, &budget)),
+    )
+    .buffered(8)
+    .collect()
+    .await
 }
 
-/// Saves `source`'s file into `dir`: copied when local (a built wheel, a `file://` URL), else
-/// downloaded. Either way it arrives in a temporary file beside the target (mode from the
-/// umask), is hash-checked, and only then takes the target's name; an existing symlink or
-/// device there is written through rather than replaced. A file already there whose sha256 is
-/// the index's is kept.
+/// Saves `source`'s file into `dir`: copied when local (a built wheel, a `file://` URL, or a
+/// copy kept in `kept`, the cache's whole files), else downloaded (and then kept there, as
+/// `<sha256>/<filename>`). Either way it arrives in a temporary file beside the target (mode
+/// from the umask), is hash-checked, and only then takes the target's name; an existing symlink
+/// or device there is written through rather than replaced. A file already there whose sha256
+/// is the index's is kept.
 pub async fn save_wheel(
     http: &HttpClient,
     source: &WheelSource,
     dir: &Path,
+    kept: Option<&Path>,
     budget: &ByteBudget,
 ) -> Result<SavedWheel, InstallError> {
     let target = dir.join(&source.filename);
@@ -732,22 +739,70 @@ pub async fn save_wheel(
         ),
         _ => None,
     };
+    let copy_of = |path: PathBuf| {
+        let target = target.clone();
+        let hashes = Hashes::new(&source.user_hashes);
+        async move {
+            let temp = {
+                let target = target.clone();
+                blocking(move || temp_beside(&target)).await?
+            };
+            let copied = {
+                let temp = temp.clone();
+                blocking(move || {
+                    let mut hashes = hashes;
+                    hash_file(&path, &mut hashes)?;
+                    fs_err::copy(&path, &temp).map_err(crate::io_error("copy", &path))?;
+                    Ok(hashes.finish())
+                })
+                .await
+            };
+            let placed = copied
+                .and_then(|digests| verify(source, &digests))
+                .and_then(|()| place(&temp, &target));
+            if placed.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            placed
+        }
+    };
+    if let Some(path) = local {
+        copy_of(path).await?;
+        return Ok(SavedWheel {
+            path: target,
+            already_there: false,
+        });
+    }
+    // A whole copy in the cache: used when it still has the index's hash, else forgotten.
+    let cached = kept
+        .zip(source.sha256.as_ref())
+        .map(|(kept, sha256)| kept.join(sha256).join(&source.filename))
+        .filter(|path| path.is_file());
+    if let Some(path) = cached {
+        match copy_of(path.clone()).await {
+            Ok(()) => {
+                tracing::debug!("{}: from the cache's copy", source.filename);
+                return Ok(SavedWheel {
+                    path: target,
+                    already_there: false,
+                });
+            }
+            Err(err) => {
+                tracing::warn!(
+                    "the cache's copy of {} is unusable ({err}); downloading it",
+                    source.filename
+                );
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
     let temp = {
         let target = target.clone();
         blocking(move || temp_beside(&target)).await?
     };
     let io = crate::io_error;
     let hashes = Hashes::new(&source.user_hashes);
-    let digests = if let Some(path) = local {
-        let temp = temp.clone();
-        blocking(move || {
-            let mut hashes = hashes;
-            hash_file(&path, &mut hashes)?;
-            fs_err::copy(&path, &temp).map_err(io("copy", &path))?;
-            Ok(hashes.finish())
-        })
-        .await
-    } else {
+    let digests = {
         let opened = tokio::fs::OpenOptions::new()
             .write(true)
             .open(&temp)
@@ -771,16 +826,63 @@ pub async fn save_wheel(
             Err(err) => Err(err),
         }
     };
+    let sha256 = digests.as_ref().ok().map(|d| d.sha256.clone());
     let placed = digests
         .and_then(|digests| verify(source, &digests))
         .and_then(|()| place(&temp, &target));
     if placed.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    placed.map(|()| SavedWheel {
+    placed?;
+    if let (Some(kept), Some(sha256)) = (kept, sha256) {
+        let (kept, target) = (kept.to_path_buf(), target.clone());
+        let origin = serde_json::json!({
+            "filename": source.filename,
+            "url": redact(&source.url),
+            "index": source.index,
+        });
+        let _ = blocking(move || {
+            keep_whole(&kept, &sha256, &target, &origin);
+            Ok(())
+        })
+        .await;
+    }
+    Ok(SavedWheel {
         path: target,
         already_there: false,
     })
+}
+
+/// Keeps a copy of the downloaded file `saved` as `kept/<sha256>/<file name>`, with an
+/// `origin.json` saying where it came from. A copy, not a hard link: the user's file and the
+/// cache's must not change together. Best effort: a cache that cannot take it only means the
+/// next run downloads again.
+fn keep_whole(kept: &Path, sha256: &str, saved: &Path, origin: &serde_json::Value) {
+    let Some(name) = saved.file_name() else {
+        return;
+    };
+    let dir = kept.join(sha256);
+    if dir.join(name).is_file() {
+        return;
+    }
+    let result = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(kept)?;
+        let stage = tempfile::Builder::new().prefix(".tmp-").tempdir_in(kept)?;
+        let copy = stage.path().join(name);
+        std::fs::copy(saved, &copy)?;
+        std::fs::write(
+            stage.path().join("origin.json"),
+            serde_json::to_vec_pretty(origin).unwrap_or_default(),
+        )?;
+        let staged = stage.keep();
+        if std::fs::rename(&staged, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&staged);
+        }
+        Ok(())
+    })();
+    if let Err(err) = result {
+        tracing::debug!("could not keep {} in the cache: {err}", saved.display());
+    }
 }
 
 /// A new empty file beside `target`, created with mode 0666 so the umask decides its mode.

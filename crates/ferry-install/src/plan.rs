@@ -488,10 +488,94 @@ pub fn save(
     fs_err::create_dir_all(dir).map_err(crate::io_error("create", dir))?;
     let built = built_dir()?;
     let sources = wheel_sources_for(packages, with, built.path(), false)?;
-    let saved = handle.block_on(crate::fetch::save_all(with.http, &sources, dir));
+    let kept = with.store.files_dir();
+    let saved = handle.block_on(crate::fetch::save_all(
+        with.http,
+        &sources,
+        dir,
+        Some(&kept),
+    ));
     sources
         .into_iter()
         .zip(saved)
         .map(|(source, saved)| saved.map(|saved| (source, saved)))
+        .collect()
+}
+
+/// What `ferry download` did with one resolved package.
+#[derive(Debug)]
+pub enum Downloaded {
+    /// Its file (wheel or sdist, as the index has it) is in the directory.
+    Saved(WheelSource, crate::fetch::SavedWheel),
+    /// It is a project directory or a VCS checkout: there is no file to save.
+    Source(ferry_types::PackageName),
+}
+
+/// `pip download`: saves the chosen file of every package into `dir` as it is (wheels and
+/// sdists alike, nothing built), copying from the cache's whole files when it has them, and
+/// keeping what it downloads there. In hash-checking mode every package needs a `--hash`.
+pub fn download(
+    handle: &tokio::runtime::Handle,
+    packages: &[&ResolvedPackage],
+    with: &Prepare<'_>,
+    dir: &Path,
+) -> Result<Vec<Downloaded>, InstallError> {
+    fs_err::create_dir_all(dir).map_err(crate::io_error("create", dir))?;
+    let mut sources = Vec::new();
+    let mut out = Vec::new();
+    let mut unhashed = Vec::new();
+    for package in packages {
+        let from_source = package.vcs.is_some()
+            || package.direct_url.as_ref().is_some_and(is_directory)
+            || package
+                .file
+                .file
+                .url
+                .to_file_path()
+                .is_ok_and(|p| p.is_dir());
+        if from_source {
+            out.push(Some(Downloaded::Source(package.name.clone())));
+            continue;
+        }
+        let hashes = with
+            .user_hashes
+            .get(&package.name)
+            .cloned()
+            .unwrap_or_default();
+        if with.require_hashes && hashes.is_empty() {
+            unhashed.push(format!("{}=={}", package.name, package.version));
+        }
+        let file = &package.file;
+        sources.push(WheelSource {
+            name: package.name.to_string(),
+            version: package.version.clone(),
+            filename: file.file.filename.clone(),
+            url: file.file.url.clone(),
+            sha256: file.file.hashes.sha256.clone(),
+            user_hashes: hashes,
+            index: file.source.clone(),
+            sdist_sha256: None,
+        });
+        out.push(None);
+    }
+    if !unhashed.is_empty() {
+        return Err(InstallError::HashesRequired(unhashed.join(", ")));
+    }
+    let kept = with.store.files_dir();
+    let saved = handle.block_on(crate::fetch::save_all(
+        with.http,
+        &sources,
+        dir,
+        Some(&kept),
+    ));
+    let mut saved = sources.into_iter().zip(saved);
+    out.into_iter()
+        .map(|slot| match slot {
+            Some(done) => Ok(done),
+            None => {
+                let (source, result) = saved.next().expect("one result per source");
+                result.map(|wheel| Downloaded::Saved(source, wheel))
+            }
+        })
         .collect()
 }

@@ -32,8 +32,22 @@ fn report_item(package: &ResolvedPackage) -> serde_json::Value {
         archive =
             serde_json::json!({ "hash": format!("sha256={hash}"), "hashes": { "sha256": hash } });
     }
-    let mut download_info =
-        serde_json::json!({ "url": file.url.as_str(), "archive_info": archive });
+    let mut download_info = serde_json::json!({
+        "url": ferry_types::vcs::strip_credentials(&file.url),
+        "archive_info": archive,
+    });
+    if let Some(vcs) = &package.vcs {
+        download_info = serde_json::json!({
+            "url": vcs.repository,
+            "vcs_info": { "vcs": vcs.vcs.as_str(), "commit_id": vcs.commit },
+        });
+        if let Some(rev) = &vcs.requested_revision {
+            download_info["vcs_info"]["requested_revision"] = serde_json::json!(rev);
+        }
+        if let Some(sub) = &vcs.subdirectory {
+            download_info["subdirectory"] = serde_json::json!(sub);
+        }
+    }
     // A project directory is recorded as pip records it: `dir_info`, editable or not.
     if let Some(url) = package
         .direct_url

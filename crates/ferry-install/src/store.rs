@@ -73,6 +73,7 @@ pub struct Store {
     archives: PathBuf,
     downloads: PathBuf,
     by_url: PathBuf,
+    files: PathBuf,
     root: PathBuf,
 }
 
@@ -82,8 +83,14 @@ impl Store {
             archives: cache.bucket(Bucket::Archive),
             downloads: cache.bucket(Bucket::Downloads),
             by_url: cache.bucket(Bucket::Wheels),
+            files: cache.bucket(Bucket::Files),
             root: cache.root().to_path_buf(),
         }
+    }
+
+    /// Where whole distribution files are kept (`ferry download`, `ferry wheel`).
+    pub fn files_dir(&self) -> PathBuf {
+        self.files.clone()
     }
 
     /// The archive directory of a wheel with this sha256, if it has been unpacked.

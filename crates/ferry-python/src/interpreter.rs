@@ -241,6 +241,27 @@ impl Interpreter {
         })
     }
 
+    /// pip's tags for `--platform`, `--implementation` and `--abi` (see
+    /// [`tags::custom_tags`]), for this interpreter's version (retarget it first for
+    /// `--python-version`).
+    pub fn custom_tags(
+        &self,
+        platforms: &[String],
+        implementation: Option<&str>,
+        abis: &[String],
+    ) -> Tags {
+        let info = &self.info;
+        tags::custom_tags(
+            &info.tags,
+            &info.implementation,
+            (info.version.0, info.version.1),
+            &info.markers.platform_system,
+            (platforms, implementation, abis),
+        )
+        .into_iter()
+        .collect()
+    }
+
     /// The PEP 668 marker of this environment, if it is externally managed.
     pub fn externally_managed(&self) -> Option<ExternallyManaged> {
         if self.is_virtualenv() {

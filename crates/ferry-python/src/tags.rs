@@ -129,14 +129,89 @@ pub fn supported_tags(
     platform_system: &str,
 ) -> Vec<Tag> {
     let platforms = platform_tags(facts, platform_system, (major, minor));
-    let short = short_name(implementation);
+    tags_for(
+        facts,
+        short_name(implementation),
+        (major, minor),
+        &platforms,
+        None,
+    )
+}
+
+/// pip's tags for `--platform`, `--implementation` and `--abi` (`pip download`'s target
+/// options): the interpreter's tags with the given platforms (each expanded as pip expands
+/// it: older macOS versions, the manylinux2010/manylinux1 aliases a manylinux2014 platform
+/// takes), implementation (`cp`, `pp`, `py`, …) and ABIs, each when given.
+pub fn custom_tags(
+    facts: &TagFacts,
+    implementation: &str,
+    version: (u32, u32),
+    platform_system: &str,
+    custom: (&[String], Option<&str>, &[String]),
+) -> Vec<Tag> {
+    let (platforms, short, abis) = custom;
+    let platforms = if platforms.is_empty() {
+        platform_tags(facts, platform_system, version)
+    } else {
+        platforms
+            .iter()
+            .flat_map(|p| expand_platform(facts, p, version))
+            .collect()
+    };
+    let short = short.unwrap_or_else(|| short_name(implementation));
+    let abis = (!abis.is_empty()).then_some(abis);
+    tags_for(facts, short, version, &platforms, abis)
+}
+
+/// pip's `_get_custom_platforms`.
+fn expand_platform(facts: &TagFacts, platform: &str, version: (u32, u32)) -> Vec<String> {
+    let (prefix, suffix) = platform.split_once('_').unwrap_or((platform, ""));
+    if platform.starts_with("macosx") {
+        // `macosx_10_9_x86_64`: that version and every older one, as packaging lists them.
+        let parts: Vec<&str> = platform.splitn(4, '_').collect();
+        if let [_, major, minor, arch] = parts[..] {
+            let mut mac = facts.clone();
+            mac.mac_version = Some(format!("{major}.{minor}"));
+            mac.mac_machine = Some(arch.to_string());
+            mac.is_32bit = false;
+            return mac_platforms(&mac, version >= (3, 9));
+        }
+        return vec![platform.to_string()];
+    }
+    let mut out = vec![platform.to_string()];
+    match prefix {
+        "manylinux2014" if matches!(suffix, "i686" | "x86_64") => {
+            out.push(format!("manylinux2010_{suffix}"));
+            out.push(format!("manylinux1_{suffix}"));
+        }
+        "manylinux2010" => out.push(format!("manylinux1_{suffix}")),
+        _ => {}
+    }
+    out
+}
+
+fn tags_for(
+    facts: &TagFacts,
+    short: &str,
+    (major, minor): (u32, u32),
+    platforms: &[String],
+    custom_abis: Option<&[String]>,
+) -> Vec<Tag> {
     let mut tags = Vec::new();
 
     if short == "cp" {
         let interpreter = format!("cp{major}{minor}");
-        let abis = cpython_abis(facts, major, minor);
+        let abis: Vec<String> = match custom_abis {
+            // `abi3` and `none` have their own places below.
+            Some(abis) => abis
+                .iter()
+                .filter(|a| *a != "abi3" && *a != "none")
+                .cloned()
+                .collect(),
+            None => cpython_abis(facts, major, minor),
+        };
         for abi in &abis {
-            for platform in &platforms {
+            for platform in platforms {
                 tags.push(Tag::new(&interpreter, abi, platform));
             }
         }
@@ -156,28 +231,31 @@ pub fn supported_tags(
             (true, true) => Some("abi3t"),
         };
         if let Some(stable) = stable {
-            for platform in &platforms {
+            for platform in platforms {
                 tags.push(Tag::new(&interpreter, stable, platform));
             }
         }
-        for platform in &platforms {
+        for platform in platforms {
             tags.push(Tag::new(&interpreter, "none", platform));
         }
         if let Some(stable) = stable {
             for older in (2..minor).rev() {
-                for platform in &platforms {
+                for platform in platforms {
                     tags.push(Tag::new(format!("cp{major}{older}"), stable, platform));
                 }
             }
         }
     } else {
         let interpreter = format!("{short}{}", interpreter_version(facts, major, minor));
-        let mut abis = generic_abis(facts, major, minor);
+        let mut abis = match custom_abis {
+            Some(abis) => abis.to_vec(),
+            None => generic_abis(facts, major, minor),
+        };
         if !abis.iter().any(|a| a == "none") {
             abis.push("none".to_string());
         }
         for abi in &abis {
-            for platform in &platforms {
+            for platform in platforms {
                 tags.push(Tag::new(&interpreter, abi, platform));
             }
         }
@@ -186,7 +264,7 @@ pub fn supported_tags(
     // Pure-Python tags: pyXY, pyX, then older minors, on each platform; then `any`.
     let py_range = py_interpreter_range(major, minor);
     for python in &py_range {
-        for platform in &platforms {
+        for platform in platforms {
             tags.push(Tag::new(python, "none", platform));
         }
     }

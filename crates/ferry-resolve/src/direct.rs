@@ -41,9 +41,8 @@ pub(crate) fn direct(
 ) -> Result<Direct, ResolveError> {
     let build = &options.build;
     if let Some(parsed) = VcsUrl::parse(&url) {
-        let parsed = parsed.map_err(|message| {
-            unsupported(format!("{}: {message}", ferry_vcs_shown(&url)))
-        })?;
+        let parsed = parsed
+            .map_err(|message| unsupported(format!("{}: {message}", ferry_vcs_shown(&url))))?;
         return vcs(handle, options, name, &parsed, editable);
     }
     let shown = ferry_index::redact(&url);
@@ -322,8 +321,12 @@ fn vcs(
             .map_err(|e| unsupported(format!("checking out {shown} failed: {e}")))?
             .map_err(ResolveError::Build)?
     };
-    let mut located = url::Url::from_directory_path(&checkout.dir)
-        .map_err(|()| unsupported(format!("{shown}: the checkout `{}` has no file URL", checkout.dir.display())))?;
+    let mut located = url::Url::from_directory_path(&checkout.dir).map_err(|()| {
+        unsupported(format!(
+            "{shown}: the checkout `{}` has no file URL",
+            checkout.dir.display()
+        ))
+    })?;
     // Without the trailing slash, as other directories are located.
     let path = located.path().trim_end_matches('/').to_string();
     located.set_path(&path);

@@ -433,8 +433,7 @@ pub fn resolve(
         let url = entry
             .url()
             .map_err(|message| located(ResolveError::Unsupported(message)))?;
-        let found =
-            direct::direct(handle, &options, None, url, entry.editable).map_err(located)?;
+        let found = direct::direct(handle, &options, None, url, entry.editable).map_err(located)?;
         let name = add_direct(found)?;
         let mut text = name.clone();
         if !entry.extras.is_empty() {

@@ -15,7 +15,12 @@ use base64::Engine as _;
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(["-c", "user.name=ferry", "-c", "user.email=ferry@127.0.0.1"])
-        .args(["-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "protocol.file.allow=always",
+        ])
         .args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
@@ -269,7 +274,10 @@ fn serve(
         .map(|p| (p, 4))
         .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2)));
     let (head, rest) = match split {
-        Some((at, len)) => (String::from_utf8_lossy(&out[..at]).into_owned(), &out[at + len..]),
+        Some((at, len)) => (
+            String::from_utf8_lossy(&out[..at]).into_owned(),
+            &out[at + len..],
+        ),
         None => (String::new(), &out[..]),
     };
     let mut status = "200 OK".to_string();

@@ -26,8 +26,8 @@ pub mod pythons;
 mod tls;
 
 pub use context::{RunOutput, TestContext};
-pub use git::{GitRepo, GitServer};
 pub use dist::{normalize_name, BuiltFile, SdistBuilder, WheelBuilder};
+pub use git::{GitRepo, GitServer};
 pub use http::{http_get, HttpResponse};
 pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestRecord};
 pub use project::Project;

@@ -87,9 +87,7 @@ pub fn oldest_and_newest() -> Vec<InstalledPython> {
 
 /// The newest venv-capable CPython.
 pub fn newest() -> InstalledPython {
-    venv_capable()
-        .pop()
-        .expect("a CPython 3.3+ is installed")
+    venv_capable().pop().expect("a CPython 3.3+ is installed")
 }
 
 /// The oldest venv-capable CPython.

@@ -277,7 +277,9 @@ mod tests {
         assert_eq!(v.vcs, Vcs::Svn);
         assert_eq!(v.rev.as_deref(), Some("1234"));
         assert!(VcsUrl::parse(&url::Url::parse("https://host/x").unwrap()).is_none());
-        assert!(parse("git+ftp://host/repo").unwrap_err().contains("git+https"));
+        assert!(parse("git+ftp://host/repo")
+            .unwrap_err()
+            .contains("git+https"));
         assert!(parse("git+https://host/repo@").is_err());
     }
 
@@ -286,7 +288,10 @@ mod tests {
         let v = parse("git+https://user:s3cret@host/repo.git@main").unwrap();
         assert_eq!(v.repository.password(), Some("s3cret"));
         let shown = v.to_string();
-        assert!(!shown.contains("s3cret") && shown.contains("****"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("****"),
+            "{shown}"
+        );
         assert_eq!(v.public_repository(), "https://host/repo.git");
         let v = parse("git+https://tok3n@host/repo.git").unwrap();
         assert!(!v.to_string().contains("tok3n"));

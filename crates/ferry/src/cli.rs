@@ -48,6 +48,8 @@ pub enum Command {
     Install(InstallArgs),
     /// Build or download wheels of requirements and their dependencies, like `pip wheel`
     Wheel(WheelArgs),
+    /// Download the files of requirements and their dependencies, like `pip download`
+    Download(DownloadArgs),
     /// Build a project's sdist and wheel, like `python -m build`
     Build(BuildCommandArgs),
     /// Uninstall packages
@@ -237,6 +239,36 @@ pub struct WheelArgs {
     /// Where to put the wheels [default: the current directory]
     #[arg(short = 'w', long, value_name = "DIR")]
     pub wheel_dir: Option<PathBuf>,
+    /// Require a --hash for every requirement in requirements files
+    #[arg(long)]
+    pub require_hashes: bool,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Requirements (PEP 508)
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Also the requirements of this file
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Where to save the files [default: the current directory]
+    #[arg(short = 'd', long = "dest", visible_aliases = ["destination-dir", "download-dir"], value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// Only files for this platform tag (e.g. manylinux2014_x86_64, win_amd64; repeatable).
+    /// With it, --python-version, --implementation or --abi, give --only-binary=:all: or --no-deps
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Vec<String>,
+    /// Only files for this Python implementation: cp, pp, py, ip or jy
+    #[arg(long, value_name = "IMPL")]
+    pub implementation: Option<String>,
+    /// Only files for this ABI tag (e.g. cp312, abi3, none; repeatable)
+    #[arg(long, value_name = "ABI")]
+    pub abi: Vec<String>,
     /// Require a --hash for every requirement in requirements files
     #[arg(long)]
     pub require_hashes: bool,

@@ -661,6 +661,72 @@ impl WheelSettings {
     }
 }
 
+/// `ferry download`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadSettings {
+    pub requirements: Vec<String>,
+    pub requirement_files: Vec<PathBuf>,
+    pub dest: PathBuf,
+    /// `--platform` tags.
+    pub platforms: Vec<String>,
+    pub implementation: Option<String>,
+    pub abis: Vec<String>,
+    pub resolver: ResolverSettings,
+    pub build: BuildSettings,
+}
+
+impl DownloadSettings {
+    pub fn resolve(
+        args: &crate::cli::DownloadArgs,
+        config: &PipConfig,
+    ) -> Result<Self, InputError> {
+        let layer = config.layer("download");
+        let files: Vec<String> = args
+            .requirement_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let dest = args
+            .dest
+            .clone()
+            .or_else(|| layer.value(None, "dest").map(PathBuf::from))
+            .or_else(|| layer.value(None, "destination-dir").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut resolver = ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?;
+        // pip's `--python-version` also takes `312` for 3.12 (and `3` alone).
+        if let Some(version) = &resolver.python_version {
+            if !version.contains('.')
+                && version.len() >= 2
+                && version.bytes().all(|b| b.is_ascii_digit())
+            {
+                resolver.python_version = Some(format!("{}.{}", &version[..1], &version[1..]));
+            }
+        }
+        Ok(Self {
+            requirements: args.requirements.clone(),
+            requirement_files: layer
+                .list(&files, "requirement")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            dest,
+            platforms: layer.list(&args.platform, "platform"),
+            implementation: layer.value(args.implementation.as_deref(), "implementation"),
+            abis: layer.list(&args.abi, "abi"),
+            resolver,
+            build: BuildSettings::resolve(&args.build, layer)?,
+        })
+    }
+
+    /// Whether the download is for another interpreter or platform than the target's.
+    pub fn restricted(&self) -> bool {
+        !self.platforms.is_empty()
+            || self.implementation.is_some()
+            || !self.abis.is_empty()
+            || self.resolver.python_version.is_some()
+    }
+}
+
 /// `ferry build`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildCommandSettings {

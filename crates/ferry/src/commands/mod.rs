@@ -4,6 +4,7 @@ mod build;
 mod cache;
 pub mod check;
 mod compile;
+mod download;
 pub mod freeze;
 mod index;
 mod install;
@@ -84,6 +85,10 @@ pub fn run(
         Command::Wheel(args) => {
             let settings = WheelSettings::resolve(&args, config)?;
             wheel::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Download(args) => {
+            let settings = crate::settings::DownloadSettings::resolve(&args, config)?;
+            download::run(&settings, &cache, &runtime, printer)
         }
         Command::Build(args) => {
             let settings = BuildCommandSettings::resolve(&args, config)?;

@@ -7,6 +7,7 @@ mod build;
 mod common;
 mod compile;
 mod discovery;
+mod download;
 mod index;
 mod inspect;
 mod install;

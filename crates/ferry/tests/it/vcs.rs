@@ -55,23 +55,41 @@ fn branch_tag_and_commit_refs_install_and_freeze_round_trips_to_the_same_commit(
     let py = env.join("bin/python");
 
     // A tag.
-    ctx.run(&mut install(&ctx, &env, &[&format!("gitpkg @ git+{url}@v1.0")]))
-        .success()
-        .stderr_contains("Successfully installed gitpkg-1.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &[&format!("gitpkg @ git+{url}@v1.0")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed gitpkg-1.0");
     assert_eq!(
         direct_url(&env, "gitpkg", "1.0"),
         serde_json::json!({"url": url, "vcs_info": {"vcs": "git", "commit_id": one, "requested_revision": "v1.0"}})
     );
     // A branch, with pip's `#egg=` form and no name.
-    ctx.run(&mut install(&ctx, &env, &[&format!("git+{url}@feature#egg=gitpkg")]))
-        .success()
-        .stderr_contains("Successfully installed gitpkg-3.0");
-    assert_eq!(direct_url(&env, "gitpkg", "3.0")["vcs_info"]["commit_id"], three.as_str());
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &[&format!("git+{url}@feature#egg=gitpkg")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed gitpkg-3.0");
+    assert_eq!(
+        direct_url(&env, "gitpkg", "3.0")["vcs_info"]["commit_id"],
+        three.as_str()
+    );
     // A commit, abbreviated.
-    ctx.run(&mut install(&ctx, &env, &[&format!("gitpkg @ git+{url}@{}", &two[..10])]))
-        .success()
-        .stderr_contains("Successfully installed gitpkg-2.0");
-    assert_eq!(python_output(&py, "import gitpkg; print(gitpkg.VERSION)"), "2.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &[&format!("gitpkg @ git+{url}@{}", &two[..10])],
+    ))
+    .success()
+    .stderr_contains("Successfully installed gitpkg-2.0");
+    assert_eq!(
+        python_output(&py, "import gitpkg; print(gitpkg.VERSION)"),
+        "2.0"
+    );
     // No revision: the remote's HEAD (main).
     let other = venv(&ctx, "other");
     ctx.run(&mut install(&ctx, &other, &[&format!("git+{url}")]))
@@ -107,8 +125,8 @@ fn branch_tag_and_commit_refs_install_and_freeze_round_trips_to_the_same_commit(
 }
 
 #[test]
-fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commits_need_no_network(
-) {
+fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commits_need_no_network()
+{
     let ctx = ctx();
     let repo = repo_with(&ctx.work().join("repo"), "moving", "1.0");
     let first = repo.head();
@@ -128,7 +146,11 @@ fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commit
     ctx.run(&mut install(&ctx, &env, &[&requirement]))
         .success()
         .stderr_contains("Nothing to install");
-    assert_eq!(server.requests(), after_first, "a satisfied VCS requirement asked the server");
+    assert_eq!(
+        server.requests(),
+        after_first,
+        "a satisfied VCS requirement asked the server"
+    );
 
     // main moves: without --upgrade the installed commit stays, with it the new one comes.
     let second = set_version(&repo, "moving", "2.0");
@@ -136,11 +158,17 @@ fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commit
     ctx.run(&mut install(&ctx, &env, &[&requirement]))
         .success()
         .stderr_contains("Nothing to install");
-    assert_eq!(direct_url(&env, "moving", "1.0")["vcs_info"]["commit_id"], first.as_str());
+    assert_eq!(
+        direct_url(&env, "moving", "1.0")["vcs_info"]["commit_id"],
+        first.as_str()
+    );
     ctx.run(&mut install(&ctx, &env, &["-U", &requirement]))
         .success()
         .stderr_contains("Successfully installed moving-2.0");
-    assert_eq!(direct_url(&env, "moving", "2.0")["vcs_info"]["commit_id"], second.as_str());
+    assert_eq!(
+        direct_url(&env, "moving", "2.0")["vcs_info"]["commit_id"],
+        second.as_str()
+    );
 
     // A bad ref: a clear error naming it, and nothing changes.
     let before = snapshot(&env);
@@ -148,7 +176,8 @@ fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commit
     let out = ctx.run(&mut install(&ctx, &env, &[&bad])).failure();
     let err = out.stderr();
     assert!(
-        err.contains("`no-such-branch` is not a branch, tag or commit") && err.contains("moving.git"),
+        err.contains("`no-such-branch` is not a branch, tag or commit")
+            && err.contains("moving.git"),
         "{err}"
     );
     assert_eq!(snapshot(&env), before);
@@ -161,7 +190,11 @@ fn a_moved_branch_is_kept_without_upgrade_and_followed_with_it_and_cached_commit
     ctx.run(&mut install(&ctx, &fresh, &[&pinned]))
         .success()
         .stderr_contains("Successfully installed moving-1.0");
-    assert_eq!(server.requests(), requests, "a cached commit asked the server");
+    assert_eq!(
+        server.requests(),
+        requests,
+        "a cached commit asked the server"
+    );
 }
 
 #[test]
@@ -193,7 +226,10 @@ fn a_subdirectory_with_a_submodule_installs_over_http() {
     mono.publish(&served, "mono.git");
 
     let env = venv(&ctx, "env");
-    let url = format!("git+{}#subdirectory=pkgs/mono&egg=mono", server.url("mono.git"));
+    let url = format!(
+        "git+{}#subdirectory=pkgs/mono&egg=mono",
+        server.url("mono.git")
+    );
     ctx.run(&mut install(&ctx, &env, &[&url]))
         .success()
         .stderr_contains("Successfully installed mono-0.5");
@@ -216,11 +252,20 @@ fn a_subdirectory_with_a_submodule_installs_over_http() {
         .stdout();
     assert_eq!(
         frozen.trim(),
-        format!("mono @ git+{}@{commit}#subdirectory=pkgs/mono", server.url("mono.git"))
+        format!(
+            "mono @ git+{}@{commit}#subdirectory=pkgs/mono",
+            server.url("mono.git")
+        )
     );
     // A subdirectory the commit does not have.
-    let missing = format!("git+{}#subdirectory=pkgs/nothing&egg=mono", server.url("mono.git"));
-    let err = ctx.run(&mut install(&ctx, &env, &[&missing])).failure().stderr();
+    let missing = format!(
+        "git+{}#subdirectory=pkgs/nothing&egg=mono",
+        server.url("mono.git")
+    );
+    let err = ctx
+        .run(&mut install(&ctx, &env, &[&missing]))
+        .failure()
+        .stderr();
     assert!(err.contains("no directory `pkgs/nothing`"), "{err}");
 }
 
@@ -251,26 +296,38 @@ fn credentials_in_a_private_repository_url_work_and_never_show() {
     );
     let out = ctx.run(install(&ctx, &env, &[&good]).arg("-vv")).success();
     let text = format!("{}{}", out.stdout(), out.stderr());
-    assert!(text.contains("Successfully installed secretpkg-1.0"), "{text}");
-    assert!(!text.contains("s3cr3t-t0ken"), "the password showed:\n{text}");
+    assert!(
+        text.contains("Successfully installed secretpkg-1.0"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cr3t-t0ken"),
+        "the password showed:\n{text}"
+    );
     let direct = direct_url(&env, "secretpkg", "1.0");
     assert_eq!(direct["url"], server.url("private.git"));
     let frozen = ctx
         .run(ctx.ferry(["freeze", "--python"]).arg(&env))
         .success()
         .stdout();
-    assert!(!frozen.contains("s3cr3t") && !frozen.contains("alice"), "{frozen}");
+    assert!(
+        !frozen.contains("s3cr3t") && !frozen.contains("alice"),
+        "{frozen}"
+    );
     // Nothing ferry wrote in the environment or the cache holds the password in a file name or
     // in direct_url.json / RECORD.
     for root in [env.clone(), ctx.cache_dir()] {
         for entry in walk(&root) {
-            assert!(!entry.display().to_string().contains("s3cr3t"), "{}", entry.display());
+            assert!(
+                !entry.display().to_string().contains("s3cr3t"),
+                "{}",
+                entry.display()
+            );
         }
     }
-    let record = std::fs::read_to_string(
-        site_packages(&env).join("secretpkg-1.0.dist-info/RECORD"),
-    )
-    .unwrap();
+    let record =
+        std::fs::read_to_string(site_packages(&env).join("secretpkg-1.0.dist-info/RECORD"))
+            .unwrap();
     assert!(!record.contains("s3cr3t"));
 }
 
@@ -300,15 +357,25 @@ fn an_editable_vcs_install_clones_into_src_and_freezes_as_pip_does() {
     let url = repo.file_url();
     // The oldest CPython (the rest of this file uses the newest).
     let env = make_venv(&ctx, "env", &pythons::oldest().path, false);
-    ctx.run(&mut install(&ctx, &env, &["-e", &format!("git+{url}#egg=edpkg")]))
-        .success()
-        .stderr_contains("Successfully installed edpkg-1.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &["-e", &format!("git+{url}#egg=edpkg")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed edpkg-1.0");
     let checkout = env.join("src/edpkg");
-    assert!(checkout.join(".git").exists(), "no checkout in the environment's src");
+    assert!(
+        checkout.join(".git").exists(),
+        "no checkout in the environment's src"
+    );
     // Editable: a change in the checkout shows without reinstalling.
     std::fs::write(checkout.join("src/edpkg.py"), "VERSION = 'edited'\n").unwrap();
     assert_eq!(
-        python_output(&env.join("bin/python"), "import edpkg; print(edpkg.VERSION)"),
+        python_output(
+            &env.join("bin/python"),
+            "import edpkg; print(edpkg.VERSION)"
+        ),
         "edited"
     );
     let frozen = ctx
@@ -352,16 +419,26 @@ fn two_urls_for_one_name_conflict_and_a_missing_vcs_program_is_named() {
         .run(&mut install(
             &ctx,
             &env,
-            &[&format!("twice @ git+{url}@v1"), &format!("twice @ git+{url}@main")],
+            &[
+                &format!("twice @ git+{url}@v1"),
+                &format!("twice @ git+{url}@main"),
+            ],
         ))
         .failure();
-    assert!(out.stderr().contains("twice is asked for at two locations"), "{}", out.stderr());
+    assert!(
+        out.stderr().contains("twice is asked for at two locations"),
+        "{}",
+        out.stderr()
+    );
 
     // Without the program on PATH: which one, and what to install.
     let mut cmd = install(&ctx, &env, &["pkg @ bzr+https://127.0.0.1:9/repo"]);
     cmd.env("PATH", ctx.work().join("empty-path"));
     let err = ctx.run(&mut cmd).failure().stderr();
-    assert!(err.contains("Breezy") && err.contains("`bzr` was not found"), "{err}");
+    assert!(
+        err.contains("Breezy") && err.contains("`bzr` was not found"),
+        "{err}"
+    );
 }
 
 /// Whether `program` runs; hg and svn are installed by CI (`.ci/run`), maybe not locally.
@@ -395,7 +472,11 @@ fn mercurial_requirements_install_by_revision() {
             .env("HGPLAIN", "1")
             .output()
             .unwrap();
-        assert!(out.status.success(), "hg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "hg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     hg(&["init"]);
@@ -407,21 +488,32 @@ fn mercurial_requirements_install_by_revision() {
     hg(&["commit", "-q", "-A", "-m", "two"]);
     let url = format!("file://{}", dir.display());
     let env = venv(&ctx, "env");
-    ctx.run(&mut install(&ctx, &env, &[&format!("hgpkg @ hg+{url}@v1.0")]))
-        .success()
-        .stderr_contains("Successfully installed hgpkg-1.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &[&format!("hgpkg @ hg+{url}@v1.0")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed hgpkg-1.0");
     assert_eq!(
         direct_url(&env, "hgpkg", "1.0"),
         serde_json::json!({"url": url, "vcs_info": {"vcs": "hg", "commit_id": one, "requested_revision": "v1.0"}})
     );
-    ctx.run(&mut install(&ctx, &env, &["-U", &format!("hg+{url}#egg=hgpkg")]))
-        .success()
-        .stderr_contains("Successfully installed hgpkg-2.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &["-U", &format!("hg+{url}#egg=hgpkg")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed hgpkg-2.0");
     let frozen = ctx
         .run(ctx.ferry(["freeze", "--python"]).arg(&env))
         .success()
         .stdout();
-    assert!(frozen.starts_with(&format!("hgpkg @ hg+{url}@")), "{frozen}");
+    assert!(
+        frozen.starts_with(&format!("hgpkg @ hg+{url}@")),
+        "{frozen}"
+    );
 }
 
 #[test]
@@ -432,7 +524,11 @@ fn subversion_requirements_install_by_revision() {
     }
     let ctx = ctx();
     let repo = ctx.work().join("svnrepo");
-    let status = Command::new("svnadmin").arg("create").arg(&repo).status().unwrap();
+    let status = Command::new("svnadmin")
+        .arg("create")
+        .arg(&repo)
+        .status()
+        .unwrap();
     assert!(status.success());
     let url = format!("file://{}", repo.display());
     let tree = ctx.work().join("tree");
@@ -445,14 +541,22 @@ fn subversion_requirements_install_by_revision() {
         .unwrap();
     assert!(status.success());
     let env = venv(&ctx, "env");
-    ctx.run(&mut install(&ctx, &env, &[&format!("svnpkg @ svn+{url}/trunk@1")]))
-        .success()
-        .stderr_contains("Successfully installed svnpkg-1.0");
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &[&format!("svnpkg @ svn+{url}/trunk@1")],
+    ))
+    .success()
+    .stderr_contains("Successfully installed svnpkg-1.0");
     let direct = direct_url(&env, "svnpkg", "1.0");
     assert_eq!(direct["vcs_info"]["vcs"], "svn");
     assert_eq!(direct["vcs_info"]["commit_id"], "1");
     let err = ctx
-        .run(&mut install(&ctx, &env, &[&format!("svnpkg @ svn+{url}/trunk@99")]))
+        .run(&mut install(
+            &ctx,
+            &env,
+            &[&format!("svnpkg @ svn+{url}/trunk@99")],
+        ))
         .failure()
         .stderr();
     assert!(err.contains("`99"), "{err}");

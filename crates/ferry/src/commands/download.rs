@@ -1,0 +1,112 @@
+//! `ferry download`: resolve, then save the chosen file of every package (wheel or sdist, as
+//! the index has it, nothing built) into a directory, as `pip download` does, for offline
+//! installs with `--no-index --find-links DIR`. `--platform`, `--python-version`,
+//! `--implementation` and `--abi` resolve for another interpreter (pip's rule: with them,
+//! `--only-binary=:all:` or `--no-deps`).
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use ferry_cache::Cache;
+use ferry_install::plan::{self, Downloaded, Prepare};
+use ferry_install::Store;
+use ferry_python::{find_target, TargetPolicy};
+
+use crate::printer::Printer;
+use crate::settings::DownloadSettings;
+
+pub fn run(
+    settings: &DownloadSettings,
+    cache: &Cache,
+    runtime: &tokio::runtime::Runtime,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
+    let mut resolver = settings.resolver.clone();
+    let spec = resolver.read_spec(
+        &settings.requirements,
+        &[],
+        &settings.requirement_files,
+        &[],
+    )?;
+    if spec.requirements.is_empty() && spec.sources.is_empty() {
+        bail!("name at least one requirement, or a requirements file with -r");
+    }
+    if settings.restricted() && !resolver.no_deps && !binary_only(&resolver) {
+        bail!(
+            "with --platform, --python-version, --implementation or --abi, give --no-deps, or \
+             --only-binary=:all: without --no-binary: ferry cannot build or read sdists for \
+             another interpreter (as pip cannot)"
+        );
+    }
+    let request = resolver.python_request();
+    let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
+    let handle = runtime.handle();
+    let (client, options) =
+        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
+    let build = options.build.clone();
+    let mut target = resolver.target(&interpreter)?;
+    if !settings.platforms.is_empty()
+        || settings.implementation.is_some()
+        || !settings.abis.is_empty()
+    {
+        let base = interpreter.retarget(resolver.python_version.as_deref(), None)?;
+        target.tags = base.custom_tags(
+            &settings.platforms,
+            settings.implementation.as_deref(),
+            &settings.abis,
+        );
+    }
+    let resolution =
+        ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
+    let packages: Vec<_> = resolution.packages.iter().collect();
+    let store = Store::new(cache);
+    let prepare = Prepare::new(
+        client.http(),
+        &store,
+        &*build,
+        &spec,
+        resolver.require_hashes,
+    );
+    let done = plan::download(handle, &packages, &prepare, &settings.dest)?;
+    let mut names = Vec::new();
+    for item in &done {
+        match item {
+            Downloaded::Saved(source, saved) => {
+                if saved.already_there {
+                    printer.status(format!(
+                        "File was already downloaded {}",
+                        saved.path.display()
+                    ));
+                } else {
+                    printer.status(format!("Saved {}", saved.path.display()));
+                }
+                names.push(source.name.clone());
+            }
+            Downloaded::Source(name) => {
+                printer.status(format!(
+                    "Skipped {name}: a project directory or version-control checkout has no file to download"
+                ));
+            }
+        }
+    }
+    if !names.is_empty() {
+        printer.status(format!("Successfully downloaded {}", names.join(" ")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--only-binary=:all:` in effect with no `--no-binary` undoing it: pip's condition for
+/// resolving for another platform.
+fn binary_only(resolver: &crate::settings::ResolverSettings) -> bool {
+    let names = |values: &[String]| -> Vec<String> {
+        values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let only = names(&resolver.only_binary);
+    let no = names(&resolver.no_binary);
+    only.iter().any(|v| v == ":all:") && no.iter().all(|v| v == ":none:")
+}
