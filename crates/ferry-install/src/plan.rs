@@ -506,7 +506,7 @@ pub fn save(
 #[derive(Debug)]
 pub enum Downloaded {
     /// Its file (wheel or sdist, as the index has it) is in the directory.
-    Saved(WheelSource, crate::fetch::SavedWheel),
+    Saved(Box<(WheelSource, crate::fetch::SavedWheel)>),
     /// It is a project directory or a VCS checkout: there is no file to save.
     Source(ferry_types::PackageName),
 }
@@ -574,7 +574,7 @@ pub fn download(
             Some(done) => Ok(done),
             None => {
                 let (source, result) = saved.next().expect("one result per source");
-                result.map(|wheel| Downloaded::Saved(source, wheel))
+                result.map(|wheel| Downloaded::Saved(Box::new((source, wheel))))
             }
         })
         .collect()

@@ -71,7 +71,8 @@ pub fn run(
     let mut names = Vec::new();
     for item in &done {
         match item {
-            Downloaded::Saved(source, saved) => {
+            Downloaded::Saved(saved) => {
+                let (source, saved) = &**saved;
                 if saved.already_there {
                     printer.status(format!(
                         "File was already downloaded {}",
