@@ -231,5 +231,5 @@ fn hash_checking_mode_needs_a_matching_hash_for_every_file() {
     .unwrap();
     ctx.run(download(&ctx, &server, &dir, &["-r"]).arg(&file))
         .success();
-    assert_eq!(listing(&dir), [wheel.filename.clone()]);
+    assert_eq!(listing(&dir), vec![wheel.filename]);
 }
