@@ -105,3 +105,54 @@ fn live_science_set_imports_and_computes() {
     ctx.run(ctx.ferry(["check", "--python"]).arg(&venv))
         .success();
 }
+
+#[test]
+#[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
+fn live_download_for_another_platform_saves_the_files_pip_saves() {
+    let ctx = ctx();
+    ctx.env("PIP_CONFIG_FILE", "");
+    let python = pythons::all()
+        .into_iter()
+        .find(|p| p.major_minor == (3, 12))
+        .or_else(pythons::with_pip)
+        .expect("a CPython with pip")
+        .path;
+    let options = [
+        "--platform",
+        "manylinux2014_x86_64",
+        "--python-version",
+        "3.12",
+        "--only-binary",
+        ":all:",
+    ];
+    let ours = ctx.work().join("ferry");
+    let mut cmd = ctx.ferry(["download", "-q", "-d"]);
+    cmd.arg(&ours)
+        .arg("-r")
+        .arg(requirements("web"))
+        .args(options)
+        .arg("--python")
+        .arg(&python);
+    ctx.run(&mut cmd).success();
+    let theirs = ctx.work().join("pip");
+    let out = std::process::Command::new(&python)
+        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "-d"])
+        .arg(&theirs)
+        .arg("-r")
+        .arg(requirements("web"))
+        .args(options)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&ours), names(&theirs));
+    assert!(names(&ours).len() >= 30, "{:?}", names(&ours));
+}
