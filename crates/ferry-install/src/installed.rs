@@ -76,6 +76,89 @@ pub struct VcsInfo {
     pub requested_revision: Option<String>,
 }
 
+/// PEP 710 `provenance_url.json` (a draft): where a distribution installed from an index
+/// was downloaded from. Written only when there is no `direct_url.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenanceUrl {
+    /// The file downloaded (the wheel, or the sdist a wheel was built from), without
+    /// credentials.
+    pub url: String,
+    /// The index (or find-links location) that listed it.
+    pub index_url: String,
+    pub archive_info: ProvenanceArchive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProvenanceArchive {
+    #[serde(default)]
+    pub hashes: std::collections::BTreeMap<String, String>,
+}
+
+/// Where an installed distribution came from, as `ferry show` (`Source:`) and `ferry list
+/// --format json` (`source`) report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// From an index or find-links (PEP 710).
+    Index {
+        url: String,
+        index_url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+    },
+    /// From a URL or path the user gave (PEP 610).
+    Direct {
+        url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        vcs: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+        editable: bool,
+    },
+    /// Installed by conda (`conda-meta/*.json`).
+    Conda { channel: String, url: String },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Index {
+                url,
+                index_url,
+                sha256,
+            } => {
+                write!(f, "{url} (from {index_url}")?;
+                if let Some(sha256) = sha256 {
+                    write!(f, ", sha256 {sha256}")?;
+                }
+                f.write_str(")")
+            }
+            Origin::Direct {
+                url,
+                vcs,
+                commit,
+                sha256,
+                editable,
+            } => {
+                match (vcs, commit) {
+                    (Some(vcs), Some(commit)) => write!(f, "{vcs}+{url}@{commit}")?,
+                    _ => f.write_str(url)?,
+                }
+                if let Some(sha256) = sha256 {
+                    write!(f, " (sha256 {sha256})")?;
+                }
+                if *editable {
+                    f.write_str(" (editable)")?;
+                }
+                Ok(())
+            }
+            Origin::Conda { channel, url } => write!(f, "conda channel {channel} ({url})"),
+        }
+    }
+}
+
 impl DirectUrl {
     /// The PEP 440 direct reference pip's `freeze` writes: `name @ url[#fragments]`, with the
     /// VCS and commit for VCS installs.
@@ -334,6 +417,48 @@ impl InstalledDist {
     pub fn direct_url(&self) -> Option<DirectUrl> {
         let text = fs_err::read_to_string(self.path.join("direct_url.json")).ok()?;
         serde_json::from_str(&text).ok()
+    }
+
+    /// `provenance_url.json` (PEP 710), if present and readable.
+    pub fn provenance_url(&self) -> Option<ProvenanceUrl> {
+        let text = fs_err::read_to_string(self.path.join("provenance_url.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Where it came from: conda's record of it (in a conda environment), else
+    /// `direct_url.json`, else `provenance_url.json`; `None` when nothing says (pip does not
+    /// record where an index install came from).
+    pub fn origin(&self) -> Option<Origin> {
+        // conda's record wins: in a conda environment, what conda installed is conda's.
+        if let Some(record) = crate::conda::record_of(self) {
+            return Some(Origin::Conda {
+                channel: record.channel,
+                url: record.url,
+            });
+        }
+        if let Some(direct) = self.direct_url() {
+            let vcs = direct.vcs_info.as_ref();
+            let sha256 = direct
+                .archive_info
+                .as_ref()
+                .and_then(|a| a.hashes.as_ref())
+                .and_then(|h| h.get("sha256").cloned());
+            return Some(Origin::Direct {
+                url: direct.url.clone(),
+                vcs: vcs.map(|v| v.vcs.clone()),
+                commit: vcs.map(|v| v.commit_id.clone()),
+                sha256,
+                editable: direct.is_editable(),
+            });
+        }
+        if let Some(provenance) = self.provenance_url() {
+            return Some(Origin::Index {
+                url: provenance.url,
+                index_url: provenance.index_url,
+                sha256: provenance.archive_info.hashes.get("sha256").cloned(),
+            });
+        }
+        None
     }
 
     /// The `INSTALLER` file's first line.

@@ -24,6 +24,7 @@
 pub mod apply;
 pub mod check;
 pub mod compile;
+pub mod conda;
 mod fault;
 pub mod fetch;
 mod files;

@@ -357,6 +357,35 @@ pub fn vcs_pins(installed: &[InstalledDist]) -> HashMap<String, String> {
         .collect()
 }
 
+/// PEP 710 `provenance_url.json` for a package from an index or find-links: the file
+/// downloaded (the wheel, or the sdist its wheel was built from) and its sha256, and where it
+/// was listed. `None` for a package asked for by location (`direct_url.json` says that).
+pub fn provenance_url(
+    package: &ResolvedPackage,
+    wheel_sha256: &str,
+    sdist_sha256: Option<&str>,
+) -> Option<crate::installed::ProvenanceUrl> {
+    if package.direct_url.is_some() {
+        return None;
+    }
+    let file = &package.file;
+    let sha256 = match file.name {
+        DistFilename::Wheel(_) => Some(wheel_sha256),
+        DistFilename::Sdist(_) => sdist_sha256.or(file.file.hashes.sha256.as_deref()),
+    };
+    Some(crate::installed::ProvenanceUrl {
+        url: ferry_types::vcs::strip_credentials(&file.file.url),
+        index_url: url::Url::parse(&file.source)
+            .map(|u| ferry_types::vcs::strip_credentials(&u))
+            .unwrap_or_else(|_| file.source.clone()),
+        archive_info: crate::installed::ProvenanceArchive {
+            hashes: sha256
+                .map(|s| BTreeMap::from([("sha256".to_string(), s.to_string())]))
+                .unwrap_or_default(),
+        },
+    })
+}
+
 /// Everything the preparer needs besides the packages.
 pub struct Prepare<'a> {
     pub http: &'a ferry_index::HttpClient,
@@ -455,6 +484,7 @@ pub fn prepare(
             version: package.version.clone(),
             requested: package.requested(),
             direct_url: direct_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
+            provenance_url: provenance_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
             archive: wheel.archive,
         });
     }

@@ -51,6 +51,8 @@ pub struct WheelToInstall {
     pub requested: bool,
     /// PEP 610 data for URL and path installs.
     pub direct_url: Option<DirectUrl>,
+    /// PEP 710 data for installs from an index (never with `direct_url`).
+    pub provenance_url: Option<crate::installed::ProvenanceUrl>,
 }
 
 /// A wheel whose files are in place and whose dist-info waits in the staging area; it becomes
@@ -208,7 +210,11 @@ impl Installer<'_> {
             if let Some(rest) = path.strip_prefix(&format!("{dist_info_name}/")) {
                 if matches!(
                     rest,
-                    "RECORD" | "INSTALLER" | "REQUESTED" | "direct_url.json"
+                    "RECORD"
+                        | "INSTALLER"
+                        | "REQUESTED"
+                        | "direct_url.json"
+                        | "provenance_url.json"
                 ) || rest.starts_with("RECORD.")
                 {
                     continue;
@@ -312,6 +318,11 @@ impl Installer<'_> {
             generated.push((
                 "direct_url.json",
                 serde_json::to_vec(direct).unwrap_or_default(),
+            ));
+        } else if let Some(provenance) = &wheel.provenance_url {
+            generated.push((
+                "provenance_url.json",
+                serde_json::to_vec(provenance).unwrap_or_default(),
             ));
         }
         for (name, bytes) in generated {

@@ -137,6 +137,10 @@ pub struct InstallArgs {
     /// (PEP 668)
     #[arg(long)]
     pub break_system_packages: bool,
+    /// Replace packages that conda installed in a conda environment (conda's records of the
+    /// environment then no longer match it)
+    #[arg(long)]
+    pub break_conda_packages: bool,
     /// Install into the user site directory (PYTHONUSERBASE or ~/.local)
     #[arg(long, conflicts_with_all = ["target", "prefix"])]
     pub user: bool,
@@ -222,8 +226,8 @@ pub struct ResolveArgs {
     #[arg(long, value_name = "PLATFORM")]
     pub python_platform: Option<String>,
     /// Where `-e vcs+URL` checkouts go (default: the environment's `src`, else `./src`)
-    #[arg(long, value_name = "DIR")]
-    pub src: Option<PathBuf>,
+    #[arg(long = "src", id = "src_dir", value_name = "DIR")]
+    pub src_dir: Option<PathBuf>,
     #[command(flatten)]
     pub index: IndexArgs,
 }

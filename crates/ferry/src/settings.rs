@@ -141,7 +141,7 @@ impl ResolverSettings {
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
             src: layer
-                .value(args.src.as_ref().and_then(|p| p.to_str()), "src")
+                .value(args.src_dir.as_ref().and_then(|p| p.to_str()), "src")
                 .map(|s| std::path::absolute(&s).unwrap_or_else(|_| PathBuf::from(s))),
             index: index_options(&args.index, layer)?,
         })
@@ -311,6 +311,8 @@ pub struct InstallSettings {
     pub compile: bool,
     pub system: bool,
     pub break_system_packages: bool,
+    /// `--break-conda-packages` (ferry's own: also `FERRY_BREAK_CONDA_PACKAGES`).
+    pub break_conda_packages: bool,
     pub user: bool,
     pub target: Option<PathBuf>,
     pub prefix: Option<PathBuf>,
@@ -386,6 +388,10 @@ impl InstallSettings {
             system: args.system,
             break_system_packages: layer
                 .switch(args.break_system_packages, "break-system-packages")?,
+            break_conda_packages: args.break_conda_packages
+                || std::env::var("FERRY_BREAK_CONDA_PACKAGES").is_ok_and(|v| {
+                    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+                }),
             user: layer.switch(args.user, "user")?,
             target: layer.parsed(args.target.clone(), "target", "path", path)?,
             prefix: layer.parsed(args.prefix.clone(), "prefix", "path", path)?,

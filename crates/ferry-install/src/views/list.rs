@@ -162,12 +162,64 @@ pub fn render(rows: &[Row], format: Format, outdated: bool, verbose: bool) -> Ve
                     if let Some(location) = &row.editable {
                         fields.push(("editable_project_location", text(location.clone())));
                     }
+                    // ferry's own key, after pip's: where the distribution came from.
+                    if let Some(origin) = row.dist.origin() {
+                        fields.push(("source", origin_json(&origin)));
+                    }
                     Json::Object(fields)
                 })
                 .collect();
             vec![Json::Array(objects).dumps()]
         }
     }
+}
+
+/// `source` in `list --format json`: `kind` (`index`, `direct`, `conda`) and what that kind
+/// records.
+fn origin_json(origin: &crate::installed::Origin) -> Json {
+    use crate::installed::Origin;
+    let text = |s: &str| Json::Str(s.to_string());
+    let mut fields = Vec::new();
+    match origin {
+        Origin::Index {
+            url,
+            index_url,
+            sha256,
+        } => {
+            fields.push(("kind", text("index")));
+            fields.push(("url", text(url)));
+            fields.push(("index_url", text(index_url)));
+            if let Some(sha256) = sha256 {
+                fields.push(("sha256", text(sha256)));
+            }
+        }
+        Origin::Direct {
+            url,
+            vcs,
+            commit,
+            sha256,
+            editable,
+        } => {
+            fields.push(("kind", text("direct")));
+            fields.push(("url", text(url)));
+            if let Some(vcs) = vcs {
+                fields.push(("vcs", text(vcs)));
+            }
+            if let Some(commit) = commit {
+                fields.push(("commit", text(commit)));
+            }
+            if let Some(sha256) = sha256 {
+                fields.push(("sha256", text(sha256)));
+            }
+            fields.push(("editable", Json::Bool(*editable)));
+        }
+        Origin::Conda { channel, url } => {
+            fields.push(("kind", text("conda")));
+            fields.push(("channel", text(channel)));
+            fields.push(("url", text(url)));
+        }
+    }
+    Json::Object(fields)
 }
 
 fn file_type(latest: &Latest) -> &'static str {

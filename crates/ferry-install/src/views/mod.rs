@@ -17,12 +17,14 @@ pub enum Json {
     List(Vec<String>),
     Object(Vec<(&'static str, Json)>),
     Array(Vec<Json>),
+    Bool(bool),
 }
 
 impl Json {
     pub fn dumps(&self) -> String {
         match self {
             Self::Str(text) => json_str(text),
+            Self::Bool(value) => value.to_string(),
             Self::List(items) => {
                 let items: Vec<String> = items.iter().map(|s| json_str(s)).collect();
                 format!("[{}]", items.join(", "))

@@ -151,6 +151,11 @@ fn record(
             }
         }
     }
+    // ferry's own field, after all of pip's so that parsers of pip's output still work:
+    // where the distribution came from, when something recorded it.
+    if let Some(origin) = dist.origin() {
+        out.push(format!("Source: {origin}"));
+    }
 }
 
 /// The `Project-URL` labelled as the home page, which newer metadata has instead of

@@ -92,6 +92,9 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     };
+    if !settings.break_conda_packages {
+        refuse_conda_replacements(&plan.remove)?;
+    }
     if plan.install.is_empty() {
         session.commit()?;
         let checked = resolution.packages.len();
@@ -134,4 +137,34 @@ pub fn run(
         printer.status(line);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// In a conda environment, packages conda installed are conda's to change: replacing one
+/// leaves conda's records wrong, and its next transaction may undo or break the change.
+fn refuse_conda_replacements(remove: &[&ferry_install::InstalledDist]) -> anyhow::Result<()> {
+    let managed: Vec<String> = remove
+        .iter()
+        .filter_map(|dist| {
+            let record = ferry_install::conda::record_of(dist)?;
+            Some(format!(
+                "{} {} (conda package {} from {})",
+                dist.name, dist.version, record.name, record.channel
+            ))
+        })
+        .collect();
+    if managed.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "this would replace {} that conda installed: {}. conda keeps its own record of every \
+         file it installed, which would then no longer match the environment, and its next \
+         install or update could undo or break the change. Change them with conda, or give \
+         --break-conda-packages to replace them anyway",
+        if managed.len() == 1 {
+            "a package"
+        } else {
+            "packages"
+        },
+        managed.join(", ")
+    )
 }

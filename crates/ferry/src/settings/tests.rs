@@ -237,10 +237,22 @@ fn bad_values_name_their_source_and_unknown_options_are_ignored() {
     assert!(err.contains("pip.conf") && err.contains("soon"), "{err}");
 
     // pip ignores options its command does not have; so does ferry.
-    let config = file("[global]\nno-such-option = 1\nprogress-bar = off\n[install]\nsrc = /x\n");
+    let config =
+        file("[global]\nno-such-option = 1\nprogress-bar = off\n[install]\nexists-action = w\n");
     let config2 = PipConfig::from_env_pairs([("PIP_NO_SUCH_OPTION", "1")]);
     assert_eq!(install(&[], &config), install(&[], &PipConfig::default()));
     assert_eq!(install(&[], &config2), install(&[], &PipConfig::default()));
+    // `src` (where editable VCS checkouts go) is read as pip reads it.
+    let config = file("[install]\nsrc = /x\n");
+    assert_eq!(
+        install(&[], &config).resolver.src,
+        Some(std::path::PathBuf::from("/x"))
+    );
+    let config = PipConfig::from_env_pairs([("PIP_SRC", "/y")]);
+    assert_eq!(
+        install(&["--src", "/z"], &config).resolver.src,
+        Some(std::path::PathBuf::from("/z"))
+    );
 }
 
 #[test]

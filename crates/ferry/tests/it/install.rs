@@ -92,7 +92,11 @@ fn installed_files_and_record_match_pip() {
     let pip_site = site_packages(&by_pip);
     let ferry_site = site_packages(&by_ferry);
     let pip_record = record(&pip_site, "demo-1.0.dist-info");
-    let ferry_record = record(&ferry_site, "demo-1.0.dist-info");
+    let mut ferry_record = record(&ferry_site, "demo-1.0.dist-info");
+    // ferry's one addition: PEP 710's record of where the wheel came from.
+    assert!(ferry_record
+        .remove("demo-1.0.dist-info/provenance_url.json")
+        .is_some());
     assert_eq!(
         pip_record.keys().collect::<Vec<_>>(),
         ferry_record.keys().collect::<Vec<_>>(),

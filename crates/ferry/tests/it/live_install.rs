@@ -136,7 +136,14 @@ fn live_download_for_another_platform_saves_the_files_pip_saves() {
     ctx.run(&mut cmd).success();
     let theirs = ctx.work().join("pip");
     let out = std::process::Command::new(&python)
-        .args(["-m", "pip", "download", "-q", "--disable-pip-version-check", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--disable-pip-version-check",
+            "-d",
+        ])
         .arg(&theirs)
         .arg("-r")
         .arg(requirements("web"))
@@ -144,7 +151,11 @@ fn live_download_for_another_platform_saves_the_files_pip_saves() {
         .env("PIP_CONFIG_FILE", "/dev/null")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let names = |dir: &Path| {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()

@@ -13,6 +13,7 @@ mod inspect;
 mod install;
 mod live_build;
 mod live_install;
+mod origins;
 mod settings;
 mod snapshots;
 mod tags;
