@@ -71,11 +71,20 @@ def main():
         "`--no-binary :all:` to build requirements too, so setuptools and friends are built as well.",
         "`editable-install` is `install -e` of a small setuptools project into a new venv with warm",
         "caches, its pyproject.toml touched before each run so every tool builds its editable again.",
+        "`git-install-warm` installs `gitdemo @ git+file://REPO@COMMIT` (a small setuptools project in",
+        "a local repository) into a new venv with warm caches: ferry neither clones nor fetches and",
+        "takes the wheel from its build cache; pip clones and builds every time.",
+        "`download-web-*` is `ferry download -r web.txt` against `pip download -r web.txt` into an",
+        "empty directory (uv has no download command): cold with both caches emptied, warm with them",
+        "full.",
     ]
     extras = []
     hooks = os.path.join(results, "build-sdists-warm.hooks")
     if os.path.exists(hooks):
         extras.append("backend hooks ferry ran in a warm `build-sdists` install: %s" % open(hooks).read().strip())
+    fetches = os.path.join(results, "git-install-warm.fetches")
+    if os.path.exists(fetches):
+        extras.append("git clones, fetches and ls-remotes ferry ran in a warm `git-install-warm` install: %s" % open(fetches).read().strip())
     env_ms = os.path.join(results, "build-env-warm.ms")
     if os.path.exists(env_ms) and open(env_ms).read().strip():
         extras.append("a warm isolated build environment (venv plus setuptools linked from the store): %s ms" % open(env_ms).read().strip())

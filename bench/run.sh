@@ -69,7 +69,8 @@ bench() {
   if [ -n "$only" ] && ! [[ $name =~ $only ]]; then return 0; fi
   # -N runs commands without a shell; the preparation may need one.
   local args=(--warmup "$warmup" --runs "$n" --prepare "bash -c '$prepare'" --export-json "$results/$name.json" -N)
-  local cmds=(-n ferry "$ferry_cmd" -n uv "$uv_cmd")
+  local cmds=(-n ferry "$ferry_cmd")
+  [ -n "$uv_cmd" ] && cmds+=(-n uv "$uv_cmd")
   [ -n "$pip_cmd" ] && cmds+=(-n pip "$pip_cmd")
   hyperfine "${args[@]}" "${cmds[@]}" >&2
   # Peak memory (max RSS, KiB) of --mem-runs runs of each, after the same preparation; the
@@ -206,6 +207,42 @@ bench editable-install \
   "$uv pip install -q --python $scratch/uvv -e $proj" \
   "$pip --python $scratch/pv/bin/python install -q -e $proj" \
   "$fresh && touch $proj/pyproject.toml" "$install_runs" 1
+
+# 8. A git requirement pinned to a commit, installed into a new venv with warm caches: the
+# second time, no clone and no fetch (ferry's -v log shows no `git fetch`/`ls-remote`), the
+# wheel from the build cache. The repository is local (git+file://), a small setuptools project.
+repo="$scratch/git-repo"
+if [ -z "$only" ] || [[ git-install-warm =~ $only ]]; then
+  rm -rf "$repo" && mkdir -p "$repo/gitdemo"
+  printf '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "gitdemo"\nversion = "1.0"\ndependencies = ["six"]\n' > "$repo/pyproject.toml"
+  echo "VALUE = 1" > "$repo/gitdemo/__init__.py"
+  git -C "$repo" init -q && git -C "$repo" add -A
+  git -C "$repo" -c user.name=bench -c user.email=bench@127.0.0.1 commit -q -m bench
+  commit=$(git -C "$repo" rev-parse HEAD)
+  greq="gitdemo @ git+file://$repo@$commit"
+  bash -c "$fresh"
+  "$ferry" install -q --python "$scratch/fv" "$greq"
+  "$uv" pip install -q --python "$scratch/uvv" "$greq"
+  $pip --python "$scratch/pv/bin/python" install -q "$greq" >/dev/null
+  bash -c "$fresh"
+  fetches=$("$ferry" install -vv --python "$scratch/fv" "$greq" 2>&1 | grep -cE "git (fetch|ls-remote|clone)" || true)
+  echo "git-install-warm: git fetches/clones by ferry with a warm cache: $fetches" >&2
+  echo "$fetches" > "$results/git-install-warm.fetches"
+  bench git-install-warm \
+    "$ferry install -q --python $scratch/fv $greq" \
+    "$uv pip install -q --python $scratch/uvv $greq" \
+    "$pip --python $scratch/pv/bin/python install -q $greq" \
+    "$fresh" "$install_runs" 1
+fi
+
+# 9. `download` of the pinned web set into an empty directory, against pip download (uv has no
+# download command): cold (caches emptied) and warm (caches full, the directory emptied).
+dl="$scratch/dl"
+ferry_dl="$ferry download -q -d $dl/ferry -r bench/requirements/web.txt --python $python"
+pip_dl="$pip download -q -d $dl/pip -r bench/requirements/web.txt"
+bench download-web-cold "$ferry_dl" "" "$pip_dl" \
+  "rm -rf $dl $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" "$install_runs" 0
+bench download-web-warm "$ferry_dl" "" "$pip_dl" "rm -rf $dl" "$install_runs" 1
 
 # 4. Parsing one very large page (botocore: ~5,000 files), HTML and JSON.
 if [ -z "$only" ]; then
