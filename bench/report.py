@@ -71,7 +71,7 @@ def main():
         "`--no-binary :all:` to build requirements too, so setuptools and friends are built as well.",
         "`editable-install` is `install -e` of a small setuptools project into a new venv with warm",
         "caches, its pyproject.toml touched before each run so every tool builds its editable again.",
-        "`git-install-warm` installs `gitdemo @ git+file://REPO@COMMIT` (a small setuptools project in",
+        "`git-install-warm` installs `git+file://REPO@COMMIT#egg=gitdemo` (a small setuptools project in",
         "a local repository) into a new venv with warm caches: ferry neither clones nor fetches and",
         "takes the wheel from its build cache; pip clones and builds every time.",
         "`download-web-*` is `ferry download -r web.txt` against `pip download -r web.txt` into an",

@@ -219,7 +219,7 @@ if [ -z "$only" ] || [[ git-install-warm =~ $only ]]; then
   git -C "$repo" init -q && git -C "$repo" add -A
   git -C "$repo" -c user.name=bench -c user.email=bench@127.0.0.1 commit -q -m bench
   commit=$(git -C "$repo" rev-parse HEAD)
-  greq="gitdemo @ git+file://$repo@$commit"
+  greq="git+file://$repo@$commit#egg=gitdemo"
   bash -c "$fresh"
   "$ferry" install -q --python "$scratch/fv" "$greq"
   "$uv" pip install -q --python "$scratch/uvv" "$greq"

@@ -12,6 +12,8 @@
 //! through a small embedded runner ([`hooks`]); their output reaches a [`BuildReporter`] and,
 //! when a hook fails, the error's last lines.
 //!
+//! [`vcs`] checks version-control requirements out (git, hg, svn, bzr) into the VCS cache.
+//!
 //! [`SourceBuilder`] ([`context`]) puts it to work: it implements the build seam
 //! (`ferry_types::BuildContext`) for the resolver and the installer, and [`BuildRequirements`]
 //! with `ferry-resolve` and `ferry-install`, and keeps built wheels in the build cache.

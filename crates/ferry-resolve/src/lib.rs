@@ -472,6 +472,20 @@ pub fn resolve(
             .or_default()
             .insert(origin_text(&entry.origin));
     }
+    // A constraint by location (`name @ URL`, also a VCS URL): should anything need `name`,
+    // that location is its only candidate, as pip applies it. It is made a candidate now.
+    for entry in &spec.constraints {
+        let requirement = &entry.requirement;
+        let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url else {
+            continue;
+        };
+        if !requirement.marker.evaluate(&target.markers, &[]) {
+            continue;
+        }
+        let name = requirement.name.to_string();
+        let found = direct::direct(handle, &options, Some(&name), url.to_url(), false)?;
+        add_direct(found)?;
+    }
     let inputs = provider::Inputs {
         markers: target.markers.clone(),
         python_version: target.python_version.clone(),

@@ -96,6 +96,16 @@ fn branch_tag_and_commit_refs_install_and_freeze_round_trips_to_the_same_commit(
         .success()
         .stderr_contains("Successfully installed gitpkg-2.0");
 
+    // pip's installation report records the VCS source the same way.
+    let mut cmd = install(&ctx, &other, &["--dry-run", "--report", "-"]);
+    cmd.arg(format!("git+{url}@v1.0#egg=gitpkg"));
+    let report: serde_json::Value =
+        serde_json::from_str(&ctx.run(&mut cmd).success().stdout()).unwrap();
+    assert_eq!(
+        report["install"][0]["download_info"],
+        serde_json::json!({"url": url, "vcs_info": {"vcs": "git", "commit_id": one, "requested_revision": "v1.0"}})
+    );
+
     // freeze prints the commit; installing that output gives the same commit.
     let frozen = ctx
         .run(ctx.ferry(["freeze", "--python"]).arg(&env))
@@ -560,4 +570,37 @@ fn subversion_requirements_install_by_revision() {
         .failure()
         .stderr();
     assert!(err.contains("`99"), "{err}");
+}
+
+#[test]
+fn a_vcs_constraint_is_the_only_candidate_of_a_dependency() {
+    let ctx = ctx();
+    let repo = repo_with(&ctx.work().join("repo"), "gitdep", "1.0");
+    repo.tag("v1.0");
+    let one = repo.head();
+    set_version(&repo, "gitdep", "2.0");
+    let server = ferry_test::IndexServer::start();
+    server.publish(
+        &ferry_test::WheelBuilder::new("app", "1.0")
+            .requires_dist("gitdep")
+            .build(),
+    );
+    // The index has gitdep too, newer: the constraint wins.
+    server.publish(&ferry_test::WheelBuilder::new("gitdep", "9.0").build());
+    let constraints = ctx.work().join("constraints.txt");
+    std::fs::write(
+        &constraints,
+        format!("gitdep @ git+{}@v1.0\n", repo.file_url()),
+    )
+    .unwrap();
+    let env = venv(&ctx, "env");
+    let mut cmd = ctx.ferry(["install", "-i", &server.url(), "--python"]);
+    cmd.arg(&env).args(["app", "-c"]).arg(&constraints);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed app-1.0 gitdep-1.0");
+    assert_eq!(
+        direct_url(&env, "gitdep", "1.0")["vcs_info"]["commit_id"],
+        one.as_str()
+    );
 }
