@@ -265,12 +265,14 @@ fn installed(env: &Path) -> BTreeMap<String, Vec<String>> {
             .lines()
             .filter_map(|l| l.split(',').next())
             .map(str::to_string)
-            // pip and ferry write their own INSTALLER, and pip compiles: compare the rest.
+            // pip and ferry write their own INSTALLER, pip compiles, and ferry records where
+            // the sdist came from (PEP 710): compare the rest.
             .filter(|f| {
                 !f.ends_with(".pyc")
                     && !f.ends_with("INSTALLER")
                     && !f.ends_with("REQUESTED")
                     && !f.ends_with("direct_url.json")
+                    && !f.ends_with("provenance_url.json")
             })
             .collect();
         files.sort();
