@@ -265,15 +265,15 @@ fn git(
         .or(url.rev.as_deref().filter(|r| is_full_hash(r)));
     let commit = match known {
         Some(commit) if has(commit) => commit.to_string(),
-        _ => {
-            let commit = git_resolve(&db, url, request.pinned.as_deref(), git)?;
-            git.run(
-                Some(&db),
-                &["update-ref", &format!("refs/ferry/{commit}"), &commit],
-            )?;
-            commit
-        }
+        _ => git_resolve(&db, url, request.pinned.as_deref(), git)?,
     };
+    // Kept alive (and reachable by name, for an editable checkout's fetch) under refs/ferry/.
+    if !db.join("refs/ferry").join(&commit).is_file() {
+        git.run(
+            Some(&db),
+            &["update-ref", &format!("refs/ferry/{commit}"), &commit],
+        )?;
+    }
     tracing::debug!("{}: commit {commit}", git.shown);
     let dir = match &request.into {
         Some(into) => {

@@ -415,6 +415,27 @@ fn an_editable_vcs_install_clones_into_src_and_freezes_as_pip_does() {
     cmd.arg(&src).args(["-e", &format!("git+{url}#egg=edpkg")]);
     ctx.run(&mut cmd).success();
     assert!(src.join("edpkg/.git").exists());
+
+    // The checkout there follows the requirement: to the branch's new head, then by id to a
+    // commit that came with it (in the cache's repository, never resolved before), and back.
+    let second = set_version(&repo, "edpkg", "2.0");
+    let third_commit = set_version(&repo, "edpkg", "3.0");
+    for (rev, version, head) in [
+        ("main", "3.0", &third_commit),
+        (second.as_str(), "2.0", &second),
+        (commit.as_str(), "1.0", &commit),
+    ] {
+        let mut cmd = install(&ctx, &third, &["--src"]);
+        cmd.arg(&src)
+            .args(["-e", &format!("git+{url}@{rev}#egg=edpkg")]);
+        ctx.run(&mut cmd)
+            .success()
+            .stderr_contains(&format!("Successfully installed edpkg-{version}"));
+        assert_eq!(
+            ferry_test::git::git(&src.join("edpkg"), &["rev-parse", "HEAD"]),
+            *head
+        );
+    }
 }
 
 #[test]
