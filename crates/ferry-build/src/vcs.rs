@@ -82,7 +82,7 @@ impl Runner {
             .filter(|s| !s.is_empty() && *s != "git")
         {
             secrets.push(secret.to_string());
-            let decoded = percent_decode(secret);
+            let decoded = ferry_types::percent_decode(secret);
             if decoded != secret {
                 secrets.push(decoded);
             }
@@ -152,27 +152,6 @@ fn which(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> VcsError + 'a {
@@ -562,11 +541,11 @@ fn plain(
     if vcs == Vcs::Svn {
         if !remote.username().is_empty() {
             auth.push("--username".to_string());
-            auth.push(percent_decode(remote.username()));
+            auth.push(ferry_types::percent_decode(remote.username()));
         }
         if let Some(password) = remote.password() {
             auth.push("--password".to_string());
-            auth.push(percent_decode(password));
+            auth.push(ferry_types::percent_decode(password));
         }
         let _ = remote.set_username("");
         let _ = remote.set_password(None);

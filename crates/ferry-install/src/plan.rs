@@ -169,16 +169,7 @@ fn wheel_sources_for(
                 },
             ));
         }
-        sources.push(WheelSource {
-            name: package.name.to_string(),
-            version: package.version.clone(),
-            filename: file.file.filename.clone(),
-            url: file.file.url.clone(),
-            sha256: file.file.hashes.sha256.clone(),
-            user_hashes: hashes,
-            index: file.source.clone(),
-            sdist_sha256: None,
-        });
+        sources.push(chosen_file(package, hashes));
     }
     if !unhashed.is_empty() {
         return Err(InstallError::HashesRequired(unhashed.join(", ")));
@@ -491,6 +482,21 @@ pub fn prepare(
     Ok(wheels)
 }
 
+/// The file the resolution chose for `package`, to fetch or save, with the user's `hashes`.
+fn chosen_file(package: &ResolvedPackage, hashes: Vec<ferry_types::HashDigest>) -> WheelSource {
+    let file = &package.file;
+    WheelSource {
+        name: package.name.to_string(),
+        version: package.version.clone(),
+        filename: file.file.filename.clone(),
+        url: file.file.url.clone(),
+        sha256: file.file.hashes.sha256.clone(),
+        user_hashes: hashes,
+        index: file.source.clone(),
+        sdist_sha256: None,
+    }
+}
+
 /// Where wheels that cannot be cached (built from an sdist URL without a hash) wait to be
 /// installed or saved; removed when dropped, and when ferry is interrupted.
 fn built_dir() -> Result<ferry_types::interrupt::TempWork, InstallError> {
@@ -575,17 +581,7 @@ pub fn download(
         if with.require_hashes && hashes.is_empty() {
             unhashed.push(format!("{}=={}", package.name, package.version));
         }
-        let file = &package.file;
-        sources.push(WheelSource {
-            name: package.name.to_string(),
-            version: package.version.clone(),
-            filename: file.file.filename.clone(),
-            url: file.file.url.clone(),
-            sha256: file.file.hashes.sha256.clone(),
-            user_hashes: hashes,
-            index: file.source.clone(),
-            sdist_sha256: None,
-        });
+        sources.push(chosen_file(package, hashes));
         out.push(None);
     }
     if !unhashed.is_empty() {

@@ -41,8 +41,9 @@ pub(crate) fn direct(
 ) -> Result<Direct, ResolveError> {
     let build = &options.build;
     if let Some(parsed) = VcsUrl::parse(&url) {
-        let parsed = parsed
-            .map_err(|message| unsupported(format!("{}: {message}", ferry_vcs_shown(&url))))?;
+        let parsed = parsed.map_err(|message| {
+            unsupported(format!("{}: {message}", ferry_types::vcs::redacted(&url)))
+        })?;
         return vcs(handle, options, name, &parsed, editable);
     }
     let shown = ferry_index::redact(&url);
@@ -58,15 +59,7 @@ pub(crate) fn direct(
     // candidate's URL (the builder and the installer read it there) but not in `bare`.
     let subdirectory = ferry_types::subdirectory_of(&url);
     if let Some(sub) = &subdirectory {
-        let path = std::path::Path::new(sub);
-        let inside = path
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !inside {
-            return Err(unsupported(format!(
-                "{shown}: `#subdirectory={sub}` must be a relative path inside the project, without `..`"
-            )));
-        }
+        check_subdirectory(&shown, sub, "the project")?;
     }
     let mut bare = url;
     bare.set_fragment(None);
@@ -254,8 +247,17 @@ pub(crate) fn direct(
     })
 }
 
-fn ferry_vcs_shown(url: &url::Url) -> String {
-    ferry_types::vcs::redacted(url)
+/// A `#subdirectory=` must stay inside `within`: relative, without `..`.
+fn check_subdirectory(shown: &str, sub: &str, within: &str) -> Result<(), ResolveError> {
+    let inside = std::path::Path::new(sub)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside {
+        return Ok(());
+    }
+    Err(unsupported(format!(
+        "{shown}: `#subdirectory={sub}` must be a relative path inside {within}, without `..`"
+    )))
 }
 
 /// A VCS requirement: checked out (through the build seam, which keeps the cache), then a
@@ -271,14 +273,7 @@ fn vcs(
     let name = name.or(url.egg.as_deref());
     let shown = url.to_string();
     if let Some(sub) = &url.subdirectory {
-        let inside = std::path::Path::new(sub)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !inside {
-            return Err(unsupported(format!(
-                "{shown}: `#subdirectory={sub}` must be a relative path inside the repository, without `..`"
-            )));
-        }
+        check_subdirectory(&shown, sub, "the repository")?;
     }
     let public = url.public_repository();
     let pin_key = crate::vcs_pin_key(

@@ -64,6 +64,14 @@ impl SourceDist {
     }
 }
 
+/// `text` with its `%XX` escapes decoded (invalid UTF-8 replaced), as URL paths and user
+/// names need.
+pub fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// The `subdirectory=` part of a URL's fragment (pip's `#subdirectory=`), if it has one.
 pub fn subdirectory_of(url: &url::Url) -> Option<String> {
     url.fragment()?

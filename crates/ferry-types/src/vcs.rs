@@ -113,7 +113,7 @@ impl VcsUrl {
         let path = url.path();
         let (path, rev) = match path.rsplit_once('@') {
             Some((path, rev)) if !path.is_empty() => {
-                let rev = percent_encoding_decode(rev);
+                let rev = crate::percent_decode(rev);
                 if rev.is_empty() {
                     return Err("an empty revision after `@`".into());
                 }
@@ -191,27 +191,6 @@ pub fn strip_credentials(url: &url::Url) -> String {
         let _ = clean.set_username("");
     }
     clean.to_string()
-}
-
-fn percent_encoding_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A revision of a repository checked out on disk.
