@@ -12,6 +12,7 @@
 //! any network access. Mercurial works the same way (`hg/db`, `hg/checkouts`); Subversion and
 //! Breezy keep only checkouts (`svn/checkouts/<key>/<revision>`), since they have no cheap
 //! local clone. Checkouts are never built in: the builder copies the tree first.
+//! `<vcs>/remotes/<key>` names the repository (without credentials) each key stands for.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,14 @@ pub enum VcsError {
 /// Checks `url` out, in the VCS cache under `root` or in `request.into`.
 pub fn checkout(root: &Path, url: &VcsUrl, request: &VcsRequest) -> Result<VcsCheckout, VcsError> {
     let runner = Runner::new(url)?;
+    // `<vcs>/remotes/<key>`: the repository each key stands for (without credentials), for
+    // `ferry cache list`.
+    let remotes = root.join(url.vcs.as_str()).join("remotes");
+    let remote = remotes.join(key(url));
+    if !remote.is_file() {
+        let _ = fs_err::create_dir_all(&remotes)
+            .and_then(|()| fs_err::write(&remote, url.public_repository()));
+    }
     match url.vcs {
         Vcs::Git => git(root, url, request, &runner),
         Vcs::Hg => hg(root, url, request, &runner),

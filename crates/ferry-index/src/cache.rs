@@ -138,3 +138,56 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 pub(crate) fn now_secs(now: SystemTime) -> u64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
+
+/// One index page or metadata file in the HTTP cache, as `ferry cache list` shows it.
+#[derive(Debug, Clone)]
+pub struct CachedPage {
+    pub path: PathBuf,
+    /// The URL requested (never with credentials).
+    pub url: String,
+    /// Seconds since the epoch when it was fetched or last revalidated.
+    pub stored_at: u64,
+    /// The file's size.
+    pub size: u64,
+}
+
+/// Every entry of the HTTP cache, from the headers alone (bodies are not read or checked).
+pub fn cached_pages(cache: &Cache) -> Vec<CachedPage> {
+    use std::io::Read;
+    let dir = cache.bucket(Bucket::Http);
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(&dir) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let Ok(files) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let path = file.path();
+            if path.extension().is_none_or(|e| e != "http") {
+                continue;
+            }
+            let header = (|| -> Option<(EntryHeader, u64)> {
+                let mut f = std::fs::File::open(&path).ok()?;
+                let size = f.metadata().ok()?.len();
+                let mut head = vec![0u8; MAGIC.len() + 8];
+                f.read_exact(&mut head).ok()?;
+                let rest = head.strip_prefix(MAGIC)?;
+                let len = usize::try_from(u64::from_le_bytes(rest.try_into().ok()?)).ok()?;
+                let mut json = vec![0u8; len.min(1 << 20)];
+                f.read_exact(&mut json).ok()?;
+                Some((serde_json::from_slice(&json).ok()?, size))
+            })();
+            if let Some((header, size)) = header {
+                out.push(CachedPage {
+                    path,
+                    url: header.url,
+                    stored_at: header.stored_at,
+                    size,
+                });
+            }
+        }
+    }
+    out
+}

@@ -24,6 +24,7 @@ mod simple;
 mod url_util;
 
 pub use auth::Netrc;
+pub use cache::{cached_pages, CachedPage};
 pub use client::{
     parse_page, IndexClient, IndexSettings, IndexStrategy, IndexUrl, PageReport, ProjectFile,
     ProjectFiles, SIMPLE_ACCEPT,

@@ -30,6 +30,7 @@ pub mod fetch;
 mod files;
 pub mod inspect;
 pub mod installed;
+pub mod inventory;
 pub mod plan;
 pub mod prefetch;
 pub mod record;

@@ -202,7 +202,12 @@ fn wheel_sources_for(
         source.sha256 = None;
         // The user's hashes are of the sdist; the build seam checked the sdist's.
         source.user_hashes = Vec::new();
-        source.index = format!("built from {}", sdist.filename);
+        // What it was built from: the sdist's URL, or the directory or checkout's label.
+        let from = match sdist.url.scheme() {
+            "http" | "https" => ferry_types::vcs::strip_credentials(&sdist.url),
+            _ => sdist.filename.clone(),
+        };
+        source.index = format!("built from {from}");
         source.sdist_sha256 = wheel.source_sha256;
     }
     Ok(sources)

@@ -62,6 +62,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Check that installed packages have their dependencies, like `pip check`
     Check(CheckArgs),
+    /// Print `--hash` options for files, like `pip hash`
+    Hash(HashArgs),
 }
 
 #[derive(Debug, Args)]
@@ -477,6 +479,40 @@ pub struct PythonFindArgs {
 pub enum CacheCommand {
     /// Print the cache directory
     Dir,
+    /// Show the cache's location and each bucket's size and entry count
+    Info,
+    /// List every cached artifact (downloaded or built) with its size, origin and last use
+    List {
+        /// Only entries whose project name matches this glob (`*`, `?`)
+        #[arg(value_name = "PATTERN")]
+        pattern: Option<String>,
+        /// Output format: human (a table) or json
+        #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
+        format: String,
+        /// Only this kind: wheel, built, file, page, metadata, checkout, repository (repeatable)
+        #[arg(long, value_name = "KIND")]
+        kind: Vec<String>,
+    },
+    /// Remove the entries whose project name matches PATTERN; environments keep working
+    Remove {
+        #[arg(value_name = "PATTERN")]
+        pattern: String,
+        /// Only this kind (repeatable; see `cache list`)
+        #[arg(long, value_name = "KIND")]
+        kind: Vec<String>,
+    },
+    /// Remove everything in the cache
+    Purge,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HashArgs {
+    /// The files to hash
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The hash algorithm: sha256, sha384 or sha512
+    #[arg(short, long, default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"])]
+    pub algorithm: String,
 }
 
 #[derive(Debug, clap::Args)]

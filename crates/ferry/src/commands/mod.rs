@@ -6,6 +6,7 @@ pub mod check;
 mod compile;
 mod download;
 pub mod freeze;
+mod hash;
 mod index;
 mod install;
 pub mod list;
@@ -102,6 +103,7 @@ pub fn run(
         Command::List(args) => list::run(&args, config, global.verbose, &cache, &runtime, printer),
         Command::Show(args) => show::run(&args, config, global.verbose, &cache, printer),
         Command::Check(args) => check::run(&args, config, &cache, printer),
+        Command::Hash(args) => hash::run(&args, printer),
     };
     // Do not wait for lookups or idle connections still parked on blocking threads.
     runtime.shutdown_background();

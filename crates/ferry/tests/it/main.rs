@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod build;
+mod cache;
 mod common;
 mod compile;
 mod discovery;
