@@ -455,10 +455,12 @@ impl SourceBuilder {
     /// The cached wheel of `source`, if there is one.
     fn cached(&self, dir: &Path) -> Option<PathBuf> {
         let entries = fs_err::read_dir(dir).ok()?;
-        entries
+        let wheel = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))?;
+        ferry_cache::mark_used(&dir.join("origin.json"));
+        Some(wheel)
     }
 
     /// Builds `source`'s wheel into the cache (or `out_dir` when it cannot be cached).

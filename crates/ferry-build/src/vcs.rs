@@ -50,6 +50,17 @@ pub enum VcsError {
 /// Checks `url` out, in the VCS cache under `root` or in `request.into`.
 pub fn checkout(root: &Path, url: &VcsUrl, request: &VcsRequest) -> Result<VcsCheckout, VcsError> {
     let runner = Runner::new(url)?;
+    let checkout = checkout_with(root, url, request, &runner)?;
+    ferry_cache::mark_used(&checkout.dir);
+    Ok(checkout)
+}
+
+fn checkout_with(
+    root: &Path,
+    url: &VcsUrl,
+    request: &VcsRequest,
+    runner: &Runner,
+) -> Result<VcsCheckout, VcsError> {
     // `<vcs>/remotes/<key>`: the repository each key stands for (without credentials), for
     // `ferry cache list`.
     let remotes = root.join(url.vcs.as_str()).join("remotes");
@@ -59,9 +70,9 @@ pub fn checkout(root: &Path, url: &VcsUrl, request: &VcsRequest) -> Result<VcsCh
             .and_then(|()| fs_err::write(&remote, url.public_repository()));
     }
     match url.vcs {
-        Vcs::Git => git(root, url, request, &runner),
-        Vcs::Hg => hg(root, url, request, &runner),
-        Vcs::Svn | Vcs::Bzr => plain(root, url, request, &runner),
+        Vcs::Git => git(root, url, request, runner),
+        Vcs::Hg => hg(root, url, request, runner),
+        Vcs::Svn | Vcs::Bzr => plain(root, url, request, runner),
     }
 }
 

@@ -16,6 +16,12 @@ use std::path::{Path, PathBuf};
 pub enum CacheError {
     #[error("could not find a cache directory: neither `--cache-dir`, `FERRY_CACHE_DIR`, `XDG_CACHE_HOME` nor `HOME` is set")]
     NoCacheDir,
+    #[error("could not lock the cache with `{}`", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("could not create the cache directory `{}`", path.display())]
     Create {
         path: PathBuf,
@@ -212,6 +218,56 @@ impl Cache {
     }
 
     /// Creates the cache root with a `CACHEDIR.TAG` (so backup tools skip it) if it is missing.
+    /// The file every ferry process using this cache holds a shared `flock` on, and that
+    /// `ferry cache remove|prune|purge` lock exclusively (see [`Cache::hold_shared`]).
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(LOCK_FILE)
+    }
+
+    /// Marks this process as a user of the cache for the rest of its life: a shared `flock` on
+    /// [`Cache::lock_path`] (the cache root is created if need be). Commands that remove
+    /// entries take the lock exclusively, so they wait until no other ferry process is using
+    /// the cache, and no install ever loses an entry it is reading. Idempotent.
+    pub fn hold_shared(&self) -> Result<(), CacheError> {
+        static HELD: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+        if HELD.get().is_some() || self.source == CacheSource::Temporary {
+            return Ok(());
+        }
+        self.ensure_root()?;
+        let path = self.lock_path();
+        let file = open_lock(&path)?;
+        file.lock_shared()
+            .map_err(|source| CacheError::Lock { path, source })?;
+        let _ = HELD.set(file);
+        Ok(())
+    }
+
+    /// An exclusive lock on the cache, for removing entries: taken once no other ferry process
+    /// holds its shared lock (`waiting` is called first if one does). `None` when the cache
+    /// does not exist.
+    pub fn lock_exclusive(
+        &self,
+        waiting: impl FnOnce(),
+    ) -> Result<Option<std::fs::File>, CacheError> {
+        if !self.root.is_dir() {
+            return Ok(None);
+        }
+        let path = self.lock_path();
+        let file = open_lock(&path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting();
+                file.lock()
+                    .map_err(|source| CacheError::Lock { path, source })?;
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(CacheError::Lock { path, source })
+            }
+        }
+        Ok(Some(file))
+    }
+
     pub fn ensure_root(&self) -> Result<(), CacheError> {
         let tag = self.root.join("CACHEDIR.TAG");
         if tag.is_file() {
@@ -226,6 +282,36 @@ impl Cache {
             b"Signature: 8a477f597d28d172789f06886806bc55\n# This file marks the ferry cache directory.\n",
         )
     }
+}
+
+/// Records that a cache entry was used now, by setting the modification time of `record` (the
+/// entry's own record file: a store entry's `<sha256>.json`, a build's `origin.json`, ...),
+/// which `ferry cache list` shows as its last use and `ferry cache prune --older-than` goes by.
+/// Access times cannot serve: listing the cache would update them. Best effort.
+pub fn mark_used(record: &Path) {
+    let now = std::time::SystemTime::now();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(record)
+        .or_else(|_| std::fs::File::open(record));
+    if let Ok(file) = file {
+        let _ = file.set_modified(now);
+    }
+}
+
+/// The name of the cache's lock file, in its root.
+pub const LOCK_FILE: &str = ".lock";
+
+fn open_lock(path: &Path) -> Result<std::fs::File, CacheError> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|source| CacheError::Lock {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Writes `contents` to `path` via a temporary file in the same directory and a rename, so a

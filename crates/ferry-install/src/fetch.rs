@@ -782,6 +782,9 @@ pub async fn save_wheel(
         match copy_of(path.clone()).await {
             Ok(()) => {
                 tracing::debug!("{}: from the cache's copy", source.filename);
+                if let Some(dir) = path.parent() {
+                    ferry_cache::mark_used(&dir.join("origin.json"));
+                }
                 return Ok(SavedWheel {
                     path: target,
                     already_there: false,

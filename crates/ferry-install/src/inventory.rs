@@ -114,18 +114,21 @@ pub struct Entry {
     /// Bytes: the wheel or file for wheels, built wheels and files; the entry on disk otherwise.
     pub size: u64,
     pub origin: EntryOrigin,
-    /// Seconds since the epoch it was last read, as the file system keeps access times (with
-    /// `relatime`, at most a day late), or when it was written if that is later.
+    /// Seconds since the epoch it was last used (or written).
     pub last_used: u64,
     /// For an unpacked wheel: how many other places (environments) hard-link its files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<u64>,
 }
 
+/// When an entry was last used: its record file's modification time, which ferry sets when
+/// it uses the entry (`ferry_cache::mark_used`); access times would move with every listing.
 fn used(meta: &std::fs::Metadata) -> u64 {
-    let atime = u64::try_from(meta.atime()).unwrap_or(0);
-    let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
-    atime.max(mtime)
+    u64::try_from(meta.mtime()).unwrap_or(0)
+}
+
+fn used_path(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| used(&m))
 }
 
 fn dirs(path: &Path) -> Vec<PathBuf> {
@@ -257,6 +260,7 @@ fn wheels(cache: &Cache, out: &mut Vec<Entry>) {
                 )
             }
         };
+        let last_used = used_path(&dir.with_extension("json")).unwrap_or_else(|| used(&meta));
         out.push(Entry {
             kind: Kind::Wheel,
             name,
@@ -265,7 +269,7 @@ fn wheels(cache: &Cache, out: &mut Vec<Entry>) {
             path: dir,
             size,
             origin,
-            last_used: used(&meta),
+            last_used,
             links,
         });
     }
@@ -296,7 +300,7 @@ fn built(cache: &Cache, out: &mut Vec<Entry>) {
                     sha256: text(&origin, "sha256"),
                     ..EntryOrigin::default()
                 },
-                last_used: used(&meta),
+                last_used: used_path(&dir.join("origin.json")).unwrap_or_else(|| used(&meta)),
                 links: None,
             });
             return;
@@ -333,7 +337,7 @@ fn files(cache: &Cache, out: &mut Vec<Entry>) {
                 sha256: dir.file_name().map(|n| n.to_string_lossy().into_owned()),
                 ..EntryOrigin::default()
             },
-            last_used: used(&meta),
+            last_used: used_path(&dir.join("origin.json")).unwrap_or_else(|| used(&meta)),
             links: None,
         });
     }
@@ -568,6 +572,58 @@ pub fn remove(entries: &[Entry]) -> std::io::Result<(usize, u64)> {
         }
         removed += 1;
         freed += size;
+    }
+    Ok((removed, freed))
+}
+
+/// What interrupted runs left behind: staging directories and partial downloads (`.tmp-*`,
+/// `.download-*`, anywhere up to four levels down) and build working directories. Only safe
+/// to remove under the cache's exclusive lock, when no ferry process is running.
+pub fn leftovers(cache: &Cache) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".tmp-") || name.starts_with(".download-") {
+                out.push(entry.path());
+            } else if depth < 4 && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&entry.path(), depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(cache.root(), 0, &mut out);
+    let builds = cache.bucket(Bucket::Builds);
+    if let Ok(entries) = std::fs::read_dir(&builds) {
+        out.extend(entries.flatten().map(|e| e.path()));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Removes `paths` (files or directories); gives how many and the bytes freed.
+pub fn remove_paths(paths: &[PathBuf]) -> std::io::Result<(usize, u64)> {
+    let mut removed = 0;
+    let mut freed = 0;
+    for path in paths {
+        let size = disk_size(path);
+        let result = if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        };
+        match result {
+            Ok(()) => {
+                removed += 1;
+                freed += size;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
     }
     Ok((removed, freed))
 }

@@ -474,6 +474,7 @@ pub fn prepare(
     let mut wheels = Vec::with_capacity(packages.len());
     for ((package, source), result) in packages.iter().zip(&sources).zip(fetched) {
         let wheel = result?;
+        ferry_cache::mark_used(&wheel.archive.with_extension("json"));
         reporter.ready(source, &wheel);
         wheels.push(crate::WheelToInstall {
             name: package.name.to_string(),

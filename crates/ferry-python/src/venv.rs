@@ -410,7 +410,8 @@ fn is_empty_dir(path: &Path) -> bool {
 fn write_file(path: &Path, contents: &[u8], executable: bool) -> std::io::Result<()> {
     ferry_cache::write_atomic(path, contents).map_err(|e| match e {
         ferry_cache::CacheError::Write { source, .. }
-        | ferry_cache::CacheError::Create { source, .. } => source,
+        | ferry_cache::CacheError::Create { source, .. }
+        | ferry_cache::CacheError::Lock { source, .. } => source,
         ferry_cache::CacheError::NoCacheDir => std::io::Error::other("no cache dir"),
     })?;
     set_mode(path, if executable { 0o755 } else { 0o644 })

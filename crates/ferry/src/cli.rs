@@ -501,6 +501,12 @@ pub enum CacheCommand {
         #[arg(long, value_name = "KIND")]
         kind: Vec<String>,
     },
+    /// Remove what interrupted runs left, and with --older-than what nothing used for that long
+    Prune {
+        /// Also remove entries not used for this many days
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u64>,
+    },
     /// Remove everything in the cache
     Purge,
 }

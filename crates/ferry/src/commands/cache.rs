@@ -43,6 +43,7 @@ pub fn run(command: &CacheCommand, cache: &Cache, printer: &Printer) -> anyhow::
             }
         }
         CacheCommand::Remove { pattern, kind } => {
+            let _lock = exclusive(cache, printer)?;
             let entries = select(cache, Some(pattern), kind)?;
             let (removed, freed) = inventory::remove(&entries)
                 .with_context(|| format!("could not remove from {}", cache.root().display()))?;
@@ -56,15 +57,43 @@ pub fn run(command: &CacheCommand, cache: &Cache, printer: &Printer) -> anyhow::
                 ));
             }
         }
+        CacheCommand::Prune { older_than } => {
+            let _lock = exclusive(cache, printer)?;
+            let mut paths = inventory::leftovers(cache);
+            if let Some(days) = older_than {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let cutoff = now.saturating_sub(days.saturating_mul(86_400));
+                for entry in inventory::list(cache) {
+                    if entry.last_used < cutoff {
+                        if entry.kind == Kind::Wheel {
+                            paths.push(entry.path.with_extension("json"));
+                        }
+                        paths.push(entry.path);
+                    }
+                }
+            }
+            let (removed, freed) = inventory::remove_paths(&paths)
+                .with_context(|| format!("could not prune {}", cache.root().display()))?;
+            printer.status(format!(
+                "Pruned {removed} {} ({})",
+                if removed == 1 { "entry" } else { "entries" },
+                human_size(freed)
+            ));
+        }
         CacheCommand::Purge => {
+            let _lock = exclusive(cache, printer)?;
             let root = cache.root();
             let mut removed = 0;
             let mut freed = 0;
             if let Ok(children) = fs_err::read_dir(root) {
                 for child in children.flatten() {
                     let path = child.path();
-                    // The cache's tag stays; every bucket goes.
-                    if child.file_name() == "CACHEDIR.TAG" {
+                    // The cache's tag and lock stay; every bucket goes.
+                    if child.file_name() == "CACHEDIR.TAG"
+                        || child.file_name() == ferry_cache::LOCK_FILE
+                    {
                         continue;
                     }
                     freed += inventory::disk_size(&path);
@@ -85,6 +114,13 @@ pub fn run(command: &CacheCommand, cache: &Cache, printer: &Printer) -> anyhow::
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The cache's exclusive lock: no other ferry process is using the cache while it is held.
+fn exclusive(cache: &Cache, printer: &Printer) -> anyhow::Result<Option<std::fs::File>> {
+    Ok(cache.lock_exclusive(|| {
+        printer.status("Waiting for other ferry processes to finish with the cache...");
+    })?)
 }
 
 /// The entries matching `pattern` (a glob on the project name) and `kinds`.

@@ -70,6 +70,13 @@ pub fn run(
         .context("could not start the async runtime")?;
     #[cfg(unix)]
     runtime.spawn(exit_on_signal());
+    // Every command but `cache` marks itself a user of the cache, so that removing entries
+    // waits for it (best effort: a cache that cannot be locked is used all the same).
+    if !matches!(command, Command::Cache(_)) {
+        if let Err(err) = cache.hold_shared() {
+            tracing::debug!("{err}");
+        }
+    }
     let result = match command {
         Command::Venv(args) => venv::run(&args, &cache, printer),
         Command::Python(command) => python::run(command, &cache, printer),

@@ -193,3 +193,92 @@ fn hash_prints_what_pip_hash_prints() {
         .stderr();
     assert!(err.contains("/no/such/file.whl"), "{err}");
 }
+
+#[test]
+fn removing_waits_for_a_running_install_and_prune_takes_leftovers_and_old_entries() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish(&WheelBuilder::new("slow", "1.0").file("slow.py", "").build());
+    server.publish(&WheelBuilder::new("old", "1.0").file("old.py", "").build());
+    server.publish(&WheelBuilder::new("recent", "1.0").build());
+    let env = make_venv(&ctx, "env", &pythons::newest().path, false);
+    ctx.run(&mut install(&ctx, &env, &server, &["old", "recent"]))
+        .success();
+
+    // An install that takes a while: purge waits for it, and it succeeds.
+    server.fault(ferry_test::Fault::delay("slow-1.0", std::time::Duration::from_secs(3)).times(1));
+    let running = install(&ctx, &env, &server, &["slow"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It holds the cache's shared lock from its start: wait until it does.
+    let lock_path = ctx.cache_dir().join(".lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let held = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .is_ok_and(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+        if held {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the install never took the cache's lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let purge = ctx.run(&mut ctx.ferry(["cache", "purge"])).success();
+    assert!(
+        purge.stderr().contains("Waiting for other ferry processes"),
+        "{}",
+        purge.stderr()
+    );
+    let installed = running.wait_with_output().unwrap();
+    assert!(
+        installed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    assert!(
+        cache_json(&ctx, &[]).is_empty(),
+        "purged after the install ended"
+    );
+    python_output(&env.join("bin/python"), "import slow");
+
+    // Prune: what interrupted runs left, and (with --older-than) what nothing used lately.
+    let fresh = make_venv(&ctx, "fresh", &pythons::newest().path, false);
+    ctx.run(&mut install(&ctx, &fresh, &server, &["old", "recent"]))
+        .success();
+    let store = ctx.cache_dir().join("archive-v1");
+    std::fs::create_dir_all(store.join(".tmp-interrupted/pkg")).unwrap();
+    std::fs::create_dir_all(ctx.cache_dir().join("builds-v1/ferry-build-abc")).unwrap();
+    let old = cache_json(&ctx, &["old", "--kind", "wheel"]);
+    let old_dir = old[0]["path"].as_str().unwrap().to_string();
+    // Last used in 2020: its record's modification time says when ferry last used it.
+    let status = std::process::Command::new("touch")
+        .args(["-m", "-d", "2020-01-01"])
+        .arg(format!("{old_dir}.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ctx.run(&mut ctx.ferry(["cache", "prune"]))
+        .success()
+        .stderr_contains("Pruned 2 entries");
+    assert!(!store.join(".tmp-interrupted").exists());
+    assert_eq!(cache_json(&ctx, &["--kind", "wheel"]).len(), 2);
+    ctx.run(&mut ctx.ferry(["cache", "prune", "--older-than", "30"]))
+        .success();
+    let wheels: Vec<String> = cache_json(&ctx, &["--kind", "wheel"])
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(wheels, ["recent"]);
+    assert!(!std::path::Path::new(&old_dir).exists());
+    assert!(!std::path::Path::new(&format!("{old_dir}.json")).exists());
+    // The environment that linked it keeps working.
+    python_output(&fresh.join("bin/python"), "import old");
+}
