@@ -82,6 +82,10 @@ def main():
     hooks = os.path.join(results, "build-sdists-warm.hooks")
     if os.path.exists(hooks):
         extras.append("backend hooks ferry ran in a warm `build-sdists` install: %s" % open(hooks).read().strip())
+    listing = os.path.join(results, "cache-list.json")
+    if os.path.exists(listing):
+        median = json.load(open(listing))["results"][0]["median"]
+        extras.append("`ferry cache list` on a cache holding the three install sets: %.1f ms (target: under 200 ms)" % (median * 1000))
     fetches = os.path.join(results, "git-install-warm.fetches")
     if os.path.exists(fetches):
         extras.append("git clones, fetches and ls-remotes ferry ran in a warm `git-install-warm` install: %s" % open(fetches).read().strip())

@@ -142,6 +142,17 @@ for set in jupyter web science; do
   bench "install-$set-warm" "$ferry_install" "$uv_install" "$pip_install" "$fresh" "$install_runs" 1
 done
 
+# 10. `ferry cache list` on a cache holding the jupyter, web and science sets: every entry with
+# its origin, read from the records beside the entries. Target: under 200 ms (no other tool
+# lists its whole cache; the table has no ratio, the note under it the median).
+if [ -z "$only" ] || [[ cache-list =~ $only ]]; then
+  for set in jupyter web science; do
+    bash -c "$fresh"
+    "$ferry" install -q --python "$scratch/fv" -r "bench/requirements/$set.txt"
+  done
+fi
+bench cache-list "$ferry cache list" "" "" "true"
+
 # 6. One very large wheel, like a torch-sized binary wheel: generated here (incompressible,
 # stored), served over HTTP on 127.0.0.1 as a find-links page, installed cold into a fresh venv.
 # What matters is peak memory staying flat as the wheel grows.
