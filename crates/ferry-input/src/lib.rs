@@ -44,6 +44,8 @@ pub enum InputError {
         origin: String,
         message: String,
     },
+    #[error("in hash-checking mode (--require-hashes, or a requirement with --hash) {0}")]
+    HashMode(String),
     #[error("`{name}` is not a valid {kind} (from {source_desc}): {value:?}")]
     BadValue {
         name: String,

@@ -422,6 +422,56 @@ impl RequirementsSpec {
     }
 
     /// Adds `--extra NAME` dependencies from pyproject.toml files read so far.
+    /// pip's rules for hash-checking mode: every named requirement pinned to one version (`==`
+    /// without a wildcard, or `===`) or given by URL, and no editables or directories (they
+    /// have no single file to hash). `require_hashes` is `--require-hashes`; a requirement with
+    /// `--hash` turns the mode on too.
+    pub fn check_hash_mode(&self, require_hashes: bool) -> Result<(), InputError> {
+        let on = require_hashes || self.requirements.iter().any(|r| !r.hashes.is_empty());
+        if !on {
+            return Ok(());
+        }
+        let unpinned: Vec<String> = self
+            .requirements
+            .iter()
+            .filter(|entry| match &entry.requirement.version_or_url {
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    let pinned = specifiers.iter().count() == 1
+                        && specifiers.iter().all(|s| {
+                            matches!(
+                                s.operator(),
+                                pep508_rs::pep440_rs::Operator::Equal
+                                    | pep508_rs::pep440_rs::Operator::ExactEqual
+                            )
+                        });
+                    !pinned
+                }
+                Some(pep508_rs::VersionOrUrl::Url(_)) => false,
+                None => true,
+            })
+            .map(|entry| format!("{} (from {})", entry.requirement, entry.origin))
+            .collect();
+        if !unpinned.is_empty() {
+            return Err(InputError::HashMode(format!(
+                "every requirement must be pinned to one version with ==; these are not: {}",
+                unpinned.join(", ")
+            )));
+        }
+        if let Some(source) = self
+            .sources
+            .iter()
+            .find(|s| s.editable || std::path::Path::new(&s.location).is_dir())
+        {
+            return Err(InputError::HashMode(format!(
+                "{}{} (from {}) cannot be installed: a project directory has no single file to hash",
+                if source.editable { "-e " } else { "" },
+                source.location,
+                source.origin
+            )));
+        }
+        Ok(())
+    }
+
     pub fn select_extra(&mut self, extra: &str) -> Result<(), InputError> {
         let name = normalize_extra(extra);
         let entries = self

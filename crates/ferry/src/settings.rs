@@ -262,6 +262,7 @@ impl ResolverSettings {
             spec.add_file(file, true)?;
         }
         self.apply_file_options(&spec.options);
+        spec.check_hash_mode(self.require_hashes)?;
         Ok(spec)
     }
 

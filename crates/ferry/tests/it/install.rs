@@ -1101,3 +1101,59 @@ fn downloads_unpack_as_they_arrive_and_survive_breaks() {
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
 }
+
+#[test]
+fn hash_checking_mode_needs_pins_and_a_hash_for_every_package_as_pip_does() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let app = WheelBuilder::new("hashapp", "1.0")
+        .requires_dist("hashdep")
+        .build();
+    let dep = WheelBuilder::new("hashdep", "2.0").build();
+    server.publish(&app);
+    server.publish(&dep);
+    let env = make_venv(&ctx, "env", &default_python(), false);
+    let file = ctx.work().join("req.txt");
+    let run = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let mut cmd = install(&ctx, &env, &server, &["-r"]);
+        cmd.arg(&file);
+        cmd
+    };
+    // A --hash turns the mode on: `>=` is not a pin.
+    let err = ctx
+        .run(&mut run(&format!(
+            "hashapp>=1 --hash=sha256:{}\n",
+            app.sha256()
+        )))
+        .failure()
+        .stderr();
+    assert!(
+        err.contains("hash-checking mode") && err.contains("pinned") && err.contains("hashapp>=1"),
+        "{err}"
+    );
+    // Pinned, but the dependency has no hash: refused before anything is installed.
+    let err = ctx
+        .run(&mut run(&format!(
+            "hashapp==1.0 --hash=sha256:{}\n",
+            app.sha256()
+        )))
+        .failure()
+        .stderr();
+    assert!(err.contains("hashdep==2.0"), "{err}");
+    assert!(!site_packages(&env).join("hashapp-1.0.dist-info").exists());
+    // An editable has no file to hash.
+    let project = ferry_test::Project::new("edit", "0.1").write(&ctx.work().join("edit"));
+    let mut cmd = install(&ctx, &env, &server, &["--require-hashes", "-e"]);
+    cmd.arg(&project);
+    let err = ctx.run(&mut cmd).failure().stderr();
+    assert!(err.contains("no single file to hash"), "{err}");
+    // Everything pinned and hashed: installed.
+    ctx.run(&mut run(&format!(
+        "hashapp==1.0 --hash=sha256:{}\nhashdep==2.0 --hash=sha256:{}\n",
+        app.sha256(),
+        dep.sha256()
+    )))
+    .success()
+    .stderr_contains("Successfully installed hashapp-1.0 hashdep-2.0");
+}
