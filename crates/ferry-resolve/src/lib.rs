@@ -15,6 +15,7 @@
 
 mod direct;
 mod fetcher;
+pub mod lock;
 mod metadata;
 pub mod pins;
 mod provider;
@@ -43,6 +44,8 @@ use provider::{Pkg, Provider, Range};
 pub enum ResolveError {
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
     #[error("no set of versions satisfies the requirements:\n{0}")]
     NoSolution(String),
     #[error("{name} {version} needs a build to know its dependencies ({filename}): {reason}")]

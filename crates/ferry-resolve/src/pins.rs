@@ -117,7 +117,10 @@ impl DownloadObserver for Hasher {
     }
 }
 
-async fn file_sha256(client: &IndexClient, file: &DistFile) -> Result<String, IndexError> {
+pub(crate) async fn file_sha256(
+    client: &IndexClient,
+    file: &DistFile,
+) -> Result<String, IndexError> {
     if let Some(hash) = &file.hashes.sha256 {
         return Ok(hash.clone());
     }

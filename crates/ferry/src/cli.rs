@@ -44,6 +44,8 @@ pub enum Command {
     Index(IndexCommand),
     /// Resolve requirements into a pinned requirements file, like pip-compile
     Compile(CompileArgs),
+    /// Resolve requirements into a PEP 751 lock file (pylock.toml), like `pip lock`
+    Lock(LockArgs),
     /// Install packages into an environment
     Install(InstallArgs),
     /// Build or download wheels of requirements and their dependencies, like `pip wheel`
@@ -248,6 +250,31 @@ pub struct WheelArgs {
     /// Require a --hash for every requirement in requirements files
     #[arg(long)]
     pub require_hashes: bool,
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Requirements (PEP 508), or project directories and archives
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Also the requirements of this file
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement_files: Vec<PathBuf>,
+    /// Install this project directory in development mode (repeatable)
+    #[arg(short = 'e', long = "editable", value_name = "PATH")]
+    pub editables: Vec<String>,
+    /// Where to write the lock (`-` for stdout)
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "pylock.toml"
+    )]
+    pub output: String,
     #[command(flatten)]
     pub resolve: ResolveArgs,
     #[command(flatten)]

@@ -668,6 +668,40 @@ impl WheelSettings {
     }
 }
 
+/// `ferry lock`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockSettings {
+    pub requirements: Vec<String>,
+    pub requirement_files: Vec<PathBuf>,
+    pub editables: Vec<String>,
+    pub output: String,
+    pub resolver: ResolverSettings,
+    pub build: BuildSettings,
+}
+
+impl LockSettings {
+    pub fn resolve(args: &crate::cli::LockArgs, config: &PipConfig) -> Result<Self, InputError> {
+        let layer = config.layer("lock");
+        let files: Vec<String> = args
+            .requirement_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        Ok(Self {
+            requirements: args.requirements.clone(),
+            requirement_files: layer
+                .list(&files, "requirement")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            editables: layer.list(&args.editables, "editable"),
+            output: args.output.clone(),
+            resolver: ResolverSettings::resolve(&args.resolve, false, layer)?,
+            build: BuildSettings::resolve(&args.build, layer)?,
+        })
+    }
+}
+
 /// `ferry download`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadSettings {

@@ -24,13 +24,16 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(
-        &settings.requirements,
-        &settings.editables,
-        &settings.requirement_files,
-        &[],
-    )?;
-    if spec.requirements.is_empty() && spec.sources.is_empty() {
+    // A PEP 751 lock (`-r pylock.toml`) is installed as it is: no resolution, no index.
+    let lock = lock_file(settings)?;
+    let files: Vec<_> = settings
+        .requirement_files
+        .iter()
+        .filter(|f| !ferry_resolve::lock::is_lock_file(f))
+        .cloned()
+        .collect();
+    let spec = resolver.read_spec(&settings.requirements, &settings.editables, &files, &[])?;
+    if lock.is_none() && spec.requirements.is_empty() && spec.sources.is_empty() {
         bail!("name at least one requirement, or a requirements file with -r");
     }
     if settings.link_mode == LinkMode::Symlink && cache.source() == CacheSource::Temporary {
@@ -80,8 +83,14 @@ pub fn run(
         options.on_chosen = prefetch.listener();
     }
     let target = resolver.target(&interpreter)?;
-    let resolution =
-        ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
+    let resolution = match &lock {
+        Some(path) => ferry_resolve::Resolution {
+            packages: ferry_resolve::lock::read(handle, &options, path, &target)?,
+        },
+        None => {
+            ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?
+        }
+    };
     tracing::debug!("resolved after {:?}", started.elapsed());
     let plan = plan::plan(&resolution.packages, &installed, &plan_options);
     let Some(session) = session else {
@@ -167,4 +176,26 @@ fn refuse_conda_replacements(remove: &[&ferry_install::InstalledDist]) -> anyhow
         },
         managed.join(", ")
     )
+}
+
+/// The lock file among `-r` files, if one is given: then it must be the only requirement.
+fn lock_file(settings: &InstallSettings) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let locks: Vec<_> = settings
+        .requirement_files
+        .iter()
+        .filter(|f| ferry_resolve::lock::is_lock_file(f))
+        .collect();
+    match locks[..] {
+        [] => Ok(None),
+        [lock] if settings.requirement_files.len() == 1
+            && settings.requirements.is_empty()
+            && settings.editables.is_empty() =>
+        {
+            Ok(Some(lock.clone()))
+        }
+        _ => bail!(
+            "a lock file ({}) is installed on its own: it cannot be combined with other requirements or lock files",
+            locks[0].display()
+        ),
+    }
 }

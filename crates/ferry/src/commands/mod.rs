@@ -10,6 +10,7 @@ mod hash;
 mod index;
 mod install;
 pub mod list;
+mod lock;
 mod python;
 pub mod show;
 mod uninstall;
@@ -85,6 +86,10 @@ pub fn run(
         Command::Compile(args) => {
             let settings = CompileSettings::resolve(&args, config)?;
             compile::run(&settings, &cache, &runtime, printer)
+        }
+        Command::Lock(args) => {
+            let settings = crate::settings::LockSettings::resolve(&args, config)?;
+            lock::run(&settings, &cache, &runtime, printer)
         }
         Command::Install(args) => {
             let settings = InstallSettings::resolve(&args, config)?;

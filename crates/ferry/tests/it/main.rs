@@ -14,6 +14,7 @@ mod inspect;
 mod install;
 mod live_build;
 mod live_install;
+mod lock;
 mod origins;
 mod settings;
 mod snapshots;

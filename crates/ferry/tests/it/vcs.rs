@@ -625,3 +625,37 @@ fn a_vcs_constraint_is_the_only_candidate_of_a_dependency() {
         one.as_str()
     );
 }
+
+#[test]
+fn a_vcs_requirement_locks_to_its_commit_and_installs_from_the_lock() {
+    let ctx = ctx();
+    let repo = repo_with(&ctx.work().join("repo"), "lockedgit", "1.0");
+    let first = repo.head();
+    let url = repo.file_url();
+    let path = ctx.work().join("pylock.toml");
+    let mut cmd = ctx.ferry(["lock", "--no-index", "-o"]);
+    cmd.arg(&path)
+        .arg(format!("lockedgit @ git+{url}@main"))
+        .arg("--python")
+        .arg(&pythons::newest().path);
+    ctx.run(&mut cmd).success();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lock: toml::Value = toml::from_str(&text).unwrap();
+    let vcs = &lock["packages"][0]["vcs"];
+    assert_eq!(vcs["type"].as_str(), Some("git"), "{text}");
+    assert_eq!(vcs["url"].as_str(), Some(url.as_str()));
+    assert_eq!(vcs["commit-id"].as_str(), Some(first.as_str()));
+    assert_eq!(vcs["requested-revision"].as_str(), Some("main"));
+    // The branch moves; the lock installs the locked commit.
+    set_version(&repo, "lockedgit", "2.0");
+    let env = venv(&ctx, "env");
+    let mut cmd = ctx.ferry(["install", "-r"]);
+    cmd.arg(&path).arg("--python").arg(&env);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed lockedgit-1.0");
+    assert_eq!(
+        direct_url(&env, "lockedgit", "1.0")["vcs_info"]["commit_id"],
+        first.as_str()
+    );
+}

@@ -1,0 +1,188 @@
+//! PEP 751 lock files: `ferry lock` writes one, `ferry install -r pylock.toml` installs exactly
+//! it without the index.
+
+use std::path::Path;
+
+use ferry_test::{pythons, IndexServer, TestContext, WheelBuilder};
+
+use crate::common::{ctx, make_venv, site_packages};
+
+fn server() -> (IndexServer, Vec<ferry_test::BuiltFile>) {
+    let server = IndexServer::start();
+    let app = WheelBuilder::new("lockapp", "1.0")
+        .requires_dist("lockdep>=2")
+        .requires_dist("winonly; sys_platform == 'win32'")
+        .build();
+    let dep = WheelBuilder::new("lockdep", "2.1").build();
+    let newer = WheelBuilder::new("lockdep", "2.0").build();
+    server.publish(&app).publish(&dep).publish(&newer);
+    (server, vec![app, dep])
+}
+
+fn read_toml(path: &Path) -> toml::Value {
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn lock(ctx: &TestContext, server: &IndexServer, out: &Path, args: &[&str]) {
+    let mut cmd = ctx.ferry(["lock", "-i", &server.url(), "-o"]);
+    cmd.arg(out)
+        .args(args)
+        .arg("--python")
+        .arg(&pythons::newest().path);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Locked 2 packages");
+}
+
+#[test]
+fn a_lock_is_pep_751_and_installs_offline_exactly_as_locked() {
+    let ctx = ctx();
+    let (server, files) = server();
+    let path = ctx.work().join("pylock.toml");
+    lock(&ctx, &server, &path, &["lockapp"]);
+
+    // The PEP's shape: lock-version and created-by, then packages by name, each with its one
+    // file's name, URL, size, upload time and sha256, and the index.
+    let lock = read_toml(&path);
+    assert_eq!(lock["lock-version"].as_str(), Some("1.0"));
+    assert_eq!(lock["created-by"].as_str(), Some("ferry"));
+    let packages = lock["packages"].as_array().unwrap();
+    let names: Vec<&str> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lockapp", "lockdep"]);
+    for (package, file) in packages.iter().zip(&files) {
+        assert_eq!(package["version"].as_str(), Some(file.version.as_str()));
+        assert_eq!(package["index"].as_str(), Some(server.url().as_str()));
+        let wheels = package["wheels"].as_array().unwrap();
+        assert_eq!(wheels.len(), 1);
+        let wheel = &wheels[0];
+        assert_eq!(wheel["name"].as_str(), Some(file.filename.as_str()));
+        assert_eq!(
+            wheel["url"].as_str(),
+            Some(server.file_url(&file.filename).as_str())
+        );
+        assert_eq!(wheel["size"].as_integer(), Some(file.bytes.len() as i64));
+        assert!(wheel["upload-time"].is_datetime(), "{wheel}");
+        assert_eq!(
+            wheel["hashes"]["sha256"].as_str(),
+            Some(file.sha256().as_str())
+        );
+        assert!(package.get("sdist").is_none() && package.get("vcs").is_none());
+    }
+
+    // Installing it: the files come from the lock's URLs, hash-checked; no page is read.
+    let env = make_venv(&ctx, "env", &pythons::newest().path, false);
+    server.clear_requests();
+    let mut cmd = ctx.ferry(["install", "-r"]);
+    cmd.arg(&path).arg("--python").arg(&env);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed lockapp-1.0 lockdep-2.1");
+    let requests = server.requests();
+    assert!(
+        requests.iter().all(|r| r.path.ends_with(".whl")),
+        "only the locked files were fetched: {requests:?}"
+    );
+
+    // Again into a new environment, offline, with the index gone: everything is cached.
+    drop(server);
+    let offline = make_venv(&ctx, "offline", &pythons::newest().path, false);
+    let mut cmd = ctx.ferry(["install", "--offline", "-r"]);
+    cmd.arg(&path).arg("--python").arg(&offline);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed lockapp-1.0 lockdep-2.1");
+    // freeze is the lock.
+    let frozen = ctx
+        .run(ctx.ferry(["freeze", "--python"]).arg(&offline))
+        .success()
+        .stdout();
+    assert_eq!(frozen, "lockapp==1.0\nlockdep==2.1\n");
+    assert!(site_packages(&offline)
+        .join("lockapp-1.0.dist-info/REQUESTED")
+        .exists());
+}
+
+#[test]
+fn markers_skip_wheels_are_chosen_by_tag_and_unusable_locks_say_why() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let pure = WheelBuilder::new("picked", "1.0").build();
+    let win = WheelBuilder::new("picked", "1.0")
+        .tag("cp312-cp312-win_amd64")
+        .build();
+    let bad = WheelBuilder::new("badhash", "1.0").build();
+    server.publish(&pure).publish(&win).publish(&bad);
+    let entry = |name: &str, version: &str, wheels: &[&ferry_test::BuiltFile], extra: &str| {
+        let mut text = format!("[[packages]]\nname = \"{name}\"\nversion = \"{version}\"\n{extra}");
+        for wheel in wheels {
+            text.push_str(&format!(
+                "[[packages.wheels]]\nname = \"{}\"\nurl = \"{}\"\nhashes = {{ sha256 = \"{}\" }}\n",
+                wheel.filename,
+                server.file_url(&wheel.filename),
+                wheel.sha256()
+            ));
+        }
+        text
+    };
+    let head = "lock-version = \"1.0\"\ncreated-by = \"hand\"\n";
+    let env = make_venv(&ctx, "env", &pythons::newest().path, false);
+    let install = |text: &str| {
+        let path = ctx.work().join("pylock.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut cmd = ctx.ferry(["install", "-r"]);
+        cmd.arg(&path).arg("--python").arg(&env);
+        cmd
+    };
+
+    // Two wheels: the one for this interpreter. A package whose marker does not hold: skipped.
+    let text = format!(
+        "{head}{}{}",
+        entry("picked", "1.0", &[&win, &pure], ""),
+        entry(
+            "winonly",
+            "1.0",
+            &[&win],
+            "marker = \"sys_platform == 'win32'\"\n"
+        )
+    );
+    ctx.run(&mut install(&text))
+        .success()
+        .stderr_contains("Successfully installed picked-1.0");
+    let record = std::fs::read_to_string(site_packages(&env).join("picked-1.0.dist-info/RECORD"));
+    assert!(record.is_ok());
+
+    // Nothing usable here: one error with every reason, and nothing changes.
+    let text = format!(
+        "{head}requires-python = \">=3.99\"\n{}{}",
+        entry("winstuff", "1.0", &[&win], ""),
+        entry("old", "1.0", &[&pure], "requires-python = \"<3\"\n"),
+    );
+    let err = ctx.run(&mut install(&text)).failure().stderr();
+    assert!(
+        err.contains("cannot be installed on this interpreter")
+            && err.contains("the lock requires Python >=3.99")
+            && err.contains("winstuff 1.0: none of its 1 wheels suits this interpreter")
+            && err.contains("old 1.0 requires Python <3"),
+        "{err}"
+    );
+
+    // A locked hash that does not match the file: refused, naming it.
+    let mut text = format!("{head}{}", entry("badhash", "1.0", &[&bad], ""));
+    text = text.replace(&bad.sha256(), &"0".repeat(64));
+    let err = ctx.run(&mut install(&text)).failure().stderr();
+    assert!(
+        err.contains(&bad.filename) && err.contains("sha256"),
+        "{err}"
+    );
+    assert!(!site_packages(&env).join("badhash-1.0.dist-info").exists());
+
+    // A lock goes alone.
+    let path = ctx.work().join("pylock.toml");
+    let mut cmd = ctx.ferry(["install", "-r"]);
+    cmd.arg(&path).args(["other", "--python"]).arg(&env);
+    let err = ctx.run(&mut cmd).failure().stderr();
+    assert!(err.contains("installed on its own"), "{err}");
+}
