@@ -121,6 +121,25 @@ pub fn plan<'a>(
     plan
 }
 
+/// `ferry sync`: every installed distribution `resolved` does not list is removed too (pip,
+/// setuptools and wheel stay with `keep_seed`).
+pub fn remove_unlisted<'a>(
+    plan: &mut Plan<'a>,
+    resolved: &'a [ResolvedPackage],
+    installed: &'a [InstalledDist],
+    keep_seed: bool,
+) {
+    let listed: HashSet<&ferry_types::PackageName> = resolved.iter().map(|p| &p.name).collect();
+    for dist in installed {
+        let seed = ["pip", "setuptools", "wheel"].contains(&dist.normalized.as_str());
+        let kept = listed.contains(&dist.normalized) || (keep_seed && seed);
+        let already = plan.remove.iter().any(|d| d.path == dist.path);
+        if !(kept || already) {
+            plan.remove.push(dist);
+        }
+    }
+}
+
 /// The wheel files to fetch for `packages`, with the user's `--hash` values (by normalized
 /// name). With `require_hashes`, every package must have some. A package whose chosen file is
 /// a source distribution or a project directory goes through the build seam, up to `jobs`

@@ -48,6 +48,8 @@ pub enum Command {
     Lock(LockArgs),
     /// Install packages into an environment
     Install(InstallArgs),
+    /// Make an environment hold exactly the given requirements files or lock, like pip-sync
+    Sync(SyncArgs),
     /// Build or download wheels of requirements and their dependencies, like `pip wheel`
     Wheel(WheelArgs),
     /// Download the files of requirements and their dependencies, like `pip download`
@@ -254,6 +256,16 @@ pub struct WheelArgs {
     pub resolve: ResolveArgs,
     #[command(flatten)]
     pub build: BuildArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Keep pip, setuptools and wheel even when the requirements do not list them
+    #[arg(long)]
+    pub keep_seed_packages: bool,
+    /// The requirements files or PEP 751 lock (`pylock.toml`) to match; options as `install`
+    #[command(flatten)]
+    pub install: InstallArgs,
 }
 
 #[derive(Debug, Args)]

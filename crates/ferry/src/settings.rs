@@ -320,9 +320,34 @@ pub struct InstallSettings {
     pub root: Option<PathBuf>,
     pub resolver: ResolverSettings,
     pub build: BuildSettings,
+    /// `ferry sync`: also remove what the requirements do not list.
+    pub sync: Option<SyncMode>,
+}
+
+/// How `ferry sync` treats what the requirements do not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncMode {
+    /// Keep pip, setuptools and wheel.
+    pub keep_seed_packages: bool,
 }
 
 impl InstallSettings {
+    /// `ferry sync FILE...`: `install` of those files (requirements files or a lock, given as
+    /// arguments or with `-r`) that also removes every other distribution.
+    pub fn resolve_sync(
+        args: &crate::cli::SyncArgs,
+        config: &PipConfig,
+    ) -> Result<Self, InputError> {
+        let mut settings = Self::resolve(&args.install, config)?;
+        for file in std::mem::take(&mut settings.requirements) {
+            settings.requirement_files.push(PathBuf::from(file));
+        }
+        settings.sync = Some(SyncMode {
+            keep_seed_packages: args.keep_seed_packages,
+        });
+        Ok(settings)
+    }
+
     pub fn resolve(args: &InstallArgs, config: &PipConfig) -> Result<Self, InputError> {
         let layer = config.layer("install");
         let path = |s: &str| Some(PathBuf::from(s));
@@ -399,6 +424,7 @@ impl InstallSettings {
             root: layer.parsed(args.root.clone(), "root", "path", path)?,
             resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
             build: BuildSettings::resolve(&args.build, layer)?,
+            sync: None,
         })
     }
 

@@ -92,9 +92,26 @@ pub fn run(
         }
     };
     tracing::debug!("resolved after {:?}", started.elapsed());
-    let plan = plan::plan(&resolution.packages, &installed, &plan_options);
+    let mut plan = plan::plan(&resolution.packages, &installed, &plan_options);
+    if let Some(sync) = settings.sync {
+        plan::remove_unlisted(
+            &mut plan,
+            &resolution.packages,
+            &installed,
+            sync.keep_seed_packages,
+        );
+    }
     let Some(session) = session else {
         printer.status(views::would_install(&plan.install));
+        let gone: Vec<String> = plan
+            .remove
+            .iter()
+            .filter(|d| !plan.install.iter().any(|p| p.name == d.normalized))
+            .map(|d| format!("{}-{}", d.name, d.version))
+            .collect();
+        if !gone.is_empty() {
+            printer.status(format!("Would uninstall {}", gone.join(" ")));
+        }
         if let Some(target) = &settings.report {
             let text = report::install_report_text(&plan.install, interpreter.markers())?;
             printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
@@ -104,7 +121,7 @@ pub fn run(
     if !settings.break_conda_packages {
         refuse_conda_replacements(&plan.remove)?;
     }
-    if plan.install.is_empty() {
+    if plan.install.is_empty() && plan.remove.is_empty() {
         session.commit()?;
         let checked = resolution.packages.len();
         printer.status(views::nothing_to_install(Some(checked)));
@@ -142,8 +159,18 @@ pub fn run(
     if let Some(note) = views::copied_instead_of_linked(&applied, cache.root()) {
         printer.detail(note);
     }
-    for line in views::installed(&wheels, started.elapsed()) {
-        printer.status(line);
+    for dist in &plan.remove {
+        if !wheels
+            .iter()
+            .any(|w| ferry_types::PackageName::new(&w.name) == dist.normalized)
+        {
+            printer.status(format!("Uninstalled {}-{}", dist.name, dist.version));
+        }
+    }
+    if !wheels.is_empty() {
+        for line in views::installed(&wheels, started.elapsed()) {
+            printer.status(line);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -87,6 +87,10 @@ pub fn run(
             let settings = CompileSettings::resolve(&args, config)?;
             compile::run(&settings, &cache, &runtime, printer)
         }
+        Command::Sync(args) => {
+            let settings = InstallSettings::resolve_sync(&args, config)?;
+            install::run(&settings, &cache, &runtime, printer)
+        }
         Command::Lock(args) => {
             let settings = crate::settings::LockSettings::resolve(&args, config)?;
             lock::run(&settings, &cache, &runtime, printer)

@@ -186,3 +186,82 @@ fn markers_skip_wheels_are_chosen_by_tag_and_unusable_locks_say_why() {
     let err = ctx.run(&mut cmd).failure().stderr();
     assert!(err.contains("installed on its own"), "{err}");
 }
+
+#[test]
+fn sync_makes_the_environment_exactly_the_requirements_or_the_lock() {
+    let ctx = ctx();
+    let (server, _) = server();
+    server.publish(&WheelBuilder::new("extra-one", "1.0").build());
+    server.publish(&WheelBuilder::new("extra-two", "1.0").build());
+    let env = make_venv(
+        &ctx,
+        "env",
+        Path::new(&crate::common::python_with_pip()),
+        true,
+    );
+    let mut cmd = crate::common::install(
+        &ctx,
+        &env,
+        &server,
+        &["extra-one", "extra-two", "lockdep==2.0"],
+    );
+    ctx.run(&mut cmd).success();
+
+    let reqs = ctx.work().join("requirements.txt");
+    std::fs::write(&reqs, "lockapp==1.0\nlockdep==2.1\n").unwrap();
+    let mut cmd = ctx.ferry(["sync", "-i", &server.url(), "--dry-run", "--python"]);
+    cmd.arg(&env).arg(&reqs);
+    let out = ctx.run(&mut cmd).success().stderr();
+    assert!(
+        out.contains("Would install lockapp-1.0 lockdep-2.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Would uninstall") && out.contains("extra-one-1.0"),
+        "{out}"
+    );
+
+    // With --keep-seed-packages pip stays; the rest not listed goes.
+    let mut cmd = ctx.ferry([
+        "sync",
+        "-i",
+        &server.url(),
+        "--keep-seed-packages",
+        "--python",
+    ]);
+    cmd.arg(&env).arg(&reqs);
+    let out = ctx.run(&mut cmd).success().stderr();
+    assert!(
+        out.contains("Uninstalled extra-one-1.0") && out.contains("Uninstalled extra-two-1.0"),
+        "{out}"
+    );
+    let frozen = ctx
+        .run(ctx.ferry(["freeze", "--all", "--python"]).arg(&env))
+        .success()
+        .stdout();
+    let names: Vec<&str> = frozen
+        .lines()
+        .map(|l| l.split("==").next().unwrap())
+        .collect();
+    assert!(names.contains(&"pip"), "{frozen}");
+    assert!(frozen.contains("lockapp==1.0\nlockdep==2.1\n"), "{frozen}");
+    assert!(!frozen.contains("extra-"), "{frozen}");
+
+    // From a lock, without --keep-seed-packages: pip goes too, and only the lock remains.
+    let lock_path = ctx.work().join("pylock.toml");
+    lock(&ctx, &server, &lock_path, &["lockapp"]);
+    let mut cmd = ctx.ferry(["sync", "--python"]);
+    cmd.arg(&env).arg(&lock_path);
+    ctx.run(&mut cmd).success();
+    let frozen = ctx
+        .run(ctx.ferry(["freeze", "--all", "--python"]).arg(&env))
+        .success()
+        .stdout();
+    assert_eq!(frozen, "lockapp==1.0\nlockdep==2.1\n");
+    // Nothing to do the second time.
+    let mut cmd = ctx.ferry(["sync", "--python"]);
+    cmd.arg(&env).arg(&lock_path);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Nothing to install");
+}
