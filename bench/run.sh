@@ -142,6 +142,24 @@ for set in jupyter web science; do
   bench "install-$set-warm" "$ferry_install" "$uv_install" "$pip_install" "$fresh" "$install_runs" 1
 done
 
+# 11. Installing a PEP 751 lock of the jupyter set (`ferry lock -r jupyter.txt`) into a fresh
+# venv with a warm cache and --offline (so no network request can be made), against uv's warm
+# `uv pip install -r jupyter.txt`, and against `cp -al` of the finished environment (in the pip
+# column). Targets: at most 0.5x uv, and at most 2x `cp -al`.
+lockfile="$scratch/pylock.toml"
+if [ -z "$only" ] || [[ install-jupyter-lock-warm =~ $only ]]; then
+  "$ferry" lock -q -r bench/requirements/jupyter.txt --python "$python" -o "$lockfile"
+  bash -c "$fresh"
+  "$ferry" install -q --python "$scratch/fv" -r "$lockfile"
+  "$uv" pip install -q --python "$scratch/uvv" -r bench/requirements/jupyter.txt
+  rm -rf "$scratch/lockdone" && cp -a "$scratch/fv" "$scratch/lockdone"
+fi
+bench install-jupyter-lock-warm \
+  "$ferry install -q --offline --python $scratch/fv -r $lockfile" \
+  "$uv pip install -q --python $scratch/uvv -r bench/requirements/jupyter.txt" \
+  "cp -al $scratch/lockdone $scratch/cpv" \
+  "$fresh && rm -rf $scratch/cpv" "$install_runs" 1
+
 # 10. `ferry cache list` on a cache holding the jupyter, web and science sets: every entry with
 # its origin, read from the records beside the entries. Target: under 200 ms (no other tool
 # lists its whole cache; the table has no ratio, the note under it the median).
