@@ -167,3 +167,76 @@ fn live_download_for_another_platform_saves_the_files_pip_saves() {
     assert_eq!(names(&ours), names(&theirs));
     assert!(names(&ours).len() >= 30, "{:?}", names(&ours));
 }
+
+#[test]
+#[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
+fn live_lock_names_the_same_files_as_pip_lock() {
+    let ctx = ctx();
+    ctx.env("PIP_CONFIG_FILE", "");
+    let python = python311();
+    // pip 25.1 or newer has `pip lock`: installed from the index into a venv of its own.
+    let tools = ctx.work().join("tools");
+    ctx.run(ctx.ferry(["venv"]).arg(&tools).arg("--python").arg(&python))
+        .success();
+    ctx.run(ctx.ferry(["install", "pip>=25.1", "--python"]).arg(&tools))
+        .success();
+    let theirs = ctx.work().join("pip").join("pylock.toml");
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    let out = std::process::Command::new(tools.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "lock",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(requirements("web"))
+        .arg("-o")
+        .arg(&theirs)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = ctx.work().join("pylock.toml");
+    ctx.run(
+        ctx.ferry(["lock", "-q", "-r"])
+            .arg(requirements("web"))
+            .arg("-o")
+            .arg(&ours)
+            .arg("--python")
+            .arg(&python),
+    )
+    .success();
+    // Name, version and every file URL of each package.
+    let files = |path: &Path| -> BTreeMap<String, (String, Vec<String>)> {
+        let lock: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        lock["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let mut urls: Vec<String> = p
+                    .get("wheels")
+                    .and_then(|w| w.as_array())
+                    .into_iter()
+                    .flatten()
+                    .chain(p.get("sdist"))
+                    .map(|f| f["url"].as_str().unwrap().to_string())
+                    .collect();
+                urls.sort();
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    (p["version"].as_str().unwrap().to_string(), urls),
+                )
+            })
+            .collect()
+    };
+    let (ours, theirs) = (files(&ours), files(&theirs));
+    assert!(ours.len() >= 30, "{ours:?}");
+    assert_eq!(ours, theirs);
+}

@@ -265,3 +265,68 @@ fn sync_makes_the_environment_exactly_the_requirements_or_the_lock() {
         .success()
         .stderr_contains("Nothing to install");
 }
+
+/// The wheels the lock fixtures of pip and uv were written for (`tests/fixtures/locks`).
+fn fixture_wheels() -> Vec<ferry_test::BuiltFile> {
+    vec![
+        WheelBuilder::new("fixpkg", "1.0")
+            .requires_dist("fixdep>=2")
+            .file("fixpkg.py", "FROM = 'lock'\n")
+            .build(),
+        WheelBuilder::new("fixdep", "2.0")
+            .file("fixdep.py", "")
+            .build(),
+    ]
+}
+
+/// Writes the fixture wheels into `$FERRY_FIXTURE_DIR/files/`, to regenerate the fixtures (see
+/// `tests/fixtures/locks/README.md`).
+#[test]
+#[ignore = "writes fixture inputs; run by hand when regenerating the lock fixtures"]
+fn write_lock_fixture_wheels() {
+    let dir = std::path::PathBuf::from(std::env::var("FERRY_FIXTURE_DIR").unwrap()).join("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    for wheel in fixture_wheels() {
+        wheel.write_to(&dir);
+    }
+}
+
+#[test]
+fn locks_written_by_pip_and_uv_install() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/locks");
+    for name in ["pip.pylock.toml", "uv.pylock.toml"] {
+        let ctx = ctx();
+        let server = IndexServer::start();
+        for wheel in fixture_wheels() {
+            server.publish(&wheel);
+        }
+        // The tools wrote it against a server on another port: point it at this one.
+        let mut text = std::fs::read_to_string(fixtures.join(name)).unwrap();
+        while let Some(at) = text.find("http://127.0.0.1:") {
+            let start = at + "http://127.0.0.1:".len();
+            let end = start
+                + text[start..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .count();
+            text.replace_range(at..end, "FERRY-BASE");
+        }
+        let text = text.replace("FERRY-BASE", server.base_url().trim_end_matches('/'));
+        let path = ctx.work().join("pylock.toml");
+        std::fs::write(&path, text).unwrap();
+        let env = make_venv(&ctx, "env", &pythons::newest().path, false);
+        let mut cmd = ctx.ferry(["install", "-r"]);
+        cmd.arg(&path).arg("--python").arg(&env);
+        ctx.run(&mut cmd)
+            .success()
+            .stderr_contains("Successfully installed fixdep-2.0 fixpkg-1.0");
+        assert_eq!(
+            crate::common::python_output(
+                &env.join("bin/python"),
+                "import fixpkg; print(fixpkg.FROM)"
+            ),
+            "lock",
+            "{name}"
+        );
+    }
+}
