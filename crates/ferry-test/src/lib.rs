@@ -33,6 +33,22 @@ pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestR
 pub use project::Project;
 pub use tls::TestCa;
 
+/// The two wheels the PEP 751 lock fixtures of pip and uv were written for
+/// (`crates/ferry/tests/fixtures/locks`; `cargo run -p ferry --example lock_fixture_wheels DIR`
+/// writes them for regenerating those fixtures). They must not change: the fixtures pin their
+/// hashes.
+pub fn lock_fixture_wheels() -> Vec<BuiltFile> {
+    vec![
+        WheelBuilder::new("fixpkg", "1.0")
+            .requires_dist("fixdep>=2")
+            .file("fixpkg.py", "FROM = 'lock'\n")
+            .build(),
+        WheelBuilder::new("fixdep", "2.0")
+            .file("fixdep.py", "")
+            .build(),
+    ]
+}
+
 /// Hex-encoded sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -266,38 +266,13 @@ fn sync_makes_the_environment_exactly_the_requirements_or_the_lock() {
         .stderr_contains("Nothing to install");
 }
 
-/// The wheels the lock fixtures of pip and uv were written for (`tests/fixtures/locks`).
-fn fixture_wheels() -> Vec<ferry_test::BuiltFile> {
-    vec![
-        WheelBuilder::new("fixpkg", "1.0")
-            .requires_dist("fixdep>=2")
-            .file("fixpkg.py", "FROM = 'lock'\n")
-            .build(),
-        WheelBuilder::new("fixdep", "2.0")
-            .file("fixdep.py", "")
-            .build(),
-    ]
-}
-
-/// Writes the fixture wheels into `$FERRY_FIXTURE_DIR/files/`, to regenerate the fixtures (see
-/// `tests/fixtures/locks/README.md`).
-#[test]
-#[ignore = "writes fixture inputs; run by hand when regenerating the lock fixtures"]
-fn write_lock_fixture_wheels() {
-    let dir = std::path::PathBuf::from(std::env::var("FERRY_FIXTURE_DIR").unwrap()).join("files");
-    std::fs::create_dir_all(&dir).unwrap();
-    for wheel in fixture_wheels() {
-        wheel.write_to(&dir);
-    }
-}
-
 #[test]
 fn locks_written_by_pip_and_uv_install() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/locks");
     for name in ["pip.pylock.toml", "uv.pylock.toml"] {
         let ctx = ctx();
         let server = IndexServer::start();
-        for wheel in fixture_wheels() {
+        for wheel in ferry_test::lock_fixture_wheels() {
             server.publish(&wheel);
         }
         // The tools wrote it against a server on another port: point it at this one.
