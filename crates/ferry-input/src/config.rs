@@ -66,6 +66,18 @@ impl PipConfig {
         Ok(config)
     }
 
+    /// The configuration files pip would consider in this process's environment, in load order
+    /// (later ones override earlier ones), whether or not they exist.
+    pub fn candidate_files() -> Vec<PathBuf> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let var = |name: &str| env.get(name).cloned();
+        let config_file = var("PIP_CONFIG_FILE").filter(|v| !v.is_empty());
+        if matches!(config_file.as_deref(), Some("/dev/null" | "nul")) {
+            return Vec::new();
+        }
+        config_files(&var, config_file.as_deref())
+    }
+
     /// Builds a configuration from explicit environment pairs only (no files).
     pub fn from_env_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut config = Self::default();

@@ -68,6 +68,20 @@ pub enum Command {
     Check(CheckArgs),
     /// Print `--hash` options for files, like `pip hash`
     Hash(HashArgs),
+    /// Show the target interpreter, its wheel tags, the configuration files and the cache
+    Debug(DebugArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish
+    Completion {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DebugArgs {
+    /// The interpreter or environment to describe (default: as `install` finds it)
+    #[arg(short, long)]
+    pub python: Option<String>,
 }
 
 #[derive(Debug, Args)]

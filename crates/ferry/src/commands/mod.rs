@@ -4,6 +4,7 @@ mod build;
 mod cache;
 pub mod check;
 mod compile;
+mod debug;
 mod download;
 pub mod freeze;
 mod hash;
@@ -120,6 +121,14 @@ pub fn run(
         Command::Show(args) => show::run(&args, config, global.verbose, &cache, printer),
         Command::Check(args) => check::run(&args, config, &cache, printer),
         Command::Hash(args) => hash::run(&args, printer),
+        Command::Debug(args) => debug::run(&args, config, &cache, printer),
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut crate::cli::Cli::command(), "ferry", &mut out);
+            printer.result(String::from_utf8_lossy(&out).trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
     };
     // Do not wait for lookups or idle connections still parked on blocking threads.
     runtime.shutdown_background();

@@ -282,3 +282,96 @@ fn removing_waits_for_a_running_install_and_prune_takes_leftovers_and_old_entrie
     // The environment that linked it keeps working.
     python_output(&fresh.join("bin/python"), "import old");
 }
+
+#[test]
+fn debug_shows_the_interpreter_tags_configuration_and_cache() {
+    let ctx = ctx();
+    let conf = ctx.work().join("pip.conf");
+    std::fs::write(&conf, "[global]\ntimeout = 3\n").unwrap();
+    let python = pythons::newest();
+    let mut cmd = ctx.ferry(["debug", "--python"]);
+    cmd.arg(&python.path).env("PIP_CONFIG_FILE", &conf).env(
+        "PIP_EXTRA_INDEX_URL",
+        "http://user:s3cret@127.0.0.1:9/simple/",
+    );
+    let out = ctx.run(&mut cmd).success().stdout();
+    assert!(
+        out.contains(&format!("{} (loaded)", conf.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("cache: {}", ctx.cache_dir().display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("PIP_EXTRA_INDEX_URL=http://user:****@127.0.0.1:9/simple/"),
+        "{out}"
+    );
+    assert!(!out.contains("s3cret"));
+    // The same tags `python find --json` reports, best first.
+    let found = ctx
+        .run(
+            ctx.ferry(["python", "find", "--json", "--tags"])
+                .arg(&python.path),
+        )
+        .success()
+        .stdout();
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    let tags: Vec<&str> = found["supported_tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let listed: Vec<&str> = out
+        .split_once("compatible tags: ")
+        .unwrap()
+        .1
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    assert_eq!(listed, tags);
+}
+
+#[test]
+fn completion_scripts_are_valid_shell() {
+    let ctx = ctx();
+    for (shell, check) in [
+        ("bash", vec!["bash", "-n"]),
+        ("fish", vec!["fish", "--no-execute"]),
+    ] {
+        let script = ctx
+            .run(&mut ctx.ferry(["completion", shell]))
+            .success()
+            .stdout();
+        assert!(
+            script.contains("install") && script.contains("--index-url"),
+            "{shell}"
+        );
+        let path = ctx.work().join(format!("ferry.{shell}"));
+        std::fs::write(&path, &script).unwrap();
+        if std::process::Command::new(check[0])
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            continue;
+        }
+        let status = std::process::Command::new(check[0])
+            .args(&check[1..])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{shell} rejects its completion script");
+    }
+    let out = ctx
+        .run(&mut ctx.ferry(["completion", "zsh"]))
+        .success()
+        .stdout();
+    assert!(
+        out.starts_with("#compdef ferry"),
+        "{}",
+        &out[..out.len().min(80)]
+    );
+}
