@@ -77,6 +77,8 @@ pub struct Fetcher {
     target: Arc<Target>,
     build: ferry_types::Builder,
     all_files: bool,
+    /// `--uploaded-prior-to`, in seconds since the epoch.
+    uploaded_prior_to: std::sync::OnceLock<Option<i64>>,
     projects: Mutex<HashMap<String, Shared<Project>>>,
     metadata: Mutex<HashMap<(String, Version), Shared<CoreMetadata>>>,
 }
@@ -95,9 +97,47 @@ impl Fetcher {
             target,
             build,
             all_files,
+            uploaded_prior_to: std::sync::OnceLock::new(),
             projects: Mutex::default(),
             metadata: Mutex::default(),
         }
+    }
+
+    /// Leaves out index files uploaded at or after `cutoff` (seconds since the epoch), and
+    /// those whose upload time the index does not give.
+    pub fn set_uploaded_prior_to(&self, cutoff: Option<i64>) {
+        let _ = self.uploaded_prior_to.set(cutoff);
+    }
+
+    fn uploaded_in_time(&self, name: &str, files: Vec<ProjectFile>) -> Vec<ProjectFile> {
+        let Some(cutoff) = self.uploaded_prior_to.get().copied().flatten() else {
+            return files;
+        };
+        let before = files.len();
+        let mut undated = 0;
+        let kept: Vec<ProjectFile> = files
+            .into_iter()
+            .filter(|f| {
+                match f
+                    .file
+                    .upload_time
+                    .as_deref()
+                    .and_then(ferry_types::parse_timestamp)
+                {
+                    Some(time) => time < cutoff,
+                    None => {
+                        undated += 1;
+                        false
+                    }
+                }
+            })
+            .collect();
+        if undated > 0 {
+            tracing::warn!(
+                "{name}: {undated} of {before} files have no upload time on their index, so --uploaded-prior-to leaves them out"
+            );
+        }
+        kept
     }
 
     /// The project's versions (fetched once per run).
@@ -108,7 +148,10 @@ impl Fetcher {
         };
         cell.get_or_init(|| async {
             match self.client.project(name).await {
-                Ok(files) => Ok(Arc::new(self.group(name, files.files))),
+                Ok(files) => {
+                    let files = self.uploaded_in_time(name, files.files);
+                    Ok(Arc::new(self.group(name, files)))
+                }
                 // Only "not listed anywhere"; failures to ask (5xx, connection, TLS) stay errors.
                 Err(ferry_index::IndexError::NotFound { sources, .. }) => {
                     tracing::debug!("{name} was not found on {sources}");

@@ -161,6 +161,9 @@ pub struct ResolveOptions {
     /// Version-control requirements: the commits already installed, and where editable
     /// checkouts go.
     pub vcs: VcsOptions,
+    /// `--uploaded-prior-to` (`--exclude-newer`): only index files uploaded before this many
+    /// seconds since the epoch (PEP 700 `upload-time`); files without one are left out.
+    pub uploaded_prior_to: Option<i64>,
 }
 
 /// How version-control requirements are checked out (see [`ResolveOptions::vcs`]).
@@ -362,6 +365,7 @@ pub fn resolve(
         options.build.clone(),
         options.all_files,
     ));
+    fetcher.set_uploaded_prior_to(options.uploaded_prior_to);
 
     // Constraints: intersected into every dependency on the package.
     let mut constraints: HashMap<String, Range> = HashMap::new();

@@ -64,6 +64,63 @@ impl SourceDist {
     }
 }
 
+/// Seconds since the Unix epoch of an RFC 3339 / ISO 8601 date or date-time, as indexes give
+/// PEP 700 `upload-time` and users give `--uploaded-prior-to`: `YYYY-MM-DD` (midnight UTC),
+/// or `YYYY-MM-DDTHH:MM[:SS[.fraction]]` (a space for `T` too) with `Z`, `±HH:MM` or nothing
+/// (UTC). `None` for anything else.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let num = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (date, time) = match text.split_once(['T', 't', ' ']) {
+        Some((date, time)) => (date, Some(time)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let (year, month, day) = (
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut seconds = days * 86_400;
+    if let Some(time) = time {
+        let (clock, offset) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
+            (clock, 0)
+        } else if let Some(at) = time.rfind(['+', '-']).filter(|at| *at >= 5) {
+            let (clock, zone) = time.split_at(at);
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (h, m) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
+            (clock, sign * (num(h)? * 3600 + num(m)? * 60))
+        } else {
+            (time, 0)
+        };
+        let clock = clock.split('.').next()?;
+        let mut fields = clock.split(':');
+        let hours = num(fields.next()?)?;
+        let minutes = num(fields.next()?)?;
+        let secs = fields.next().map_or(Some(0), num)?;
+        if fields.next().is_some() || hours > 23 || minutes > 59 || secs > 60 {
+            return None;
+        }
+        seconds += hours * 3600 + minutes * 60 + secs - offset;
+    }
+    Some(seconds)
+}
+
 /// `text` with its `%XX` escapes decoded (invalid UTF-8 replaced), as URL paths and user
 /// names need.
 pub fn percent_decode(text: &str) -> String {
@@ -194,6 +251,31 @@ impl std::ops::Deref for Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_parse_as_rfc_3339_dates() {
+        assert_eq!(parse_timestamp("1970-01-01"), Some(0));
+        assert_eq!(parse_timestamp("2026-11-30"), Some(1_795_996_800));
+        assert_eq!(parse_timestamp("2026-11-30T00:00:00Z"), Some(1_795_996_800));
+        assert_eq!(
+            parse_timestamp("2026-11-30T01:30:00.123456+01:30"),
+            Some(1_795_996_800)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-29 23:00:00-01:00"),
+            Some(1_795_996_800)
+        );
+        assert_eq!(parse_timestamp("2000-02-29T12:00"), Some(951_825_600));
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-11-30T25:00Z",
+            "2026-11",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn no_build_refuses_naming_the_distribution_and_the_reason() {

@@ -245,6 +245,10 @@ pub struct ResolveArgs {
     /// x86_64-manylinux_2_28, aarch64-apple-darwin, ...
     #[arg(long, value_name = "PLATFORM")]
     pub python_platform: Option<String>,
+    /// Only files uploaded before this date or date-time (RFC 3339, e.g. 2026-01-31 or
+    /// 2026-01-31T12:00:00Z), by the index's upload time; files without one are left out
+    #[arg(long, value_name = "DATE", visible_alias = "exclude-newer", value_parser = parse_date)]
+    pub uploaded_prior_to: Option<i64>,
     /// Where `-e vcs+URL` checkouts go (default: the environment's `src`, else `./src`)
     #[arg(long = "src", id = "src_dir", value_name = "DIR")]
     pub src_dir: Option<PathBuf>,
@@ -666,4 +670,13 @@ pub struct CheckArgs {
     /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
     #[arg(short, long)]
     pub python: Option<String>,
+}
+
+/// `--uploaded-prior-to`: seconds since the epoch.
+fn parse_date(text: &str) -> Result<i64, String> {
+    ferry_types::parse_timestamp(text).ok_or_else(|| {
+        format!(
+            "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 date-time (2026-01-31T12:00:00Z)"
+        )
+    })
 }

@@ -114,6 +114,8 @@ pub struct ResolverSettings {
     pub python_platform: Option<String>,
     /// `--src`: where editable VCS checkouts go.
     pub src: Option<PathBuf>,
+    /// `--uploaded-prior-to`, in seconds since the epoch.
+    pub uploaded_prior_to: Option<i64>,
     pub index: IndexOptions,
 }
 
@@ -140,6 +142,12 @@ impl ResolverSettings {
             python: layer.value(args.python.as_deref(), "python"),
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
+            uploaded_prior_to: layer.parsed(
+                args.uploaded_prior_to,
+                "uploaded-prior-to",
+                "date (YYYY-MM-DD or an RFC 3339 date-time)",
+                |s| ferry_types::parse_timestamp(s),
+            )?,
             src: layer
                 .value(args.src_dir.as_ref().and_then(|p| p.to_str()), "src")
                 .map(|s| std::path::absolute(&s).unwrap_or_else(|_| PathBuf::from(s))),
@@ -168,6 +176,7 @@ impl ResolverSettings {
             no_deps: self.no_deps,
             only_binary,
             no_binary,
+            uploaded_prior_to: self.uploaded_prior_to,
             ..ResolveOptions::default()
         }
     }

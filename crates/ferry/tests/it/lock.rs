@@ -305,3 +305,57 @@ fn locks_written_by_pip_and_uv_install() {
         );
     }
 }
+
+#[test]
+fn uploaded_prior_to_takes_the_files_uploaded_before_a_date() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    let at = |time: &str| ferry_test::FileOptions {
+        upload_time: Some(time.to_string()),
+        ..Default::default()
+    };
+    server.publish_with(
+        &WheelBuilder::new("dated", "1.0").build(),
+        at("2025-01-01T00:00:00Z"),
+    );
+    server.publish_with(
+        &WheelBuilder::new("dated", "2.0").build(),
+        at("2026-06-01T12:00:00.5Z"),
+    );
+    let python = pythons::newest().path;
+    let input = ctx.work().join("requirements.in");
+    std::fs::write(&input, "dated\n").unwrap();
+    let resolve = |args: &[&str]| {
+        let mut cmd = ctx.ferry(["compile", "-i", &server.url(), "--no-header", "--python"]);
+        cmd.arg(&python).arg(&input).args(args);
+        cmd
+    };
+    let pins = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = pins(&mut resolve(&[]));
+    assert!(ok && out.contains("dated==2.0"), "{out}{err}");
+    let (ok, out, err) = pins(&mut resolve(&["--uploaded-prior-to", "2026-01-01"]));
+    assert!(ok && out.contains("dated==1.0"), "{out}{err}");
+    // pip's configuration spelling, and uv's name for the option.
+    let (ok, out, _) = pins(resolve(&[]).env("PIP_UPLOADED_PRIOR_TO", "2026-06-01T12:00:00Z"));
+    assert!(ok && out.contains("dated==1.0"), "{out}");
+    let (ok, out, _) = pins(&mut resolve(&["--exclude-newer", "2026-06-02"]));
+    assert!(ok && out.contains("dated==2.0"), "{out}");
+    // A bad date is an error naming it.
+    let (ok, _, err) = pins(&mut resolve(&["--uploaded-prior-to", "last week"]));
+    assert!(!ok && err.contains("last week"), "{err}");
+    // An index that gives no upload times (HTML pages): every file is left out, with a warning.
+    server.set_format(ferry_test::PageFormat::Html);
+    let (ok, _, err) = pins(&mut resolve(&[
+        "--uploaded-prior-to",
+        "2027-01-01",
+        "--refresh",
+    ]));
+    assert!(!ok && err.contains("no upload time"), "{err}");
+}
