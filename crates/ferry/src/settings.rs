@@ -146,7 +146,7 @@ impl ResolverSettings {
                 args.uploaded_prior_to,
                 "uploaded-prior-to",
                 "date (YYYY-MM-DD or an RFC 3339 date-time)",
-                |s| ferry_types::parse_timestamp(s),
+                ferry_types::parse_timestamp,
             )?,
             src: layer
                 .value(args.src_dir.as_ref().and_then(|p| p.to_str()), "src")
