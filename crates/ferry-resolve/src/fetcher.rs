@@ -200,6 +200,12 @@ impl Fetcher {
     }
 
     /// Already-fetched project data, without waiting.
+    /// Whether `name`'s listing was asked for in this run (it may still be arriving).
+    pub fn was_asked(&self, name: &str) -> bool {
+        let projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+        projects.contains_key(name)
+    }
+
     pub fn project_if_fetched(&self, name: &str) -> Option<Arc<Project>> {
         let projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
         projects.get(name)?.get()?.as_ref().ok().cloned()

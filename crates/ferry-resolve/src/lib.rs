@@ -530,7 +530,7 @@ pub fn resolve(
             tree.collapse_no_versions();
             let report = DefaultStringReporter::report(&tree)
                 .replace("your requirements 0", "your requirements");
-            return Err(ResolveError::NoSolution(explain(&report, &fetcher)));
+            return Err(ResolveError::NoSolution(explain(handle, &report, &fetcher)));
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })
         | Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
@@ -618,13 +618,20 @@ fn unwrap_shared(error: Arc<ResolveError>) -> ResolveError {
 
 /// The pubgrub report, plus the versions that exist of each project it mentions, so that
 /// "no version of foo in >=3" comes with what there is.
-fn explain(report: &str, fetcher: &fetcher::Fetcher) -> String {
+fn explain(handle: &Handle, report: &str, fetcher: &Arc<fetcher::Fetcher>) -> String {
     let mut text = report.trim().to_string();
     let mut mentioned: Vec<String> = Vec::new();
     for word in report.split(|c: char| c.is_whitespace() || c == ',' || c == '[') {
         let word = word
             .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_' && c != '.');
         if !word.is_empty() && !mentioned.iter().any(|m| m == word) {
+            // A listing still arriving (fetched ahead) is waited for, so the explanation does
+            // not depend on timing; nothing new is asked.
+            if fetcher.was_asked(word) {
+                let fetcher = Arc::clone(fetcher);
+                let name = word.to_string();
+                let _ = handle.block_on(async move { fetcher.project(&name).await });
+            }
             if let Some(project) = fetcher.project_if_fetched(word) {
                 mentioned.push(project.name.clone());
             }
