@@ -30,6 +30,8 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::CommandLine => f.write_str("the command line"),
+            // Line 0: a file that is not line-oriented (pyproject.toml, a script's block).
+            Self::File { path, line: 0 } => write!(f, "{}", path.display()),
             Self::File { path, line } => write!(f, "{} line {line}", path.display()),
         }
     }
@@ -128,6 +130,95 @@ fn clean(path: &Path) -> PathBuf {
     out
 }
 
+/// The requirements of dependency group `name` (normalized) and of the groups it includes
+/// (PEP 735), failing on unknown names and include cycles.
+fn collect_group(
+    groups: &BTreeMap<String, &toml::Value>,
+    name: &str,
+    path: &Path,
+    stack: &mut Vec<String>,
+    out: &mut Vec<RequirementEntry>,
+) -> Result<(), String> {
+    if stack.iter().any(|g| g == name) {
+        return Err(format!(
+            "dependency group `{name}` includes itself ({} -> {name})",
+            stack.join(" -> ")
+        ));
+    }
+    let Some(items) = groups.get(name) else {
+        let known: Vec<&str> = groups.keys().map(String::as_str).collect();
+        return Err(format!(
+            "no dependency group `{name}` (it has: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+    };
+    let items = items
+        .as_array()
+        .ok_or_else(|| format!("dependency group `{name}` is not a list"))?;
+    stack.push(name.to_string());
+    for item in items {
+        if let Some(text) = item.as_str() {
+            let origin = Origin::File {
+                path: path.to_path_buf(),
+                line: 0,
+            };
+            out.push(parse_requirement(text, origin).map_err(|e| e.to_string())?);
+        } else if let Some(include) = item
+            .as_table()
+            .and_then(|t| t.get("include-group"))
+            .and_then(|g| g.as_str())
+        {
+            collect_group(groups, &normalize_name(include), path, stack, out)?;
+        } else {
+            return Err(format!(
+                "dependency group `{name}` has an entry that is neither a requirement nor an include-group: {item}"
+            ));
+        }
+    }
+    stack.pop();
+    Ok(())
+}
+
+/// The TOML of a PEP 723 `# /// script` block: the lines between `# /// script` and `# ///`,
+/// each without its leading `#` and one space. `None` without one; an error for two, or for
+/// one that is never closed.
+fn script_block(text: &str) -> Result<Option<String>, String> {
+    let mut found = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_end() != "# /// script" {
+            continue;
+        }
+        if found.is_some() {
+            return Err("it has two `# /// script` blocks (PEP 723 allows one)".into());
+        }
+        let mut body = String::new();
+        let mut closed = false;
+        for line in lines.by_ref() {
+            if line.trim_end() == "# ///" {
+                closed = true;
+                break;
+            }
+            let Some(rest) = line.strip_prefix('#') else {
+                return Err(format!(
+                    "the `# /// script` block has a line without `#`: {line:?}"
+                ));
+            };
+            body.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+            body.push('\n');
+        }
+        if !closed {
+            return Err("its `# /// script` block is never closed with `# ///`".into());
+        }
+        found = Some(body);
+    }
+    Ok(found)
+}
+
 /// Whether a requirement as typed is a path or URL rather than `name[extras] spec` or
 /// `name @ URL`.
 pub fn is_unnamed(requirement: &str) -> bool {
@@ -166,6 +257,9 @@ pub struct RequirementsSpec {
     pub files: Vec<PathBuf>,
     /// `[project.optional-dependencies]` of any pyproject.toml read, by normalized extra name.
     pub optional: BTreeMap<String, Vec<RequirementEntry>>,
+    /// Python versions the inputs require (a PEP 723 script's `requires-python`), with where
+    /// each was written; the resolver refuses a target outside them.
+    pub requires_python: Vec<(String, Origin)>,
 }
 
 /// Parses one PEP 508 requirement.
@@ -418,6 +512,80 @@ impl RequirementsSpec {
                 self.optional.entry(name).or_default().extend(entries);
             }
         }
+        Ok(())
+    }
+
+    /// Adds a PEP 735 dependency group (`--group NAME`, or `--group PATH:NAME` for another
+    /// `pyproject.toml`; without a path, the one in `cwd`), with the groups it includes.
+    pub fn add_group(&mut self, group: &str, cwd: &Path) -> Result<(), InputError> {
+        let (path, name) = match group.rsplit_once(':') {
+            Some((path, name)) => (cwd.join(path), name),
+            None => (cwd.join("pyproject.toml"), group),
+        };
+        let bad = |message: String| InputError::Parse {
+            path: path.clone(),
+            line: 0,
+            message,
+        };
+        let text = fs_err::read_to_string(&path).map_err(|source| InputError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let doc: toml::Table =
+            toml::from_str(&text).map_err(|e| bad(first_line(&e.to_string())))?;
+        let groups: BTreeMap<String, &toml::Value> = doc
+            .get("dependency-groups")
+            .and_then(|g| g.as_table())
+            .map(|t| t.iter().map(|(k, v)| (normalize_name(k), v)).collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        let mut stack = Vec::new();
+        collect_group(&groups, &normalize_name(name), &path, &mut stack, &mut out).map_err(bad)?;
+        if !self.files.contains(&path) {
+            self.files.push(path.clone());
+        }
+        self.requirements.extend(out);
+        Ok(())
+    }
+
+    /// Adds the dependencies of a PEP 723 script's `# /// script` block, and its
+    /// `requires-python` (`--requirements-from-script`).
+    pub fn add_script(&mut self, path: &Path) -> Result<(), InputError> {
+        let bad = |message: String| InputError::Parse {
+            path: path.to_path_buf(),
+            line: 0,
+            message,
+        };
+        let text = fs_err::read_to_string(path).map_err(|source| InputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let block = script_block(&text)
+            .map_err(bad)?
+            .ok_or_else(|| bad("it has no `# /// script` metadata block (PEP 723)".into()))?;
+        let doc: toml::Table =
+            toml::from_str(&block).map_err(|e| bad(first_line(&e.to_string())))?;
+        let origin = Origin::File {
+            path: path.to_path_buf(),
+            line: 0,
+        };
+        for (index, item) in doc
+            .get("dependencies")
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let text = item
+                .as_str()
+                .ok_or_else(|| bad(format!("dependency {index} is not a string")))?;
+            self.requirements
+                .push(parse_requirement(text, origin.clone())?);
+        }
+        if let Some(spec) = doc.get("requires-python").and_then(|r| r.as_str()) {
+            self.requires_python.push((spec.to_string(), origin));
+        }
+        self.files.push(path.to_path_buf());
         Ok(())
     }
 

@@ -367,6 +367,19 @@ pub fn resolve(
     ));
     fetcher.set_uploaded_prior_to(options.uploaded_prior_to);
 
+    // What the inputs say of the Python version (a PEP 723 script's `requires-python`).
+    for (spec_text, origin) in &spec.requires_python {
+        let specifiers: pep440_rs::VersionSpecifiers = spec_text.parse().map_err(|e| {
+            ResolveError::Unsupported(format!("requires-python `{spec_text}` in {origin}: {e}"))
+        })?;
+        if !specifiers.contains(&target.python_version) {
+            return Err(ResolveError::Unsupported(format!(
+                "{origin} requires Python {spec_text}, and the target is Python {}",
+                target.python_version
+            )));
+        }
+    }
+
     // Constraints: intersected into every dependency on the package.
     let mut constraints: HashMap<String, Range> = HashMap::new();
     let mut explicit_pre: HashSet<String> = HashSet::new();

@@ -245,6 +245,13 @@ pub struct ResolveArgs {
     /// x86_64-manylinux_2_28, aarch64-apple-darwin, ...
     #[arg(long, value_name = "PLATFORM")]
     pub python_platform: Option<String>,
+    /// Also the requirements of this PEP 735 dependency group: NAME (of ./pyproject.toml) or
+    /// PATH:NAME (repeatable)
+    #[arg(long, value_name = "[PATH:]GROUP")]
+    pub group: Vec<String>,
+    /// Also the dependencies of this script's PEP 723 `# /// script` block (repeatable)
+    #[arg(long, value_name = "SCRIPT")]
+    pub requirements_from_script: Vec<PathBuf>,
     /// Only files uploaded before this date or date-time (RFC 3339, e.g. 2026-01-31 or
     /// 2026-01-31T12:00:00Z), by the index's upload time; files without one are left out
     #[arg(long, value_name = "DATE", visible_alias = "exclude-newer", value_parser = parse_date)]

@@ -116,6 +116,10 @@ pub struct ResolverSettings {
     pub src: Option<PathBuf>,
     /// `--uploaded-prior-to`, in seconds since the epoch.
     pub uploaded_prior_to: Option<i64>,
+    /// `--group [PATH:]NAME` (PEP 735).
+    pub groups: Vec<String>,
+    /// `--requirements-from-script` (PEP 723).
+    pub scripts: Vec<PathBuf>,
     pub index: IndexOptions,
 }
 
@@ -142,6 +146,19 @@ impl ResolverSettings {
             python: layer.value(args.python.as_deref(), "python"),
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
+            groups: layer.list(&args.group, "group"),
+            scripts: layer
+                .list(
+                    &args
+                        .requirements_from_script
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>(),
+                    "requirements-from-script",
+                )
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
             uploaded_prior_to: layer.parsed(
                 args.uploaded_prior_to,
                 "uploaded-prior-to",
@@ -266,6 +283,12 @@ impl ResolverSettings {
         }
         for extra in extras {
             spec.select_extra(extra)?;
+        }
+        for group in &self.groups {
+            spec.add_group(group, &cwd)?;
+        }
+        for script in &self.scripts {
+            spec.add_script(script)?;
         }
         for file in &self.constraints {
             spec.add_file(file, true)?;

@@ -33,7 +33,11 @@ pub fn run(
         .cloned()
         .collect();
     let spec = resolver.read_spec(&settings.requirements, &settings.editables, &files, &[])?;
-    if lock.is_none() && spec.requirements.is_empty() && spec.sources.is_empty() {
+    if lock.is_none()
+        && spec.requirements.is_empty()
+        && spec.sources.is_empty()
+        && spec.files.is_empty()
+    {
         bail!("name at least one requirement, or a requirements file with -r");
     }
     if settings.link_mode == LinkMode::Symlink && cache.source() == CacheSource::Temporary {

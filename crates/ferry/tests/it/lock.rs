@@ -359,3 +359,56 @@ fn uploaded_prior_to_takes_the_files_uploaded_before_a_date() {
     ]));
     assert!(!ok && err.contains("no upload time"), "{err}");
 }
+
+#[test]
+fn dependency_groups_and_script_metadata_are_requirements() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    for name in ["grouped", "included", "scripted"] {
+        server.publish(&WheelBuilder::new(name, "1.0").build());
+    }
+    let project = ctx.work().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[dependency-groups]\nTest = [\"grouped\", {include-group = \"base\"}]\nbase = [\"included==1.0\"]\nloop = [{include-group = \"loop\"}]\n",
+    )
+    .unwrap();
+    let script = ctx.work().join("tool.py");
+    std::fs::write(
+        &script,
+        "#!/usr/bin/env python\n# /// script\n# requires-python = \">=3.8\"\n# dependencies = [\n#   \"scripted>=1\",\n# ]\n# ///\nprint('hi')\n",
+    )
+    .unwrap();
+    let env = make_venv(&ctx, "env", &pythons::newest().path, false);
+    let mut cmd = crate::common::install(&ctx, &env, &server, &["--group"]);
+    cmd.arg(format!("{}:test", project.join("pyproject.toml").display()))
+        .arg("--requirements-from-script")
+        .arg(&script);
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed grouped-1.0 included-1.0 scripted-1.0");
+
+    // A group that is not there names the ones that are; an include cycle is an error.
+    let mut cmd = crate::common::install(&ctx, &env, &server, &["--group", "nope"]);
+    cmd.current_dir(&project);
+    let err = ctx.run(&mut cmd).failure().stderr();
+    assert!(
+        err.contains("no dependency group `nope`") && err.contains("base, loop, test"),
+        "{err}"
+    );
+    let mut cmd = crate::common::install(&ctx, &env, &server, &["--group", "loop"]);
+    cmd.current_dir(&project);
+    let err = ctx.run(&mut cmd).failure().stderr();
+    assert!(err.contains("includes itself"), "{err}");
+    // A script for a Python the target is not.
+    std::fs::write(
+        &script,
+        "# /// script\n# requires-python = \"<3\"\n# dependencies = []\n# ///\n",
+    )
+    .unwrap();
+    let mut cmd = crate::common::install(&ctx, &env, &server, &["--requirements-from-script"]);
+    cmd.arg(&script);
+    let err = ctx.run(&mut cmd).failure().stderr();
+    assert!(err.contains("tool.py requires Python <3"), "{err}");
+}
