@@ -39,6 +39,32 @@ pub fn raw_fields(text: &str) -> Vec<(String, String)> {
     fields
 }
 
+/// The message body (the long description) as Python's `email` parser gives it: everything
+/// after the blank line that ends the headers, or from the first line that is not a header.
+/// `None` when there is none.
+pub fn body(text: &str) -> Option<&str> {
+    let mut offset = 0;
+    let mut seen_header = false;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\r', '\n']);
+        if bare.is_empty() {
+            offset += line.len();
+            break;
+        }
+        let header = line.starts_with([' ', '\t']) && seen_header
+            || line.split_once(':').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_graphic())
+            });
+        if !header {
+            break;
+        }
+        seen_header = true;
+        offset += line.len();
+    }
+    let rest = &text[offset.min(text.len())..];
+    (!rest.is_empty()).then_some(rest)
+}
+
 /// The header fields with each value folded: every line trimmed, lines joined with `\n`.
 pub fn fields(text: &str) -> Vec<(String, String)> {
     raw_fields(text)

@@ -68,6 +68,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print `--hash` options for files, like `pip hash`
     Hash(HashArgs),
+    /// Describe the installed packages as JSON, like `pip inspect`
+    Inspect(InspectArgs),
     /// Show the target interpreter, its wheel tags, the configuration files and the cache
     Debug(DebugArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish
@@ -75,6 +77,16 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Describe the distributions in this directory instead (repeatable)
+    #[arg(long, value_name = "DIR")]
+    pub path: Vec<PathBuf>,
+    /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
+    #[arg(short, long)]
+    pub python: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -122,6 +122,19 @@ pub fn run(
         Command::Check(args) => check::run(&args, config, &cache, printer),
         Command::Hash(args) => hash::run(&args, printer),
         Command::Debug(args) => debug::run(&args, config, &cache, printer),
+        Command::Inspect(args) => {
+            let interpreter =
+                crate::settings::read_target(args.python.as_deref(), config, "inspect", &cache)?;
+            let dists =
+                ferry_install::scan(&ferry_install::inspect::site_dirs(&interpreter, &args.path));
+            let report = ferry_install::report::inspect_report(
+                &dists,
+                interpreter.markers(),
+                env!("CARGO_PKG_VERSION"),
+            );
+            printer.result(serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completion { shell } => {
             use clap::CommandFactory;
             let mut out = Vec::new();

@@ -196,7 +196,6 @@ fn ferry(ctx: &TestContext, env: &Env, args: &[&str]) -> RunOutput {
 
 /// Asserts that ferry prints what pip prints (stdout) and exits as pip does, when the
 /// environment's pip is one ferry follows; returns ferry's run either way.
-#[track_caller]
 /// ferry's output without what it adds after pip's fields: `show`'s `Source:` lines (each
 /// the last line of its package's block) and `list --format json`'s `source` objects (each
 /// the last key of its package's object).
@@ -229,6 +228,7 @@ fn without_sources(text: &str) -> String {
     out
 }
 
+#[track_caller]
 fn same_as_pip(ctx: &TestContext, env: &Env, args: &[&str]) -> RunOutput {
     let ours = ferry(ctx, env, args);
     if let Some(version) = &env.comparable_pip {
@@ -702,4 +702,54 @@ fn inspect_list_outdated_asks_the_index() {
     assert!(out
         .stderr()
         .contains("List format 'freeze' cannot be used with the --outdated option."));
+}
+
+#[test]
+fn inspect_matches_pip_inspect() {
+    let ctx = ctx();
+    let env = seeded_env(&ctx);
+    let project = ctx.root().join("project");
+    populate(&env.site, &project);
+    let ours = ferry(&ctx, &env, &["inspect"]).success().stdout();
+    let mut ours: serde_json::Value = serde_json::from_str(&ours).unwrap();
+    assert_eq!(ours["version"], "1");
+    let sort = |report: &mut serde_json::Value| {
+        let installed = report["installed"].as_array_mut().unwrap();
+        installed.sort_by_key(|d| d["metadata"]["name"].as_str().unwrap_or("").to_lowercase());
+        report["pip_version"] = serde_json::json!("");
+    };
+    sort(&mut ours);
+    let names: Vec<&str> = ours["installed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Demo_Pkg") && names.contains(&"editable-pkg"),
+        "{names:?}"
+    );
+    if let Some(version) = &env.comparable_pip {
+        // pip learned metadata 2.4's License-Expression and License-File in 25.1.
+        let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+        if parts < vec![25, 1] {
+            for dist in ours["installed"].as_array_mut().unwrap() {
+                let metadata = dist["metadata"].as_object_mut().unwrap();
+                metadata.remove("license_file");
+                metadata.remove("license_expression");
+            }
+        }
+        let theirs = pip(&ctx, &env, &["inspect"]).success().stdout();
+        let mut theirs: serde_json::Value = serde_json::from_str(&theirs).unwrap();
+        sort(&mut theirs);
+        assert_eq!(ours["environment"], theirs["environment"]);
+        let (ours, theirs) = (
+            ours["installed"].as_array().unwrap(),
+            theirs["installed"].as_array().unwrap(),
+        );
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(theirs) {
+            assert_eq!(a, b, "{}", a["metadata"]["name"]);
+        }
+    }
 }
