@@ -385,6 +385,147 @@ fn config_files(var: &dyn Fn(&str) -> Option<String>, config_file: Option<&str>)
 
 /// configparser-style INI: `[section]`, `key = value` or `key: value`, indented continuation
 /// lines, `#` and `;` comments on their own lines.
+/// Which of pip's configuration files `ferry config set|unset|edit` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigLevel {
+    Global,
+    User,
+    Site,
+}
+
+/// The files of each level in this process's environment (pip's `get_configuration_files`):
+/// global (`$XDG_CONFIG_DIRS/pip/pip.conf`, `/etc/pip.conf`), user (`~/.pip/pip.conf`,
+/// `$XDG_CONFIG_HOME/pip/pip.conf`), site (`$VIRTUAL_ENV/pip.conf`). pip changes the last file of
+/// a level.
+pub fn level_files(level: ConfigLevel) -> Vec<PathBuf> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let var = |name: &str| env.get(name).cloned().filter(|v| !v.is_empty());
+    match level {
+        ConfigLevel::Global => {
+            let dirs = var("XDG_CONFIG_DIRS").unwrap_or_else(|| "/etc/xdg".into());
+            let mut files: Vec<PathBuf> = dirs
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(|d| Path::new(d).join("pip").join("pip.conf"))
+                .collect();
+            files.push(PathBuf::from("/etc/pip.conf"));
+            files
+        }
+        ConfigLevel::User => {
+            let Some(home) = var("HOME") else {
+                return Vec::new();
+            };
+            let config_home = var("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(&home).join(".config"));
+            vec![
+                Path::new(&home).join(".pip").join("pip.conf"),
+                config_home.join("pip").join("pip.conf"),
+            ]
+        }
+        ConfigLevel::Site => var("VIRTUAL_ENV")
+            .map(|venv| vec![Path::new(&venv).join("pip.conf")])
+            .unwrap_or_default(),
+    }
+}
+
+/// Sets (`Some`) or removes (`None`) `section.key` in the INI file at `path` (created with its
+/// directory if need be); an emptied section is dropped. Like pip's configparser, comments are
+/// not kept. Gives whether the key was there before.
+pub fn edit_file(
+    path: &Path,
+    section: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<bool, InputError> {
+    let text = match fs_err::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(InputError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (s, k, v) in parse_ini(path, &text)? {
+        match sections.iter_mut().find(|(name, _)| *name == s) {
+            Some((_, entries)) => entries.push((k, v)),
+            None => sections.push((s, vec![(k, v)])),
+        }
+    }
+    let key = normalize_key(key);
+    let mut existed = false;
+    if let Some((_, entries)) = sections.iter_mut().find(|(name, _)| name == section) {
+        let before = entries.len();
+        entries.retain(|(k, _)| normalize_key(k) != key);
+        existed = entries.len() != before;
+    }
+    if let Some(value) = value {
+        match sections.iter_mut().find(|(name, _)| name == section) {
+            Some((_, entries)) => entries.push((key.clone(), value.to_string())),
+            None => sections.push((section.to_string(), vec![(key.clone(), value.to_string())])),
+        }
+    }
+    sections.retain(|(_, entries)| !entries.is_empty());
+    let mut out = String::new();
+    for (name, entries) in &sections {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("[{name}]\n"));
+        for (k, v) in entries {
+            // A value of several lines continues on indented lines, as configparser writes it.
+            out.push_str(&format!("{k} = {}\n", v.replace('\n', "\n\t")));
+        }
+    }
+    if let Some(parent) = path.parent() {
+        fs_err::create_dir_all(parent).map_err(|source| InputError::Read {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    fs_err::write(path, out).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(existed)
+}
+
+/// Every value of the files read, as `section.key` with its file, in pip's `config list`
+/// order (sorted), later files winning.
+impl PipConfig {
+    pub fn file_values(&self) -> Vec<(String, String, PathBuf)> {
+        let mut out = Vec::new();
+        for (section, values) in &self.files {
+            for (key, value) in values {
+                let path = match &value.source {
+                    ConfigSource::File { path, .. } => path.clone(),
+                    ConfigSource::Env(_) => continue,
+                };
+                out.push((format!("{section}.{key}"), value.value.clone(), path));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The `PIP_*` variables read, as `(variable, option, value)`.
+    pub fn env_values(&self) -> Vec<(String, String, String)> {
+        let mut out: Vec<(String, String, String)> = self
+            .env
+            .iter()
+            .filter_map(|(option, v)| match &v.source {
+                ConfigSource::Env(name) => Some((name.clone(), option.clone(), v.value.clone())),
+                ConfigSource::File { .. } => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
 fn parse_ini(path: &Path, text: &str) -> Result<Vec<(String, String, String)>, InputError> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     let mut section: Option<String> = None;

@@ -14,7 +14,9 @@
 mod config;
 mod requirements;
 
-pub use config::{ConfigSource, ConfigValue, Layer, PipConfig};
+pub use config::{
+    edit_file, level_files, ConfigLevel, ConfigSource, ConfigValue, Layer, PipConfig,
+};
 pub use pep508_rs;
 pub use requirements::{
     is_unnamed, normalize_extra, normalize_name, parse_requirement, FileOptions, Origin,

@@ -70,6 +70,8 @@ pub enum Command {
     Hash(HashArgs),
     /// Describe the installed packages as JSON, like `pip inspect`
     Inspect(InspectArgs),
+    /// Read and change pip's configuration files, like `pip config`
+    Config(ConfigArgs),
     /// Show the target interpreter, its wheel tags, the configuration files and the cache
     Debug(DebugArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish
@@ -77,6 +79,37 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+    /// Change the global file (/etc/pip.conf)
+    #[arg(long, global = true, conflicts_with_all = ["user", "site"])]
+    pub global: bool,
+    /// Change the user file (~/.config/pip/pip.conf) [the default]
+    #[arg(long, global = true, conflicts_with = "site")]
+    pub user: bool,
+    /// Change the environment's file ($VIRTUAL_ENV/pip.conf)
+    #[arg(long, global = true)]
+    pub site: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Every value of the configuration files, as section.key='value'
+    List,
+    /// The value of section.key (e.g. global.index-url)
+    Get { key: String },
+    /// Set section.key to VALUE
+    Set { key: String, value: String },
+    /// Remove section.key
+    Unset { key: String },
+    /// Open the file in $VISUAL or $EDITOR
+    Edit,
+    /// Every file pip would read, whether it exists, its values, and the PIP_* variables
+    Debug,
 }
 
 #[derive(Debug, clap::Args)]

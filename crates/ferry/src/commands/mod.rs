@@ -4,6 +4,7 @@ mod build;
 mod cache;
 pub mod check;
 mod compile;
+mod config;
 mod debug;
 mod download;
 pub mod freeze;
@@ -122,6 +123,7 @@ pub fn run(
         Command::Check(args) => check::run(&args, config, &cache, printer),
         Command::Hash(args) => hash::run(&args, printer),
         Command::Debug(args) => debug::run(&args, config, &cache, printer),
+        Command::Config(args) => self::config::run(&args, config, printer),
         Command::Inspect(args) => {
             let interpreter =
                 crate::settings::read_target(args.python.as_deref(), config, "inspect", &cache)?;

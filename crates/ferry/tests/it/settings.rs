@@ -295,3 +295,73 @@ fn a_closed_stdout_is_a_quiet_success() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn config_sets_gets_lists_and_unsets_what_pip_reads() {
+    let ctx = crate::common::ctx();
+    let python = crate::common::python_with_pip();
+    let run = |args: &[&str]| {
+        let mut cmd = ctx.ferry(["config"]);
+        cmd.args(args)
+            .env_remove("PIP_CONFIG_FILE")
+            .env_remove("VIRTUAL_ENV");
+        ctx.run(&mut cmd)
+    };
+    // pip in the same environment as ferry (the test context's variables).
+    let pip = |args: &[&str]| {
+        let out = ctx
+            .command(&python)
+            .args(["-m", "pip", "config"])
+            .args(args)
+            .env_remove("PIP_CONFIG_FILE")
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["set", "global.index-url", "http://127.0.0.1:9/simple/"])
+        .success()
+        .stderr_contains("Writing to");
+    run(&["set", "install.no_compile", "yes"]).success();
+    let file = ctx.root().join("config/pip/pip.conf");
+    assert!(file.is_file(), "the user file");
+    assert_eq!(
+        run(&["get", "global.index-url"]).success().stdout(),
+        "http://127.0.0.1:9/simple/\n"
+    );
+    // pip reads what ferry wrote, and both list it the same way.
+    assert_eq!(
+        pip(&["get", "global.index-url"]),
+        "http://127.0.0.1:9/simple/\n"
+    );
+    let listed = run(&["list"]).success().stdout();
+    // (The machine's /etc/pip.conf, if any, is listed too, by both.)
+    assert!(
+        listed.contains("global.index-url='http://127.0.0.1:9/simple/'\n")
+            && listed.contains("install.no-compile='yes'\n"),
+        "{listed}"
+    );
+    assert_eq!(listed, pip(&["list"]));
+    let debug = run(&["debug"]).success().stdout();
+    assert!(
+        debug.contains(&format!("{}, exists: True", file.display())),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("global.index-url: http://127.0.0.1:9/simple/"),
+        "{debug}"
+    );
+
+    run(&["unset", "global.index-url"]).success();
+    run(&["get", "global.index-url"])
+        .failure()
+        .stderr_contains("no such key");
+    run(&["unset", "global.index-url"]).failure();
+    run(&["get", "index-url"])
+        .failure()
+        .stderr_contains("section.key");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "[install]\nno-compile = yes\n"
+    );
+}

@@ -1,0 +1,166 @@
+//! `ferry config`: pip's `config` command over pip's configuration files, which ferry honours:
+//! `list`, `get`, `set`, `unset`, `edit` and `debug`, with `--global`, `--user` or `--site`.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use ferry_input::{ConfigLevel, PipConfig};
+
+use crate::cli::{ConfigAction, ConfigArgs};
+use crate::printer::Printer;
+
+pub fn run(args: &ConfigArgs, config: &PipConfig, printer: &Printer) -> anyhow::Result<ExitCode> {
+    match &args.action {
+        ConfigAction::List => {
+            // As pip lists them: `PIP_*` variables as `:env:.name`, then the files' values.
+            let mut lines: Vec<(String, String)> = config
+                .env_values()
+                .into_iter()
+                .filter(|(_, option, _)| !matches!(option.as_str(), "version" | "help"))
+                .map(|(_, option, value)| (format!(":env:.{option}"), value))
+                .collect();
+            lines.extend(config.file_values().into_iter().map(|(k, v, _)| (k, v)));
+            lines.sort();
+            for (key, value) in lines {
+                printer.result(format!("{key}={}", python_repr(&value)));
+            }
+        }
+        ConfigAction::Get { key } => {
+            let (section, name) = split_key(key)?;
+            let wanted = format!("{section}.{}", normalize(name));
+            match config
+                .file_values()
+                .into_iter()
+                .find(|(k, _, _)| *k == wanted)
+            {
+                Some((_, value, _)) => printer.result(value),
+                None => bail!("no such key - {key}"),
+            }
+        }
+        ConfigAction::Set { key, value } => {
+            let (section, name) = split_key(key)?;
+            let file = file_to_change(args)?;
+            ferry_input::edit_file(&file, section, name, Some(value))?;
+            printer.status(format!("Writing to {}", file.display()));
+        }
+        ConfigAction::Unset { key } => {
+            let (section, name) = split_key(key)?;
+            let file = file_to_change(args)?;
+            if !ferry_input::edit_file(&file, section, name, None)? {
+                bail!("no such key - {key} (in {})", file.display());
+            }
+            printer.status(format!("Writing to {}", file.display()));
+        }
+        ConfigAction::Edit => {
+            let file = file_to_change(args)?;
+            let editor = std::env::var("VISUAL")
+                .or_else(|_| std::env::var("EDITOR"))
+                .context(
+                    "set VISUAL or EDITOR to the editor to open the configuration file with",
+                )?;
+            if let Some(parent) = file.parent() {
+                fs_err::create_dir_all(parent)?;
+            }
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("{editor} \"$1\""))
+                .arg("sh")
+                .arg(&file)
+                .status()
+                .with_context(|| format!("could not run the editor `{editor}`"))?;
+            if !status.success() {
+                bail!("the editor `{editor}` exited with {status}");
+            }
+        }
+        ConfigAction::Debug => {
+            let loaded = config.loaded_files();
+            for (label, level) in [
+                ("global", ConfigLevel::Global),
+                ("user", ConfigLevel::User),
+                ("site", ConfigLevel::Site),
+            ] {
+                printer.result(format!("{label}:"));
+                for file in ferry_input::level_files(level) {
+                    printer.result(format!(
+                        "  {}, exists: {}",
+                        file.display(),
+                        if file.exists() { "True" } else { "False" }
+                    ));
+                    if loaded.contains(&file) {
+                        for (key, value, from) in config.file_values() {
+                            if from == file {
+                                printer.result(format!("    {key}: {value}"));
+                            }
+                        }
+                    }
+                }
+            }
+            printer.result("env_var:");
+            for (name, _, value) in config.env_values() {
+                printer.result(format!("  {name}={}", ferry_index::redact_str(&value)));
+            }
+            if let Ok(file) = std::env::var("PIP_CONFIG_FILE") {
+                printer.result(format!("env:\n  PIP_CONFIG_FILE={file}"));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `section.key`, as pip requires it.
+fn split_key(key: &str) -> anyhow::Result<(&str, &str)> {
+    match key.split_once('.') {
+        Some((section, name)) if !section.is_empty() && !name.is_empty() => Ok((section, name)),
+        _ => bail!("`{key}` is not a section.key name; perhaps you meant global.{key}"),
+    }
+}
+
+fn normalize(key: &str) -> String {
+    key.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// The file `set`, `unset` and `edit` change: the last of the chosen level's files; without a
+/// level, the environment's when it has one, else the user's (pip's rule).
+fn file_to_change(args: &ConfigArgs) -> anyhow::Result<std::path::PathBuf> {
+    let level = if args.global {
+        ConfigLevel::Global
+    } else if args.site {
+        ConfigLevel::Site
+    } else if args.user {
+        ConfigLevel::User
+    } else if ferry_input::level_files(ConfigLevel::Site)
+        .iter()
+        .any(|f| f.exists())
+    {
+        ConfigLevel::Site
+    } else {
+        ConfigLevel::User
+    };
+    ferry_input::level_files(level).pop().context(
+        "there is no such configuration file here (--site needs VIRTUAL_ENV; --user needs HOME)",
+    )
+}
+
+/// A string as Python's `repr` writes it (pip's `config list` prints `key='value'`).
+fn python_repr(value: &str) -> String {
+    let quote = if value.contains('\'') && !value.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
