@@ -464,8 +464,8 @@ pub fn edit_file(
     }
     if let Some(value) = value {
         match sections.iter_mut().find(|(name, _)| name == section) {
-            Some((_, entries)) => entries.push((key.clone(), value.to_string())),
-            None => sections.push((section.to_string(), vec![(key.clone(), value.to_string())])),
+            Some((_, entries)) => entries.push((key, value.to_string())),
+            None => sections.push((section.to_string(), vec![(key, value.to_string())])),
         }
     }
     sections.retain(|(_, entries)| !entries.is_empty());
