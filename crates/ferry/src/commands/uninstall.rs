@@ -1,6 +1,6 @@
 //! `ferry uninstall`: remove distributions using their RECORD, in one transaction.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -51,16 +51,11 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
             printer.detail(format!("  {}", path.display()));
         }
     }
-    if !plan.remove.is_empty() && !args.yes && std::io::stdin().is_terminal() {
-        eprint_prompt("Proceed (Y/n)? ");
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        let answer = answer.trim().to_ascii_lowercase();
-        if !(answer.is_empty() || answer == "y" || answer == "yes") {
-            session.commit()?;
-            printer.status("Nothing was uninstalled.");
-            return Ok(ExitCode::from(1));
-        }
+    // pip asks whether stdin is a terminal or not (a pipe can answer); -y does not ask.
+    if !plan.remove.is_empty() && !args.yes && !confirm()? {
+        session.commit()?;
+        printer.status("Nothing was uninstalled.");
+        return Ok(ExitCode::from(1));
     }
     let mut removed = Vec::new();
     for (_, paths) in &plan.remove {
@@ -76,6 +71,41 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// pip's question: `Proceed (Y/n)?`, asked again after an answer that is neither; an empty
+/// answer is yes. With `PIP_NO_INPUT` set, or stdin closed, it is an error that says to give -y.
+fn confirm() -> anyhow::Result<bool> {
+    const QUESTION: &str = "Proceed (Y/n)? ";
+    let no_input = std::env::var("PIP_NO_INPUT").is_ok_and(|v| {
+        !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "" | "0" | "no" | "false" | "off"
+        )
+    });
+    if no_input {
+        anyhow::bail!(
+            "no input was expected (PIP_NO_INPUT is set), but uninstalling asks `{}`: give -y to uninstall without asking",
+            QUESTION.trim()
+        );
+    }
+    loop {
+        eprint_prompt(QUESTION);
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer)? == 0 {
+            anyhow::bail!(
+                "no answer to `{}` (stdin is closed): give -y to uninstall without asking",
+                QUESTION.trim()
+            );
+        }
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "" | "y" | "yes" => return Ok(true),
+            "n" | "no" => return Ok(false),
+            other => eprint_prompt(&format!(
+                "Your response ('{other}') was not one of the expected responses: y, n, \n"
+            )),
+        }
+    }
 }
 
 #[allow(clippy::print_stderr)]

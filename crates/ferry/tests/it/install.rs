@@ -1157,3 +1157,59 @@ fn hash_checking_mode_needs_pins_and_a_hash_for_every_package_as_pip_does() {
     .success()
     .stderr_contains("Successfully installed hashapp-1.0 hashdep-2.0");
 }
+
+#[test]
+fn uninstall_asks_as_pip_does_on_a_terminal_or_not() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["helper"]))
+        .success();
+    let site = site_packages(&venv);
+    let answer = |text: Option<&str>, env: Option<(&str, &str)>| {
+        use std::io::Write;
+        let mut cmd = ctx.ferry(["uninstall", "helper", "--python"]);
+        cmd.arg(&venv)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(text) = text {
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // No answer (stdin closed): an error that says to give -y; nothing removed.
+    let (code, err) = answer(None, None);
+    assert!(
+        code != Some(0) && err.contains("Proceed (Y/n)?") && err.contains("-y"),
+        "{err}"
+    );
+    assert!(site.join("helper.py").is_file());
+    // PIP_NO_INPUT: the same, without waiting for stdin.
+    let (code, err) = answer(Some("y\n"), Some(("PIP_NO_INPUT", "1")));
+    assert!(code != Some(0) && err.contains("PIP_NO_INPUT"), "{err}");
+    assert!(site.join("helper.py").is_file());
+    // An answer that is neither is asked again; no keeps everything.
+    let (code, err) = answer(Some("maybe\nn\n"), None);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("Your response ('maybe') was not one of the expected responses"),
+        "{err}"
+    );
+    assert!(site.join("helper.py").is_file());
+    // An empty answer is yes, as (Y/n) says.
+    let (code, err) = answer(Some("\n"), None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("Successfully uninstalled helper-1.0"), "{err}");
+    assert!(!site.join("helper.py").exists());
+}
