@@ -27,6 +27,9 @@ pub struct GlobalArgs {
     /// Give less output
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub quiet: u8,
+    /// Color in messages: auto (a terminal, and NO_COLOR unset), always or never
+    #[arg(long, global = true, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
+    pub color: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +209,9 @@ pub struct InstallArgs {
     /// environment then no longer match it)
     #[arg(long)]
     pub break_conda_packages: bool,
+    /// Progress while fetching: on (a bar on a terminal), off, or raw (a line per wheel)
+    #[arg(long, value_name = "WHEN", value_parser = ["on", "off", "raw"])]
+    pub progress_bar: Option<String>,
     /// Install into the user site directory (PYTHONUSERBASE or ~/.local)
     #[arg(long, conflicts_with_all = ["target", "prefix"])]
     pub user: bool,

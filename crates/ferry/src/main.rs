@@ -42,12 +42,12 @@ fn main() -> ExitCode {
     let (config, global) = match loaded {
         Ok(loaded) => loaded,
         Err(err) => {
-            init_logging(0, 0);
+            init_logging(0, 0, false);
             printer::Printer::new(0, 0).error(&err.into());
             return ExitCode::from(1);
         }
     };
-    init_logging(global.verbose, global.quiet);
+    init_logging(global.verbose, global.quiet, global.color);
     let printer = printer::Printer::new(global.quiet, global.verbose);
     let result = commands::run(cli.command, &config, &global, &printer);
     if ferry_types::interrupt::interrupted() {
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8, quiet: u8) {
+fn init_logging(verbose: u8, quiet: u8, color: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (verbose, quiet) {
         (_, q) if q > 0 => "error",
@@ -76,8 +76,6 @@ fn init_logging(verbose: u8, quiet: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    use std::io::IsTerminal;
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(color)

@@ -13,13 +13,16 @@ use crate::printer::Printer;
 
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    /// `--progress-bar raw`: a line per wheel ready (`Progress N of M`), for tools reading it.
+    raw: Option<(std::sync::atomic::AtomicUsize, usize)>,
     printer: Printer,
 }
 
 impl Progress {
-    /// Progress of fetching `total` wheels.
-    pub fn new(printer: &Printer, total: usize) -> Arc<Self> {
-        let show = !printer.is_quiet() && std::io::stderr().is_terminal();
+    /// Progress of fetching `total` wheels, in `--progress-bar` mode `mode` (`on`, `off`,
+    /// `raw`).
+    pub fn with_mode(printer: &Printer, total: usize, mode: &str) -> Arc<Self> {
+        let show = mode == "on" && !printer.is_quiet() && std::io::stderr().is_terminal();
         let bar = show.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             let style =
@@ -30,8 +33,11 @@ impl Progress {
             bar.set_prefix("Fetching");
             bar
         });
+        let raw = (mode == "raw" && !printer.is_quiet())
+            .then(|| (std::sync::atomic::AtomicUsize::new(0), total));
         Arc::new(Self {
             bar,
+            raw,
             printer: printer.clone(),
         })
     }
@@ -65,6 +71,10 @@ impl FetchReporter for Progress {
     }
 
     fn ready(&self, source: &WheelSource, wheel: &FetchedWheel) {
+        if let Some((done, total)) = &self.raw {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            self.printer.status(format!("Progress {n} of {total}"));
+        }
         let line = match &wheel.provenance {
             Some(p) if wheel.cached => {
                 let origin = match p.index.starts_with("built from") {

@@ -37,6 +37,8 @@ pub struct GlobalSettings {
     pub no_cache_dir: bool,
     pub verbose: u8,
     pub quiet: u8,
+    /// Whether messages are colored: `--color`, else a terminal without `NO_COLOR`.
+    pub color: bool,
 }
 
 impl GlobalSettings {
@@ -47,6 +49,14 @@ impl GlobalSettings {
             no_cache_dir: layer.switch_if_set(args.no_cache_dir, "no-cache-dir"),
             verbose: layer.count(args.verbose, "verbose")?,
             quiet: layer.count(args.quiet, "quiet")?,
+            color: match args.color.as_deref() {
+                Some("always") => true,
+                Some("never") => false,
+                _ => {
+                    use std::io::IsTerminal;
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            },
         })
     }
 }
@@ -354,6 +364,8 @@ pub struct InstallSettings {
     pub build: BuildSettings,
     /// `ferry sync`: also remove what the requirements do not list.
     pub sync: Option<SyncMode>,
+    /// `--progress-bar`: `on`, `off` or `raw`.
+    pub progress_bar: String,
 }
 
 /// How `ferry sync` treats what the requirements do not list.
@@ -457,6 +469,14 @@ impl InstallSettings {
             resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
             build: BuildSettings::resolve(&args.build, layer)?,
             sync: None,
+            progress_bar: layer
+                .parsed(
+                    args.progress_bar.clone(),
+                    "progress-bar",
+                    "progress bar (on, off or raw)",
+                    |s| matches!(s, "on" | "off" | "raw").then(|| s.to_string()),
+                )?
+                .unwrap_or_else(|| "on".into()),
         })
     }
 

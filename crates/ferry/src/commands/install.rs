@@ -122,6 +122,21 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     };
+    // pip's line for each requirement kept as installed (at -v here).
+    for package in &resolution.packages {
+        let kept = !plan.install.iter().any(|p| p.name == package.name);
+        if let (true, Some(dist)) = (
+            kept,
+            installed.iter().find(|d| d.normalized == package.name),
+        ) {
+            printer.detail(format!(
+                "Requirement already satisfied: {} in {} ({})",
+                package.name,
+                dist.location.display(),
+                dist.version
+            ));
+        }
+    }
     if !settings.break_conda_packages {
         refuse_conda_replacements(&plan.remove)?;
     }
@@ -133,7 +148,7 @@ pub fn run(
     }
 
     // Fetch (or build) every wheel into the store, in parallel.
-    let progress = Progress::new(printer, plan.install.len());
+    let progress = Progress::with_mode(printer, plan.install.len(), &settings.progress_bar);
     let prepare = Prepare::new(
         client.http(),
         &store,

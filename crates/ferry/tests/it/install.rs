@@ -1213,3 +1213,69 @@ fn uninstall_asks_as_pip_does_on_a_terminal_or_not() {
     assert!(err.contains("Successfully uninstalled helper-1.0"), "{err}");
     assert!(!site.join("helper.py").exists());
 }
+
+#[test]
+fn install_output_raw_progress_satisfied_lines_and_color() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &["demo==1.0", "--progress-bar", "raw"],
+        ))
+        .success()
+        .stderr();
+    assert!(
+        out.contains("Progress 1 of 2") && out.contains("Progress 2 of 2"),
+        "{out}"
+    );
+    // Kept as installed: pip's line, at -v.
+    let out = ctx
+        .run(&mut install(&ctx, &venv, &server, &["demo==1.0", "-v"]))
+        .success()
+        .stderr();
+    assert!(
+        out.contains("Requirement already satisfied: demo in "),
+        "{out}"
+    );
+    assert!(
+        out.contains("Requirement already satisfied: helper in "),
+        "{out}"
+    );
+    // PIP_PROGRESS_BAR=off is read as pip's option; no bar off a terminal either way.
+    let mut cmd = install(&ctx, &venv, &server, &["demo==1.0", "--force-reinstall"]);
+    cmd.env("PIP_PROGRESS_BAR", "off");
+    let out = ctx.run(&mut cmd).success().stderr();
+    assert!(!out.contains("Progress "), "{out}");
+    let mut cmd = install(&ctx, &venv, &server, &["demo==1.0"]);
+    cmd.env("PIP_PROGRESS_BAR", "sideways");
+    ctx.run(&mut cmd).failure().stderr_contains("sideways");
+    // --color always colors warnings even off a terminal; never does not. (A missing
+    // find-links directory is a warning.)
+    let warn = |when: &str| {
+        let mut cmd = ctx.ferry([
+            "install",
+            "--color",
+            when,
+            "--no-index",
+            "-f",
+            "/no/such/dir",
+            "--python",
+        ]);
+        cmd.arg(&venv).arg("nothing-here");
+        ctx.run(&mut cmd).failure().stderr()
+    };
+    let colored = warn("always");
+    assert!(
+        colored.contains("/no/such/dir") && colored.contains('\u{1b}'),
+        "{colored}"
+    );
+    let plain = warn("never");
+    assert!(
+        plain.contains("/no/such/dir") && !plain.contains('\u{1b}'),
+        "{plain}"
+    );
+}
