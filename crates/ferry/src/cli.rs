@@ -648,6 +648,10 @@ pub struct FreezeArgs {
     /// Leave out editable installs
     #[arg(long)]
     pub exclude_editable: bool,
+    /// Follow this requirements file: its lines in order (comments and options kept), each
+    /// requirement as installed, then the rest (repeatable)
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement: Vec<PathBuf>,
     /// List the packages installed in this directory instead (repeatable)
     #[arg(long, value_name = "DIR")]
     pub path: Vec<PathBuf>,

@@ -38,6 +38,128 @@ pub fn lines(dists: &[InstalledDist], skip: &[PackageName], exclude_editable: bo
     frozen.into_iter().flat_map(|(_, lines)| lines).collect()
 }
 
+/// `pip freeze -r FILE...`: each file's lines in order, blank lines, comments and options kept
+/// (each option line once), each requirement replaced by how its installed distribution
+/// freezes; then `## The following requirements were added by pip freeze:` and the rest, as
+/// [`lines`] gives them. Requirements that are not installed are left out, with a warning
+/// each (returned second, as pip words them).
+pub fn lines_following(
+    dists: &[InstalledDist],
+    skip: &[PackageName],
+    exclude_editable: bool,
+    files: &[(std::path::PathBuf, String)],
+) -> (Vec<String>, Vec<String>) {
+    const OPTIONS: [&str; 11] = [
+        "-r",
+        "--requirement",
+        "-f",
+        "--find-links",
+        "-i",
+        "--index-url",
+        "--pre",
+        "--trusted-host",
+        "--process-dependency-links",
+        "--extra-index-url",
+        "--use-feature",
+    ];
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut emitted = std::collections::HashSet::new();
+    let mut left: Vec<&InstalledDist> = dists
+        .iter()
+        .filter(|d| !(exclude_editable && editable_location(d).is_some()))
+        .collect();
+    let mut seen: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (path, text) in files {
+        let shown = path.display().to_string();
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed.is_empty()
+                || trimmed.starts_with('#')
+                || OPTIONS.iter().any(|o| line.starts_with(o))
+            {
+                let line = line.trim_end().to_string();
+                if emitted.insert(line.clone()) {
+                    out.push(line);
+                }
+                continue;
+            }
+            let requirement = line
+                .split(" #")
+                .next()
+                .unwrap_or(line)
+                .trim()
+                .trim_start_matches("--editable")
+                .trim_start_matches("-e")
+                .trim_start_matches('=')
+                .trim();
+            let Some(name) = requirement_name(requirement) else {
+                warnings.push(format!(
+                    "Skipping line in requirement file [{shown}] because it's not clear what it would install: {trimmed}"
+                ));
+                continue;
+            };
+            let key = ferry_types::normalize(&name);
+            match left.iter().position(|d| d.normalized.as_str() == key) {
+                Some(at) => {
+                    let dist = left.remove(at);
+                    out.extend(dist_lines(dist, editable_location(dist)));
+                    seen.entry(name).or_default().push(shown.clone());
+                }
+                None => {
+                    let files = seen.entry(name.clone()).or_default();
+                    if files.is_empty() {
+                        warnings.push(format!(
+                            "Requirement file [{shown}] contains {requirement}, but package '{name}' is not installed"
+                        ));
+                    } else {
+                        files.push(shown.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut repeated: Vec<(&String, &Vec<String>)> =
+        seen.iter().filter(|(_, f)| f.len() > 1).collect();
+    repeated.sort();
+    for (name, files) in repeated {
+        let mut files = files.clone();
+        files.sort();
+        files.dedup();
+        warnings.push(format!(
+            "Requirement {name} included multiple times [{}]",
+            files.join(", ")
+        ));
+    }
+    out.push("## The following requirements were added by pip freeze:".to_string());
+    let rest: Vec<InstalledDist> = left.into_iter().cloned().collect();
+    out.extend(lines(&rest, skip, exclude_editable));
+    (out, warnings)
+}
+
+/// The project name a requirements-file line names: `name[extras] spec`, `name @ URL`, or a
+/// URL with `#egg=name`.
+fn requirement_name(text: &str) -> Option<String> {
+    if let Some(egg) = text.split_once("#egg=").map(|(_, egg)| egg) {
+        let name: String = egg
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        return (!name.is_empty()).then_some(name);
+    }
+    if text.contains("://") && !text.split("://").next().unwrap_or("").contains('@') {
+        return None;
+    }
+    if text.starts_with(['.', '/', '~']) {
+        return None;
+    }
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// The lines for one distribution.
 fn dist_lines(dist: &InstalledDist, editable: Option<String>) -> Vec<String> {
     if let Some(location) = editable {

@@ -21,8 +21,23 @@ pub fn run(
     let (major, minor, _) = interpreter.version();
     let mut skip = views::freeze::hidden(args.all, (major, minor));
     skip.extend(args.exclude.iter().map(|n| PackageName::new(n)));
-    for line in views::freeze::lines(&dists, &skip, args.exclude_editable) {
+    if args.requirement.is_empty() {
+        for line in views::freeze::lines(&dists, &skip, args.exclude_editable) {
+            printer.result(line);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut files = Vec::new();
+    for path in &args.requirement {
+        files.push((path.clone(), fs_err::read_to_string(path)?));
+    }
+    let (lines, warnings) =
+        views::freeze::lines_following(&dists, &skip, args.exclude_editable, &files);
+    for line in lines {
         printer.result(line);
+    }
+    for warning in warnings {
+        printer.status(format!("WARNING: {warning}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -753,3 +753,33 @@ fn inspect_matches_pip_inspect() {
         }
     }
 }
+
+#[test]
+fn inspect_freeze_following_a_requirements_file_matches_pip() {
+    let ctx = ctx();
+    let env = seeded_env(&ctx);
+    let project = ctx.root().join("project");
+    populate(&env.site, &project);
+    let file = ctx.work().join("requirements.txt");
+    std::fs::write(
+        &file,
+        "# pinned for production\n-i http://127.0.0.1:9/simple/\nclick>=7\n\n--pre\nDemo-Pkg  # the demo\nnot-installed==1.0\nclick\n-i http://127.0.0.1:9/simple/\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let out = same_as_pip(&ctx, &env, &["freeze", "-r", &path]).success();
+    let text = out.stdout();
+    assert!(
+        text.starts_with("# pinned for production\n-i http://127.0.0.1:9/simple/\nclick==8.1.7\n\n--pre\nDemo_Pkg==1.0\n## The following requirements were added by pip freeze:\n"),
+        "{text}"
+    );
+    let err = out.stderr();
+    assert!(
+        err.contains("contains not-installed==1.0, but package 'not-installed' is not installed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Requirement click included multiple times"),
+        "{err}"
+    );
+}
