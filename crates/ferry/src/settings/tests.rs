@@ -238,10 +238,13 @@ fn bad_values_name_their_source_and_unknown_options_are_ignored() {
 
     // pip ignores options its command does not have; so does ferry.
     let config =
-        file("[global]\nno-such-option = 1\nprogress-bar = off\n[install]\nexists-action = w\n");
+        file("[global]\nno-such-option = 1\nno-color = yes\n[install]\nexists-action = w\n");
     let config2 = PipConfig::from_env_pairs([("PIP_NO_SUCH_OPTION", "1")]);
     assert_eq!(install(&[], &config), install(&[], &PipConfig::default()));
     assert_eq!(install(&[], &config2), install(&[], &PipConfig::default()));
+    // `progress-bar` is read as pip reads it, from [global] too.
+    let config = file("[global]\nprogress-bar = off\n");
+    assert_eq!(install(&[], &config).progress_bar, "off");
     // `src` (where editable VCS checkouts go) is read as pip reads it.
     let config = file("[install]\nsrc = /x\n");
     assert_eq!(
