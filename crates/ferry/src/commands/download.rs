@@ -10,7 +10,6 @@ use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_install::plan::{self, Downloaded, Prepare};
 use ferry_install::Store;
-use ferry_python::{find_target, TargetPolicy};
 
 use crate::printer::Printer;
 use crate::settings::DownloadSettings;
@@ -21,28 +20,29 @@ pub fn run(
     runtime: &tokio::runtime::Runtime,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(
-        &settings.requirements,
-        &[],
-        &settings.requirement_files,
-        &[],
-    )?;
-    if spec.requirements.is_empty() && spec.sources.is_empty() {
-        bail!("name at least one requirement, or a requirements file with -r");
-    }
-    if settings.restricted() && !resolver.no_deps && !binary_only(&resolver) {
+    let resolver = &settings.resolver;
+    if settings.restricted() && !resolver.no_deps && !binary_only(resolver) {
         bail!(
             "with --platform, --python-version, --implementation or --abi, give --no-deps, or \
              --only-binary=:all: without --no-binary: ferry cannot build or read sdists for \
              another interpreter (as pip cannot)"
         );
     }
-    let request = resolver.python_request();
-    let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
+    let super::Resolving {
+        resolver,
+        spec,
+        interpreter,
+        client,
+        options,
+    } = super::resolving(
+        resolver,
+        &settings.build,
+        (&settings.requirements, &[], &settings.requirement_files),
+        cache,
+        runtime,
+        printer,
+    )?;
     let handle = runtime.handle();
-    let (client, options) =
-        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     let build = options.build.clone();
     let mut target = resolver.target(&interpreter)?;
     if !settings.platforms.is_empty()

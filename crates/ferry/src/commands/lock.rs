@@ -4,9 +4,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use ferry_cache::Cache;
-use ferry_python::{find_target, TargetPolicy};
 
 use crate::printer::Printer;
 use crate::settings::LockSettings;
@@ -17,21 +15,25 @@ pub fn run(
     runtime: &tokio::runtime::Runtime,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(
-        &settings.requirements,
-        &settings.editables,
-        &settings.requirement_files,
-        &[],
+    let super::Resolving {
+        resolver,
+        spec,
+        interpreter,
+        client,
+        options,
+    } = super::resolving(
+        &settings.resolver,
+        &settings.build,
+        (
+            &settings.requirements,
+            &settings.editables,
+            &settings.requirement_files,
+        ),
+        cache,
+        runtime,
+        printer,
     )?;
-    if spec.requirements.is_empty() && spec.sources.is_empty() {
-        bail!("name at least one requirement, or a requirements file with -r");
-    }
-    let request = resolver.python_request();
-    let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let handle = runtime.handle();
-    let (client, options) =
-        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     let target = resolver.target(&interpreter)?;
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;

@@ -59,6 +59,46 @@ async fn exit_on_signal() {
     std::process::exit(code);
 }
 
+/// What `wheel`, `download` and `lock` start from: their requirements read (at least one),
+/// the target interpreter (as read-only commands find it), and the index client and resolver
+/// options to resolve them with.
+pub(crate) struct Resolving {
+    pub resolver: crate::settings::ResolverSettings,
+    pub spec: ferry_input::RequirementsSpec,
+    pub interpreter: ferry_python::Interpreter,
+    pub client: std::sync::Arc<ferry_index::IndexClient>,
+    pub options: ferry_resolve::ResolveOptions,
+}
+
+/// `requirements`, `editables` and requirement `files` read with `resolver`'s settings, ready to
+/// resolve (see [`Resolving`]).
+pub(crate) fn resolving(
+    resolver: &crate::settings::ResolverSettings,
+    build: &crate::settings::BuildSettings,
+    (requirements, editables, files): (&[String], &[String], &[std::path::PathBuf]),
+    cache: &Cache,
+    runtime: &tokio::runtime::Runtime,
+    printer: &Printer,
+) -> anyhow::Result<Resolving> {
+    let mut resolver = resolver.clone();
+    let spec = resolver.read_spec(requirements, editables, files, &[])?;
+    if spec.requirements.is_empty() && spec.sources.is_empty() {
+        anyhow::bail!("name at least one requirement, or a requirements file with -r");
+    }
+    let request = resolver.python_request();
+    let interpreter =
+        ferry_python::find_target(request.as_ref(), ferry_python::TargetPolicy::Read, cache)?;
+    let (client, options) =
+        resolver.resolving(&spec, build, &interpreter, cache, runtime.handle(), printer)?;
+    Ok(Resolving {
+        resolver,
+        spec,
+        interpreter,
+        client,
+        options,
+    })
+}
+
 pub fn run(
     command: Command,
     config: &PipConfig,

@@ -3,11 +3,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_install::plan::{self, Prepare};
 use ferry_install::Store;
-use ferry_python::{find_target, TargetPolicy};
 
 use crate::printer::Printer;
 use crate::settings::WheelSettings;
@@ -18,21 +16,21 @@ pub fn run(
     runtime: &tokio::runtime::Runtime,
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
-    let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(
-        &settings.requirements,
-        &[],
-        &settings.requirement_files,
-        &[],
+    let super::Resolving {
+        resolver,
+        spec,
+        interpreter,
+        client,
+        options,
+    } = super::resolving(
+        &settings.resolver,
+        &settings.build,
+        (&settings.requirements, &[], &settings.requirement_files),
+        cache,
+        runtime,
+        printer,
     )?;
-    if spec.requirements.is_empty() && spec.sources.is_empty() {
-        bail!("name at least one requirement, or a requirements file with -r");
-    }
-    let request = resolver.python_request();
-    let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let handle = runtime.handle();
-    let (client, options) =
-        resolver.resolving(&spec, &settings.build, &interpreter, cache, handle, printer)?;
     let build = options.build.clone();
     let target = resolver.target(&interpreter)?;
     let resolution =
