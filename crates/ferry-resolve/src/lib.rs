@@ -161,6 +161,8 @@ pub struct ResolveOptions {
     /// Version-control requirements: the commits already installed, and where editable
     /// checkouts go.
     pub vcs: VcsOptions,
+    /// `--ignore-requires-python`.
+    pub ignore_requires_python: bool,
     /// `--uploaded-prior-to` (`--exclude-newer`): only index files uploaded before this many
     /// seconds since the epoch (PEP 700 `upload-time`); files without one are left out.
     pub uploaded_prior_to: Option<i64>,
@@ -218,6 +220,8 @@ pub struct Target {
     /// Supported tags, best first.
     pub tags: Tags,
     pub python_version: Version,
+    /// `--ignore-requires-python`: every file's and version's `requires-python` is admitted.
+    pub ignore_requires_python: bool,
 }
 
 impl Target {
@@ -237,6 +241,7 @@ impl Target {
             markers,
             tags,
             python_version,
+            ignore_requires_python: false,
         }
     }
 
@@ -284,6 +289,9 @@ impl Target {
 
     /// Whether a file's `requires-python` admits the target's Python.
     pub fn requires_python_ok(&self, file: &DistFile) -> bool {
+        if self.ignore_requires_python {
+            return true;
+        }
         match file
             .requires_python
             .as_deref()
@@ -357,6 +365,8 @@ pub fn resolve(
     spec: &RequirementsSpec,
     options: ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
+    let mut target = target;
+    target.ignore_requires_python |= options.ignore_requires_python;
     let target = Arc::new(target);
     let fetcher = Arc::new(fetcher::Fetcher::new(
         client,

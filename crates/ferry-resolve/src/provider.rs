@@ -447,7 +447,11 @@ impl DependencyProvider for Provider {
             self.handle
                 .block_on(async move { fetcher.metadata(&name, &version, &file).await })?
         };
-        if let Some(requires) = &metadata.requires_python {
+        if let Some(requires) = metadata
+            .requires_python
+            .as_ref()
+            .filter(|_| !self.options.ignore_requires_python)
+        {
             if !requires.contains(&self.python_version) {
                 return Ok(Dependencies::Unavailable(format!(
                     "it requires Python {requires}, but the target is Python {}",

@@ -296,6 +296,9 @@ pub struct ResolveArgs {
     /// x86_64-manylinux_2_28, aarch64-apple-darwin, ...
     #[arg(long, value_name = "PLATFORM")]
     pub python_platform: Option<String>,
+    /// Admit every version whatever its requires-python says
+    #[arg(long)]
+    pub ignore_requires_python: bool,
     /// Also the requirements of this PEP 735 dependency group: NAME (of ./pyproject.toml) or
     /// PATH:NAME (repeatable)
     #[arg(long, value_name = "[PATH:]GROUP")]

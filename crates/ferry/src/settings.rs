@@ -128,6 +128,8 @@ pub struct ResolverSettings {
     pub uploaded_prior_to: Option<i64>,
     /// `--group [PATH:]NAME` (PEP 735).
     pub groups: Vec<String>,
+    /// `--ignore-requires-python`.
+    pub ignore_requires_python: bool,
     /// `--requirements-from-script` (PEP 723).
     pub scripts: Vec<PathBuf>,
     pub index: IndexOptions,
@@ -157,6 +159,8 @@ impl ResolverSettings {
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
             groups: layer.list(&args.group, "group"),
+            ignore_requires_python: layer
+                .switch(args.ignore_requires_python, "ignore-requires-python")?,
             scripts: layer
                 .list(
                     &args
@@ -204,6 +208,7 @@ impl ResolverSettings {
             only_binary,
             no_binary,
             uploaded_prior_to: self.uploaded_prior_to,
+            ignore_requires_python: self.ignore_requires_python,
             ..ResolveOptions::default()
         }
     }

@@ -1279,3 +1279,34 @@ fn install_output_raw_progress_satisfied_lines_and_color() {
         "{plain}"
     );
 }
+
+#[test]
+fn ignore_requires_python_admits_what_requires_python_excludes() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish(
+        &WheelBuilder::new("futurepy", "1.0")
+            .requires_python(">=3.99")
+            .file("futurepy.py", "")
+            .build(),
+    );
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["futurepy"]))
+        .failure()
+        .stderr_contains("futurepy");
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["futurepy", "--ignore-requires-python"],
+    ))
+    .success()
+    .stderr_contains("Successfully installed futurepy-1.0");
+    // pip's variable too.
+    let other = make_venv(&ctx, "other", &default_python(), false);
+    let mut cmd = install(&ctx, &other, &server, &["futurepy"]);
+    cmd.env("PIP_IGNORE_REQUIRES_PYTHON", "1");
+    ctx.run(&mut cmd)
+        .success()
+        .stderr_contains("Successfully installed futurepy-1.0");
+}
