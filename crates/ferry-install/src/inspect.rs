@@ -21,6 +21,10 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
     }
     let scheme = &interpreter.info().paths;
     let mut dirs: Vec<PathBuf> = Vec::new();
+    // The user site comes first on `sys.path`, so a distribution there wins, as in pip.
+    if let Some(user) = user_site(interpreter) {
+        dirs.push(user);
+    }
     for dir in [scheme.purelib.as_deref(), scheme.platlib.as_deref()]
         .into_iter()
         .flatten()
@@ -31,6 +35,20 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// The interpreter's user site-packages (`~/.local/lib/pythonX.Y/site-packages`), when Python
+/// would put it on `sys.path`: not in a virtual environment, not with `PYTHONNOUSERSITE`, and
+/// only if it exists.
+pub fn user_site(interpreter: &Interpreter) -> Option<PathBuf> {
+    if interpreter.is_virtualenv()
+        || std::env::var_os("PYTHONNOUSERSITE").is_some_and(|v| !v.is_empty())
+    {
+        return None;
+    }
+    // The same place `install --user` puts packages.
+    let scheme = crate::Scheme::new(interpreter, &crate::Layout::User, None).ok()?;
+    scheme.purelib.is_dir().then_some(scheme.purelib)
 }
 
 /// One dependency of an installed distribution.

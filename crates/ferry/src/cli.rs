@@ -655,6 +655,9 @@ pub struct FreezeArgs {
     /// requirement as installed, then the rest (repeatable)
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
     pub requirement: Vec<PathBuf>,
+    /// Only the packages in the user site-packages
+    #[arg(long, conflicts_with = "path")]
+    pub user: bool,
     /// List the packages installed in this directory instead (repeatable)
     #[arg(long, value_name = "DIR")]
     pub path: Vec<PathBuf>,
@@ -699,6 +702,9 @@ pub struct ListArgs {
     /// List the packages installed in this directory instead (repeatable)
     #[arg(long, value_name = "DIR")]
     pub path: Vec<PathBuf>,
+    /// Only the packages in the user site-packages
+    #[arg(long, conflicts_with = "path")]
+    pub user: bool,
     /// Only the environment's own packages (always the case: ferry does not list the base
     /// interpreter's packages of an environment with system site packages)
     #[arg(short, long, conflicts_with = "path")]

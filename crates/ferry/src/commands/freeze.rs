@@ -17,7 +17,12 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let interpreter =
         crate::settings::read_target(args.python.as_deref(), config, "freeze", cache)?;
-    let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
+    let dirs = if args.user {
+        inspect::user_site(&interpreter).into_iter().collect()
+    } else {
+        inspect::site_dirs(&interpreter, &args.path)
+    };
+    let dists = ferry_install::scan(&dirs);
     let (major, minor, _) = interpreter.version();
     let mut skip = views::freeze::hidden(args.all, (major, minor));
     skip.extend(args.exclude.iter().map(|n| PackageName::new(n)));

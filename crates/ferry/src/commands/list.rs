@@ -41,7 +41,12 @@ pub fn run(
         .markers()
         .to_pep508()
         .map_err(anyhow::Error::msg)?;
-    let dists = ferry_install::scan(&inspect::site_dirs(&interpreter, &args.path));
+    let dirs = if args.user {
+        inspect::user_site(&interpreter).into_iter().collect()
+    } else {
+        inspect::site_dirs(&interpreter, &args.path)
+    };
+    let dists = ferry_install::scan(&dirs);
     let selection = Selection {
         skip: args.exclude.iter().map(|n| PackageName::new(n)).collect(),
         editable_only: args.editable,

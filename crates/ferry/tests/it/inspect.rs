@@ -783,3 +783,44 @@ fn inspect_freeze_following_a_requirements_file_matches_pip() {
         "{err}"
     );
 }
+
+#[test]
+fn user_site_packages_are_listed_as_pip_lists_them() {
+    let ctx = ctx();
+    let server = ferry_test::IndexServer::start();
+    server.publish(
+        &ferry_test::WheelBuilder::new("userpkg", "1.0")
+            .file("userpkg.py", "")
+            .build(),
+    );
+    // A system interpreter (not a venv), whose user site is under the test's HOME.
+    let python = crate::common::python_with_pip();
+    let mut cmd = ctx.ferry([
+        "install",
+        "--user",
+        "userpkg",
+        "-i",
+        &server.url(),
+        "--python",
+    ]);
+    cmd.arg(&python);
+    ctx.run(&mut cmd).success();
+    let ferry = |args: &[&str], no_user_site: bool| {
+        let mut cmd = ctx.ferry(args);
+        cmd.arg("--python").arg(&python);
+        if no_user_site {
+            cmd.env("PYTHONNOUSERSITE", "1");
+        }
+        ctx.run(&mut cmd).success().stdout()
+    };
+    assert_eq!(ferry(&["freeze", "--user"], false), "userpkg==1.0\n");
+    let pip = ctx
+        .run(ctx.command(&python).args(["-m", "pip", "freeze", "--user"]))
+        .success()
+        .stdout();
+    assert_eq!(pip, "userpkg==1.0\n");
+    assert!(ferry(&["freeze"], false).contains("userpkg==1.0"));
+    assert!(!ferry(&["freeze"], true).contains("userpkg"));
+    assert!(ferry(&["list", "--user", "--format", "freeze"], false).contains("userpkg==1.0"));
+    assert!(ferry(&["show", "userpkg"], false).contains("Name: userpkg"));
+}
