@@ -61,6 +61,17 @@ impl GlobalSettings {
     }
 }
 
+/// A list of paths read through `layer` (pip's list typing: the command line's, then the
+/// configuration's, added up), for options such as `-r` whose values are files.
+fn path_list(layer: Layer<'_>, cli: &[PathBuf], key: &str) -> Vec<PathBuf> {
+    let cli: Vec<String> = cli.iter().map(|p| p.display().to_string()).collect();
+    layer
+        .list(&cli, key)
+        .into_iter()
+        .map(PathBuf::from)
+        .collect()
+}
+
 /// Where packages come from and how to reach them.
 pub fn index_options(args: &IndexArgs, layer: Layer<'_>) -> Result<IndexOptions, InputError> {
     let path = |s: &str| Some(PathBuf::from(s));
@@ -141,14 +152,8 @@ impl ResolverSettings {
         require_hashes: bool,
         layer: Layer<'_>,
     ) -> Result<Self, InputError> {
-        let paths = |values: Vec<String>| values.into_iter().map(PathBuf::from).collect();
-        let cli_constraints: Vec<String> = args
-            .constraints
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         Ok(Self {
-            constraints: paths(layer.list(&cli_constraints, "constraint")),
+            constraints: path_list(layer, &args.constraints, "constraint"),
             pre: layer.switch(args.pre, "pre")?,
             only_binary: layer.list(&args.only_binary, "only-binary"),
             no_binary: layer.list(&args.no_binary, "no-binary"),
@@ -161,18 +166,11 @@ impl ResolverSettings {
             groups: layer.list(&args.group, "group"),
             ignore_requires_python: layer
                 .switch(args.ignore_requires_python, "ignore-requires-python")?,
-            scripts: layer
-                .list(
-                    &args
-                        .requirements_from_script
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>(),
-                    "requirements-from-script",
-                )
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            scripts: path_list(
+                layer,
+                &args.requirements_from_script,
+                "requirements-from-script",
+            ),
             uploaded_prior_to: layer.parsed(
                 args.uploaded_prior_to,
                 "uploaded-prior-to",
@@ -400,11 +398,6 @@ impl InstallSettings {
     pub fn resolve(args: &InstallArgs, config: &PipConfig) -> Result<Self, InputError> {
         let layer = config.layer("install");
         let path = |s: &str| Some(PathBuf::from(s));
-        let files: Vec<String> = args
-            .requirement_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         let compile = match (args.compile, args.no_compile) {
             (true, _) => Some(true),
             (_, true) => Some(false),
@@ -429,11 +422,7 @@ impl InstallSettings {
         Ok(Self {
             requirements: args.requirements.clone(),
             editables: layer.list(&args.editables, "editable"),
-            requirement_files: layer
-                .list(&files, "requirement")
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             dry_run: layer.switch(args.dry_run, "dry-run")?,
             report: layer.value(args.report.as_deref(), "report"),
             upgrade: layer.switch(args.upgrade, "upgrade")?,
@@ -661,18 +650,9 @@ pub struct UninstallSettings {
 impl UninstallSettings {
     pub fn resolve(args: &UninstallArgs, config: &PipConfig) -> Result<Self, InputError> {
         let layer = config.layer("uninstall");
-        let files: Vec<String> = args
-            .requirement_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         Ok(Self {
             packages: args.packages.clone(),
-            requirement_files: layer
-                .list(&files, "requirement")
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             yes: layer.switch(args.yes, "yes")?,
             python: layer.value(args.python.as_deref(), "python"),
             system: args.system,
@@ -729,21 +709,12 @@ pub struct WheelSettings {
 impl WheelSettings {
     pub fn resolve(args: &WheelArgs, config: &PipConfig) -> Result<Self, InputError> {
         let layer = config.layer("wheel");
-        let files: Vec<String> = args
-            .requirement_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         let wheel_dir = layer.parsed(args.wheel_dir.clone(), "wheel-dir", "path", |s| {
             Some(PathBuf::from(s))
         })?;
         Ok(Self {
             requirements: args.requirements.clone(),
-            requirement_files: layer
-                .list(&files, "requirement")
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             wheel_dir: wheel_dir.unwrap_or_else(|| PathBuf::from(".")),
             resolver: ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?,
             build: BuildSettings::resolve(&args.build, layer)?,
@@ -765,18 +736,9 @@ pub struct LockSettings {
 impl LockSettings {
     pub fn resolve(args: &crate::cli::LockArgs, config: &PipConfig) -> Result<Self, InputError> {
         let layer = config.layer("lock");
-        let files: Vec<String> = args
-            .requirement_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         Ok(Self {
             requirements: args.requirements.clone(),
-            requirement_files: layer
-                .list(&files, "requirement")
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             editables: layer.list(&args.editables, "editable"),
             output: args.output.clone(),
             resolver: ResolverSettings::resolve(&args.resolve, false, layer)?,
@@ -805,11 +767,6 @@ impl DownloadSettings {
         config: &PipConfig,
     ) -> Result<Self, InputError> {
         let layer = config.layer("download");
-        let files: Vec<String> = args
-            .requirement_files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         let dest = args
             .dest
             .clone()
@@ -828,11 +785,7 @@ impl DownloadSettings {
         }
         Ok(Self {
             requirements: args.requirements.clone(),
-            requirement_files: layer
-                .list(&files, "requirement")
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             dest,
             platforms: layer.list(&args.platform, "platform"),
             implementation: layer.value(args.implementation.as_deref(), "implementation"),
