@@ -110,6 +110,9 @@ impl Netrc {
 pub(crate) struct AuthStore {
     by_host: Mutex<HashMap<String, (String, Option<String>)>>,
     netrc: Netrc,
+    /// The index URLs, as given (with any user name): a keyring is asked for the index a
+    /// URL belongs to.
+    indexes: Mutex<Vec<Url>>,
 }
 
 impl AuthStore {
@@ -117,6 +120,56 @@ impl AuthStore {
         Self {
             by_host: Mutex::default(),
             netrc,
+            indexes: Mutex::default(),
+        }
+    }
+
+    /// Notes an index URL, for [`Self::keyring_services`].
+    pub(crate) fn add_index(&self, url: &Url) {
+        let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        if !indexes.contains(url) {
+            indexes.push(url.clone());
+        }
+    }
+
+    /// The keyring services to try for `url` (credential-free), as pip tries them: the index
+    /// URL it is under (as written, and without its last `/`), then `host[:port]`; and the
+    /// user name to ask with: `user` (sent with the request), else the index URL's.
+    pub(crate) fn keyring_services(
+        &self,
+        url: &Url,
+        user: Option<&str>,
+    ) -> (Vec<String>, Option<String>) {
+        let mut services = Vec::new();
+        let mut username = user.filter(|u| !u.is_empty()).map(str::to_string);
+        let indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        for index in indexes.iter() {
+            let (bare, creds) = split_credentials(index);
+            let prefix = bare.as_str().trim_end_matches('/');
+            if url.as_str().starts_with(&format!("{prefix}/")) || url.as_str() == prefix {
+                if username.is_none() {
+                    username = creds.map(|(u, _)| u).filter(|u| !u.is_empty());
+                }
+                services.push(bare.to_string());
+                if bare.as_str().ends_with('/') {
+                    services.push(prefix.to_string());
+                }
+                break;
+            }
+        }
+        if let Some(host) = host_key(url) {
+            services.push(host);
+        }
+        (services, username)
+    }
+
+    /// Remembers credentials (from a keyring) for `url`'s host.
+    pub(crate) fn remember_for(&self, url: &Url, creds: (String, Option<String>)) {
+        if let Some(host) = host_key(url) {
+            self.by_host
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(host, creds);
         }
     }
 
@@ -182,5 +235,28 @@ mod tests {
         );
         let other = Url::parse("http://127.0.0.1:10/files/x.whl").unwrap();
         assert_eq!(store.credentials_for(&other).1, None);
+    }
+
+    #[test]
+    fn keyring_services_are_the_index_then_the_host() {
+        let store = AuthStore::new(Netrc::default());
+        store.add_index(&Url::parse("https://alice@h.invalid:8443/simple/").unwrap());
+        let page = Url::parse("https://h.invalid:8443/simple/flask/").unwrap();
+        assert_eq!(
+            store.keyring_services(&page, None),
+            (
+                vec![
+                    "https://h.invalid:8443/simple/".to_string(),
+                    "https://h.invalid:8443/simple".to_string(),
+                    "h.invalid:8443".to_string()
+                ],
+                Some("alice".to_string())
+            )
+        );
+        let file = Url::parse("https://files.invalid/x.whl").unwrap();
+        assert_eq!(
+            store.keyring_services(&file, Some("bob")),
+            (vec!["files.invalid".to_string()], Some("bob".to_string()))
+        );
     }
 }

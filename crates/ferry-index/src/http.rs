@@ -45,6 +45,12 @@ pub struct HttpSettings {
     pub netrc: Netrc,
     /// Base delay between retries (doubled each time).
     pub retry_delay: Duration,
+    /// Where credentials come from after a 401 when none were given (`--keyring-provider`).
+    pub keyring: crate::keyring::KeyringProvider,
+    /// The interpreter whose `keyring` the `import` provider uses.
+    pub keyring_python: Option<PathBuf>,
+    /// `--proxy`: `[scheme://][user:password@]host:port`, for every request.
+    pub proxy: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -60,6 +66,9 @@ impl Default for HttpSettings {
             concurrency: 50,
             netrc: Netrc::default(),
             retry_delay: Duration::from_millis(200),
+            keyring: crate::keyring::KeyringProvider::Disabled,
+            keyring_python: None,
+            proxy: None,
         }
     }
 }
@@ -101,6 +110,7 @@ struct Inner {
     client: reqwest::Client,
     settings: HttpSettings,
     auth: AuthStore,
+    keyring: crate::keyring::Keyring,
     cache: Option<HttpCache>,
     limit: Semaphore,
     /// Hosts already reached in this run. Until a host has answered once, its requests go one
@@ -118,7 +128,22 @@ impl HttpClient {
         cache: Option<&ferry_cache::Cache>,
     ) -> Result<Self, IndexError> {
         let tls = tls_config(&settings)?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(proxy) = &settings.proxy {
+            let url = if proxy.contains("://") {
+                proxy.clone()
+            } else {
+                format!("http://{proxy}")
+            };
+            let proxy = reqwest::Proxy::all(&url).map_err(|err| {
+                IndexError::Client(format!(
+                    "--proxy {} is not a proxy URL: {err}",
+                    crate::url_util::redact_str(&url)
+                ))
+            })?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
             .use_preconfigured_tls(tls)
             .connect_timeout(settings.timeout)
             .read_timeout(settings.timeout)
@@ -132,6 +157,10 @@ impl HttpClient {
             inner: Arc::new(Inner {
                 client,
                 auth: AuthStore::new(settings.netrc.clone()),
+                keyring: crate::keyring::Keyring::new(
+                    settings.keyring,
+                    settings.keyring_python.clone(),
+                ),
                 cache: cache.map(HttpCache::new),
                 limit: Semaphore::new(settings.concurrency.max(1)),
                 reached: std::sync::Mutex::default(),
@@ -148,6 +177,7 @@ impl HttpClient {
     /// Remembers the credentials in an index URL so links from it to the same host use them.
     pub fn remember_credentials(&self, url: &Url) {
         self.inner.auth.remember(url);
+        self.inner.auth.add_index(url);
     }
 
     /// GET through the HTTP cache: fresh entries are served without a request, stale ones are
@@ -457,7 +487,8 @@ impl HttpClient {
             .acquire()
             .await
             .map_err(|e| IndexError::Client(e.to_string()))?;
-        let (bare, creds) = self.inner.auth.credentials_for(url);
+        let (bare, mut creds) = self.inner.auth.credentials_for(url);
+        let mut asked_keyring = false;
         let shown = redact(&bare);
         let max_attempts = self.inner.settings.retries + 1;
         // The ETag of a body that broke off and can be resumed from `sink.len()`.
@@ -511,7 +542,29 @@ impl HttpClient {
                 continue;
             }
             if status == StatusCode::UNAUTHORIZED {
-                return Err(if creds.is_some() {
+                let has_password = creds
+                    .as_ref()
+                    .is_some_and(|(_, p)| p.as_deref().is_some_and(|p| !p.is_empty()));
+                if !has_password && !asked_keyring && self.inner.keyring.enabled() {
+                    asked_keyring = true;
+                    let user = creds.as_ref().map(|(u, _)| u.as_str());
+                    let (services, username) = self.inner.auth.keyring_services(&bare, user);
+                    if let Some((user, password)) = self
+                        .inner
+                        .keyring
+                        .credentials(&services, username.as_deref())
+                        .await
+                    {
+                        self.inner
+                            .auth
+                            .remember_for(&bare, (user.clone(), Some(password.clone())));
+                        creds = Some((user, Some(password)));
+                        // Asking again with credentials is not a retry.
+                        attempt -= 1;
+                        continue;
+                    }
+                }
+                return Err(if has_password {
                     IndexError::Forbidden {
                         url: shown,
                         status: 401,

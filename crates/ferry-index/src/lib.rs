@@ -18,6 +18,7 @@ mod client;
 mod filename;
 mod find_links;
 mod http;
+mod keyring;
 mod metadata;
 mod settings;
 mod simple;
@@ -33,6 +34,7 @@ pub use filename::{DistFilename, SdistFilename, WheelFilename};
 pub use http::{
     DownloadObserver, Downloaded, FetchOrigin, Fetched, HttpClient, HttpSettings, StreamObserver,
 };
+pub use keyring::KeyringProvider;
 pub use metadata::{MetadataSource, WholeWheels};
 pub use settings::{client_for, resolve_settings, IndexOptions};
 pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};
@@ -56,7 +58,7 @@ pub enum IndexError {
         status: u16,
         attempts: u32,
     },
-    #[error("{url} requires authentication (HTTP 401): put credentials in the index URL (https://USER:PASSWORD@host/...) or in ~/.netrc")]
+    #[error("{url} requires authentication (HTTP 401): put credentials in the index URL (https://USER:PASSWORD@host/...), in ~/.netrc, or in a keyring (--keyring-provider; the subprocess provider needs https://USER@host/...)")]
     Unauthorized { url: String },
     #[error("{url} rejected the credentials given for it (HTTP {status})")]
     Forbidden { url: String, status: u16 },

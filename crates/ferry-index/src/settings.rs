@@ -1,10 +1,11 @@
 //! Turning index and HTTP options into the index client's settings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::Netrc;
 use crate::client::{IndexSettings, IndexStrategy, IndexUrl};
+use crate::keyring::KeyringProvider;
 use crate::http::{HttpClient, HttpSettings};
 use crate::IndexClient;
 use crate::IndexError;
@@ -25,6 +26,12 @@ pub struct IndexOptions {
     pub retries: Option<u32>,
     pub offline: bool,
     pub refresh: bool,
+    /// `--keyring-provider` (unset: `auto`).
+    pub keyring_provider: Option<KeyringProvider>,
+    /// `--no-input`: nothing may be asked, so the `auto` keyring is off, as in pip.
+    pub no_input: bool,
+    /// `--proxy`: every request goes through it (`HTTPS_PROXY` and friends otherwise).
+    pub proxy: Option<String>,
 }
 
 /// The index client's settings for `options`. Without any index URL, `default_index` (what the
@@ -33,8 +40,10 @@ pub struct IndexOptions {
 pub fn resolve_settings(
     options: &IndexOptions,
     default_index: Option<&str>,
-    interpreter: &str,
+    interpreter: &Path,
 ) -> Result<(IndexSettings, HttpSettings), IndexError> {
+    let interpreter_path = interpreter;
+    let interpreter = interpreter.display();
     let mut indexes = Vec::new();
     if !options.no_index {
         let primary = options
@@ -71,6 +80,12 @@ pub fn resolve_settings(
         offline: options.offline,
         refresh: options.refresh,
         netrc: Netrc::load(),
+        keyring: match options.keyring_provider.unwrap_or_default() {
+            KeyringProvider::Auto if options.no_input => KeyringProvider::Disabled,
+            provider => provider,
+        },
+        keyring_python: Some(interpreter_path.to_path_buf()),
+        proxy: options.proxy.clone(),
         ..defaults
     };
     let index = IndexSettings {
@@ -86,7 +101,7 @@ pub fn resolve_settings(
 pub fn client_for(
     options: &IndexOptions,
     default_index: Option<&str>,
-    interpreter: &str,
+    interpreter: &Path,
     cache: Option<&ferry_cache::Cache>,
 ) -> Result<IndexClient, IndexError> {
     let (index, http) = resolve_settings(options, default_index, interpreter)?;
@@ -112,7 +127,7 @@ mod tests {
             timeout: Some(180.0),
             ..Default::default()
         };
-        let (index, http) = resolve_settings(&options, Some("http://d.invalid/"), "py").unwrap();
+        let (index, http) = resolve_settings(&options, Some("http://d.invalid/"), Path::new("py")).unwrap();
         let urls: Vec<String> = index.indexes.iter().map(|i| i.0.to_string()).collect();
         assert_eq!(
             urls,
@@ -124,7 +139,7 @@ mod tests {
         let (index, _) = resolve_settings(
             &IndexOptions::default(),
             Some("http://default.invalid/simple"),
-            "python",
+            Path::new("python"),
         )
         .unwrap();
         assert_eq!(
@@ -132,7 +147,7 @@ mod tests {
             "http://default.invalid/simple/"
         );
 
-        let err = resolve_settings(&IndexOptions::default(), None, "/venv/bin/python").unwrap_err();
+        let err = resolve_settings(&IndexOptions::default(), None, Path::new("/venv/bin/python")).unwrap_err();
         assert!(
             err.to_string().contains("/venv/bin/python has no pip"),
             "{err}"
@@ -142,7 +157,7 @@ mod tests {
             no_index: true,
             ..Default::default()
         };
-        let (index, _) = resolve_settings(&no_index, None, "python").unwrap();
+        let (index, _) = resolve_settings(&no_index, None, Path::new("python")).unwrap();
         assert!(index.indexes.is_empty());
     }
 }

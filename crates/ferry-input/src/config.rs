@@ -13,6 +13,9 @@ pub enum ConfigSource {
     File { path: PathBuf, section: String },
     /// A `PIP_*` environment variable.
     Env(String),
+    /// A general option on the command line (`--no-input`, `--proxy`, ...), which pip's
+    /// commands read like any configured value.
+    CommandLine(String),
 }
 
 impl fmt::Display for ConfigSource {
@@ -20,6 +23,7 @@ impl fmt::Display for ConfigSource {
         match self {
             Self::File { path, section } => write!(f, "[{section}] in {}", path.display()),
             Self::Env(var) => write!(f, "environment variable {var}"),
+            Self::CommandLine(flag) => write!(f, "the command line option {flag}"),
         }
     }
 }
@@ -39,6 +43,8 @@ pub struct PipConfig {
     files: BTreeMap<String, BTreeMap<String, ConfigValue>>,
     /// `PIP_*` variables, keyed by normalized option name.
     env: BTreeMap<String, ConfigValue>,
+    /// General options given on the command line, above everything else.
+    command_line: BTreeMap<String, ConfigValue>,
     /// The files that were read, in load order.
     loaded: Vec<PathBuf>,
 }
@@ -49,9 +55,24 @@ impl PipConfig {
         Self::load_from(&std::env::vars().collect())
     }
 
+    /// Loads configuration as pip's `--isolated` does: `PIP_*` variables and the user's files
+    /// are not read (`PIP_CONFIG_FILE`'s file, the global and the site files are).
+    pub fn load_isolated() -> Result<Self, InputError> {
+        Self::load_from_with(&std::env::vars().collect(), true)
+    }
+
     /// Loads configuration with `env` standing in for the process environment.
     pub fn load_from(env: &BTreeMap<String, String>) -> Result<Self, InputError> {
-        let var = |name: &str| env.get(name).cloned();
+        Self::load_from_with(env, false)
+    }
+
+    fn load_from_with(env: &BTreeMap<String, String>, isolated: bool) -> Result<Self, InputError> {
+        let var = |name: &str| {
+            if isolated && name == "HOME" {
+                return None;
+            }
+            env.get(name).cloned()
+        };
         let mut config = Self::default();
         let config_file = var("PIP_CONFIG_FILE").filter(|v| !v.is_empty());
         // pip: pointing PIP_CONFIG_FILE at the null device disables every file.
@@ -60,10 +81,24 @@ impl PipConfig {
                 config.read_file(&path)?;
             }
         }
-        for (key, value) in env {
-            config.add_env(key, value.clone());
+        if !isolated {
+            for (key, value) in env {
+                config.add_env(key, value.clone());
+            }
         }
         Ok(config)
+    }
+
+    /// Sets a general option given on the command line (`key` as in pip.conf, `flag` as typed),
+    /// so that it is read like every other value and wins over all of them.
+    pub fn set_command_line(&mut self, key: &str, flag: &str, value: &str) {
+        self.command_line.insert(
+            normalize_key(key),
+            ConfigValue {
+                value: value.to_string(),
+                source: ConfigSource::CommandLine(flag.to_string()),
+            },
+        );
     }
 
     /// The configuration files pip would consider in this process's environment, in load order
@@ -133,12 +168,13 @@ impl PipConfig {
         Ok(())
     }
 
-    /// How a source ranks: 0 for `PIP_*`, 1 for a command section, 2 for `[global]`.
+    /// How a source ranks: the command line, then `PIP_*`, a command section, `[global]`.
     fn rank(&self, source: &ConfigSource) -> u8 {
         match source {
-            ConfigSource::Env(_) => 0,
-            ConfigSource::File { section, .. } if section == "global" => 2,
-            ConfigSource::File { .. } => 1,
+            ConfigSource::CommandLine(_) => 0,
+            ConfigSource::Env(_) => 1,
+            ConfigSource::File { section, .. } if section == "global" => 3,
+            ConfigSource::File { .. } => 2,
         }
     }
 
@@ -151,8 +187,9 @@ impl PipConfig {
     /// `PIP_INDEX_URL`, else `[command]`, else `[global]`. Empty values count as unset.
     pub fn get(&self, command: &str, option: &str) -> Option<&ConfigValue> {
         let option = normalize_key(option);
-        self.env
+        self.command_line
             .get(&option)
+            .or_else(|| self.env.get(&option))
             .or_else(|| self.files.get(command).and_then(|s| s.get(&option)))
             .or_else(|| self.files.get("global").and_then(|s| s.get(&option)))
             .filter(|v| !v.value.trim().is_empty())
@@ -502,7 +539,7 @@ impl PipConfig {
             for (key, value) in values {
                 let path = match &value.source {
                     ConfigSource::File { path, .. } => path.clone(),
-                    ConfigSource::Env(_) => continue,
+                    ConfigSource::Env(_) | ConfigSource::CommandLine(_) => continue,
                 };
                 out.push((format!("{section}.{key}"), value.value.clone(), path));
             }
@@ -518,7 +555,7 @@ impl PipConfig {
             .iter()
             .filter_map(|(option, v)| match &v.source {
                 ConfigSource::Env(name) => Some((name.clone(), option.clone(), v.value.clone())),
-                ConfigSource::File { .. } => None,
+                ConfigSource::File { .. } | ConfigSource::CommandLine(_) => None,
             })
             .collect();
         out.sort();

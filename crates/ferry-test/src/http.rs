@@ -10,6 +10,8 @@ use std::time::Duration;
 pub(crate) struct Request {
     pub method: String,
     pub target: String,
+    /// The whole URL, when the request came as to a proxy.
+    pub absolute: Option<String>,
     pub headers: Vec<(String, String)>,
 }
 
@@ -32,9 +34,19 @@ pub(crate) fn read_request<S: Read>(reader: &mut BufReader<S>) -> std::io::Resul
     let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
         return Err(std::io::Error::other(format!("bad request line {line:?}")));
     };
+    // A request in absolute form (`GET http://host/path`) is one sent to a proxy: this server
+    // answers it as the proxy and the origin both, and remembers the full URL.
+    let (target, absolute) = match target
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]))
+    {
+        Some(path) => (path.to_string(), Some(target.to_string())),
+        None => (target.to_string(), None),
+    };
     let mut request = Request {
         method: method.to_string(),
-        target: target.to_string(),
+        target,
+        absolute,
         headers: Vec::new(),
     };
     loop {

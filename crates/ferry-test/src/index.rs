@@ -112,6 +112,8 @@ pub struct RequestRecord {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub status: Option<u16>,
+    /// The whole URL asked for, when the request came as to a proxy (`GET http://host/path`).
+    pub proxied: Option<String>,
 }
 
 impl RequestRecord {
@@ -396,6 +398,7 @@ fn serve_stream<S: std::io::Read + Write>(stream: S, state: &Mutex<State>) {
             path: request.target.clone(),
             headers: request.headers.clone(),
             status: None,
+            proxied: request.absolute.clone(),
         };
         if let Some(FaultKind::Delay(delay)) = &fault {
             std::thread::sleep(*delay);

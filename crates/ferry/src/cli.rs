@@ -30,6 +30,48 @@ pub struct GlobalArgs {
     /// Color in messages: auto (a terminal, and NO_COLOR unset), always or never
     #[arg(long, global = true, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
     pub color: Option<String>,
+    /// No color in messages (as --color never)
+    #[arg(long, global = true, conflicts_with = "color")]
+    pub no_color: bool,
+    /// Never ask anything: no keyring in auto mode, and questions are errors [env: PIP_NO_INPUT]
+    #[arg(long, global = true)]
+    pub no_input: bool,
+    /// Ignore PIP_* variables and the user's pip configuration files
+    #[arg(long, global = true)]
+    pub isolated: bool,
+    /// Refuse to change or build for an interpreter outside a virtual environment
+    /// [env: PIP_REQUIRE_VIRTUALENV]
+    #[arg(long, global = true)]
+    pub require_virtualenv: bool,
+    /// Append a verbose log of this run to FILE [env: PIP_LOG]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Send HTTP(S) requests through this proxy: [scheme://][user:passwd@]proxy.server:port
+    /// [env: PIP_PROXY]
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+}
+
+impl GlobalArgs {
+    /// The general options pip reads as configuration too, as (pip.conf key, flag, value), so
+    /// that the settings layer reads them like any other value.
+    pub fn configured(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut values = Vec::new();
+        let mut switch = |on: bool, key: &'static str, flag: &'static str| {
+            if on {
+                values.push((key, flag, "1".to_string()));
+            }
+        };
+        switch(self.no_input, "no-input", "--no-input");
+        switch(self.require_virtualenv, "require-virtualenv", "--require-virtualenv");
+        if let Some(log) = &self.log {
+            values.push(("log", "--log", log.display().to_string()));
+        }
+        if let Some(proxy) = &self.proxy {
+            values.push(("proxy", "--proxy", proxy.clone()));
+        }
+        values
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -498,6 +540,12 @@ pub struct IndexArgs {
     /// Revalidate every cached response with the server
     #[arg(long)]
     pub refresh: bool,
+    /// Where credentials come from after an HTTP 401: auto (default; import, else subprocess,
+    /// and none with --no-input), import (the target interpreter's keyring package),
+    /// subprocess (the keyring program on PATH; needs the user name in the index URL) or
+    /// disabled
+    #[arg(long, value_name = "PROVIDER", value_parser = ["auto", "disabled", "import", "subprocess"])]
+    pub keyring_provider: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -35,19 +35,32 @@ fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = cli::Cli::parse();
     // pip's configuration is read once; every option of every command goes through it.
-    let loaded = ferry_input::PipConfig::load().and_then(|config| {
+    let loaded = if cli.global.isolated {
+        ferry_input::PipConfig::load_isolated()
+    } else {
+        ferry_input::PipConfig::load()
+    };
+    let loaded = loaded.and_then(|mut config| {
+        for (key, flag, value) in cli.global.configured() {
+            config.set_command_line(key, flag, &value);
+        }
         let global = settings::GlobalSettings::resolve(&cli.global, &config)?;
         Ok((config, global))
     });
     let (config, global) = match loaded {
         Ok(loaded) => loaded,
         Err(err) => {
-            init_logging(0, 0, false);
+            init_logging(0, 0, false, None);
             printer::Printer::new(0, 0).error(&err.into());
             return ExitCode::from(1);
         }
     };
-    init_logging(global.verbose, global.quiet, global.color);
+    init_logging(
+        global.verbose,
+        global.quiet,
+        global.color,
+        global.log.as_deref(),
+    );
     let printer = printer::Printer::new(global.quiet, global.verbose);
     let result = commands::run(cli.command, &config, &global, &printer);
     if ferry_types::interrupt::interrupted() {
@@ -66,8 +79,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8, quiet: u8, color: bool) {
-    use tracing_subscriber::EnvFilter;
+/// Messages go to stderr at the level `-v`/`-q` choose; with `--log FILE`, everything down to
+/// debug is appended to FILE as well, with times, as pip's `--log` keeps a verbose record.
+fn init_logging(verbose: u8, quiet: u8, color: bool, log: Option<&std::path::Path>) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     let default = match (verbose, quiet) {
         (_, q) if q > 0 => "error",
         (0, _) => "warn",
@@ -76,11 +93,37 @@ fn init_logging(verbose: u8, quiet: u8, color: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(color)
         .with_writer(std::io::stderr)
         .without_time()
         .with_target(verbose > 2)
-        .init();
+        .with_filter(filter);
+    let file = log.and_then(|path| {
+        let file = match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(err) => {
+                // Not fatal, as in pip: the run goes on without its log.
+                eprintln_warning(&format!("cannot write the log {}: {err}", path.display()));
+                return None;
+            }
+        };
+        Some(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_target(true)
+                .with_filter(EnvFilter::new("debug,pubgrub=info,h2=info,hyper=info,hyper_util=info,rustls=info,reqwest=info")),
+        )
+    });
+    tracing_subscriber::registry().with(stderr).with(file).init();
+}
+
+#[allow(clippy::print_stderr)]
+fn eprintln_warning(message: &str) {
+    eprintln!("warning: {message}");
 }

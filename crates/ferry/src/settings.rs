@@ -39,6 +39,8 @@ pub struct GlobalSettings {
     pub quiet: u8,
     /// Whether messages are colored: `--color`, else a terminal without `NO_COLOR`.
     pub color: bool,
+    /// `--log FILE` (`PIP_LOG`, `log` in pip.conf).
+    pub log: Option<PathBuf>,
 }
 
 impl GlobalSettings {
@@ -49,9 +51,11 @@ impl GlobalSettings {
             no_cache_dir: layer.switch_if_set(args.no_cache_dir, "no-cache-dir"),
             verbose: layer.count(args.verbose, "verbose")?,
             quiet: layer.count(args.quiet, "quiet")?,
+            log: layer.value(None, "log").map(PathBuf::from),
             color: match args.color.as_deref() {
                 Some("always") => true,
                 Some("never") => false,
+                _ if layer.switch(args.no_color, "no-color")? => false,
                 _ => {
                     use std::io::IsTerminal;
                     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -103,7 +107,30 @@ pub fn index_options(args: &IndexArgs, layer: Layer<'_>) -> Result<IndexOptions,
         retries: layer.parsed(args.retries, "retries", "whole number", |s| s.parse().ok())?,
         offline: layer.switch(args.offline, "offline")?,
         refresh: layer.switch(args.refresh, "refresh")?,
+        keyring_provider: layer.parsed(
+            args.keyring_provider
+                .as_deref()
+                .and_then(ferry_index::KeyringProvider::parse),
+            "keyring-provider",
+            "keyring provider (auto, disabled, import or subprocess)",
+            ferry_index::KeyringProvider::parse,
+        )?,
+        no_input: layer.switch(false, "no-input")?,
+        proxy: layer.value(None, "proxy"),
     })
+}
+
+/// pip's `--require-virtualenv`: when `required`, an interpreter outside a virtual environment
+/// is an error.
+pub fn check_virtualenv(required: bool, interpreter: &Interpreter) -> anyhow::Result<()> {
+    if required && !interpreter.is_virtualenv() {
+        anyhow::bail!(
+            "{} is not in a virtual environment, and --require-virtualenv (or PIP_REQUIRE_VIRTUALENV, \
+             or require-virtualenv in pip.conf) asks for one: activate one, or choose one with --python",
+            interpreter.path().display()
+        );
+    }
+    Ok(())
 }
 
 /// The index client for `options`, falling back to `interpreter`'s pip default index.
@@ -115,7 +142,7 @@ pub fn index_client(
     Ok(ferry_index::client_for(
         options,
         interpreter.info().pip_default_index.as_deref(),
-        &interpreter.path().display().to_string(),
+        interpreter.path(),
         Some(cache),
     )?)
 }
@@ -143,6 +170,8 @@ pub struct ResolverSettings {
     pub ignore_requires_python: bool,
     /// `--requirements-from-script` (PEP 723).
     pub scripts: Vec<PathBuf>,
+    /// `--require-virtualenv`: the target must be a virtual environment.
+    pub require_virtualenv: bool,
     pub index: IndexOptions,
 }
 
@@ -164,6 +193,7 @@ impl ResolverSettings {
             python_version: layer.value(args.python_version.as_deref(), "python-version"),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
             groups: layer.list(&args.group, "group"),
+            require_virtualenv: layer.switch(false, "require-virtualenv")?,
             ignore_requires_python: layer
                 .switch(args.ignore_requires_python, "ignore-requires-python")?,
             scripts: path_list(
@@ -645,6 +675,9 @@ pub struct UninstallSettings {
     pub python: Option<String>,
     pub system: bool,
     pub break_system_packages: bool,
+    /// `--no-input`: the question is an error instead.
+    pub no_input: bool,
+    pub require_virtualenv: bool,
 }
 
 impl UninstallSettings {
@@ -658,6 +691,8 @@ impl UninstallSettings {
             system: args.system,
             break_system_packages: layer
                 .switch(args.break_system_packages, "break-system-packages")?,
+            no_input: layer.switch(false, "no-input")?,
+            require_virtualenv: layer.switch(false, "require-virtualenv")?,
         })
     }
 }

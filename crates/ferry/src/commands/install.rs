@@ -51,6 +51,7 @@ pub fn run(
         printer.status(message);
     }
     let interpreter = found.interpreter;
+    crate::settings::check_virtualenv(resolver.require_virtualenv, &interpreter)?;
     let scheme = settings.scheme(&interpreter)?;
     // One ferry at a time per target; a killed predecessor's half-done work is undone first.
     let session = match settings.dry_run {

@@ -88,6 +88,7 @@ pub(crate) fn resolving(
     let request = resolver.python_request();
     let interpreter =
         ferry_python::find_target(request.as_ref(), ferry_python::TargetPolicy::Read, cache)?;
+    crate::settings::check_virtualenv(resolver.require_virtualenv, &interpreter)?;
     let (client, options) =
         resolver.resolving(&spec, build, &interpreter, cache, runtime.handle(), printer)?;
     Ok(Resolving {

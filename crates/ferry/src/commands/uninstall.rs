@@ -31,6 +31,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
         system: args.system,
     };
     let interpreter = find_target(request.as_ref(), policy, cache)?;
+    crate::settings::check_virtualenv(args.require_virtualenv, &interpreter)?;
     let scheme = Scheme::new(&interpreter, &Layout::Environment, None)?;
     interpreter.check_writable(args.break_system_packages)?;
     let mut session = Session::open(&scheme, cache, printer)?;
@@ -52,7 +53,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
         }
     }
     // pip asks whether stdin is a terminal or not (a pipe can answer); -y does not ask.
-    if !plan.remove.is_empty() && !args.yes && !confirm()? {
+    if !plan.remove.is_empty() && !args.yes && !confirm(args.no_input)? {
         session.commit()?;
         printer.status("Nothing was uninstalled.");
         return Ok(ExitCode::from(1));
@@ -74,18 +75,13 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
 }
 
 /// pip's question: `Proceed (Y/n)?`, asked again after an answer that is neither; an empty
-/// answer is yes. With `PIP_NO_INPUT` set, or stdin closed, it is an error that says to give -y.
-fn confirm() -> anyhow::Result<bool> {
+/// answer is yes. With `--no-input` (`PIP_NO_INPUT`), or stdin closed, it is an error that says
+/// to give -y.
+fn confirm(no_input: bool) -> anyhow::Result<bool> {
     const QUESTION: &str = "Proceed (Y/n)? ";
-    let no_input = std::env::var("PIP_NO_INPUT").is_ok_and(|v| {
-        !matches!(
-            v.to_ascii_lowercase().as_str(),
-            "" | "0" | "no" | "false" | "off"
-        )
-    });
     if no_input {
         anyhow::bail!(
-            "no input was expected (PIP_NO_INPUT is set), but uninstalling asks `{}`: give -y to uninstall without asking",
+            "no input was expected (--no-input or PIP_NO_INPUT), but uninstalling asks `{}`: give -y to uninstall without asking",
             QUESTION.trim()
         );
     }

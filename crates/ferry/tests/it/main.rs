@@ -12,6 +12,7 @@ mod download;
 mod index;
 mod inspect;
 mod install;
+mod keyring;
 mod live_build;
 mod live_install;
 mod lock;

@@ -365,3 +365,108 @@ fn config_sets_gets_lists_and_unsets_what_pip_reads() {
         "[install]\nno-compile = yes\n"
     );
 }
+
+#[test]
+fn general_options_isolated_require_virtualenv_and_log() {
+    let ctx = ctx();
+    let server = index();
+    // --isolated: PIP_* variables and the user's pip.conf are not read.
+    ctx.env("PIP_CONFIG_FILE", "");
+    let user_conf = ctx.root().join("config/pip/pip.conf");
+    std::fs::create_dir_all(user_conf.parent().unwrap()).unwrap();
+    std::fs::write(&user_conf, "[install]\nno-binary = lib\n").unwrap();
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.env("PIP_NO_DEPS", "1");
+        }),
+        ["app:wheel"],
+        "PIP_NO_DEPS applies without --isolated"
+    );
+    assert_eq!(
+        dry_run(&ctx, &server, &|_| {}),
+        ["app:wheel", "lib:sdist"],
+        "the user's pip.conf applies without --isolated"
+    );
+    assert_eq!(
+        dry_run(&ctx, &server, &|c| {
+            c.arg("--isolated").env("PIP_NO_DEPS", "1");
+        }),
+        ["app:wheel", "lib:wheel"]
+    );
+    std::fs::remove_file(&user_conf).unwrap();
+
+    // --require-virtualenv (and PIP_REQUIRE_VIRTUALENV): an interpreter outside a venv is
+    // refused by the commands that change or build for it; a venv is fine.
+    for (args, env) in [
+        (vec!["install", "--dry-run", "app"], None),
+        (vec!["download", "-d", "dl", "app"], Some("1")),
+        (vec!["uninstall", "-y", "app", "--system"], Some("yes")),
+    ] {
+        let mut cmd = ctx.ferry(&args);
+        if args[0] != "uninstall" {
+            cmd.args(["-i", &server.url()]);
+        }
+        cmd.arg("--python").arg(python());
+        match env {
+            Some(value) => cmd.env("PIP_REQUIRE_VIRTUALENV", value),
+            None => cmd.arg("--require-virtualenv"),
+        };
+        ctx.run(&mut cmd)
+            .failure()
+            .stderr_contains("is not in a virtual environment");
+    }
+    let venv = crate::common::make_venv(&ctx, "env", std::path::Path::new(&python()), false);
+    ctx.run(
+        ctx.ferry(["install", "app", "--require-virtualenv", "-i", &server.url()])
+            .arg("--python")
+            .arg(&venv),
+    )
+    .success();
+
+    // --log FILE (and PIP_LOG): a debug record of each run, appended, whatever -v says.
+    let log = ctx.work().join("ferry.log");
+    ctx.run(
+        ctx.ferry(["install", "--dry-run", "-q", "app", "-i", &server.url(), "--log"])
+            .arg(&log)
+            .arg("--python")
+            .arg(&venv),
+    )
+    .success();
+    let first = std::fs::read_to_string(&log).unwrap();
+    assert!(first.contains("GET http://127.0.0.1"), "{first}");
+    ctx.run(
+        ctx.ferry(["index", "versions", "app", "-i", &server.url(), "--python"])
+            .arg(&venv)
+            .env("PIP_LOG", &log),
+    )
+    .success();
+    let second = std::fs::read_to_string(&log).unwrap();
+    assert!(second.starts_with(&first) && second.len() > first.len());
+}
+
+#[test]
+fn proxy_carries_every_request() {
+    let ctx = ctx();
+    let server = index();
+    // The test server answers as a proxy too; the index host does not exist, so only the
+    // proxy can reach it.
+    let proxy = server.base_url().replace("http://", "");
+    let index = "http://index.invalid/simple/";
+    for how in ["flag", "env"] {
+        server.clear_requests();
+        let mut cmd = ctx.ferry(["install", "--dry-run", "--no-cache-dir", "app", "-i", index]);
+        cmd.arg("--python").arg(python());
+        match how {
+            "flag" => cmd.args(["--proxy", &proxy]),
+            _ => cmd.env("PIP_PROXY", format!("http://{proxy}")),
+        };
+        ctx.run(&mut cmd).success();
+        let requests = server.requests();
+        assert!(
+            requests.iter().any(|r| r.proxied.as_deref()
+                == Some("http://index.invalid/simple/app/")),
+            "{requests:?}"
+        );
+        assert!(requests.iter().all(|r| r.proxied.is_some()), "{requests:?}");
+    }
+}
