@@ -290,9 +290,6 @@ mod tests {
     #[tokio::test]
     async fn disabled_never_runs_anything() {
         let keyring = Keyring::new(KeyringProvider::Disabled, Some("/nonexistent".into()));
-        assert_eq!(
-            keyring.credentials(&["h".into()], Some("u")).await,
-            None
-        );
+        assert_eq!(keyring.credentials(&["h".into()], Some("u")).await, None);
     }
 }

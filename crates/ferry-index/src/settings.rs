@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::auth::Netrc;
 use crate::client::{IndexSettings, IndexStrategy, IndexUrl};
-use crate::keyring::KeyringProvider;
 use crate::http::{HttpClient, HttpSettings};
+use crate::keyring::KeyringProvider;
 use crate::IndexClient;
 use crate::IndexError;
 
@@ -127,7 +127,8 @@ mod tests {
             timeout: Some(180.0),
             ..Default::default()
         };
-        let (index, http) = resolve_settings(&options, Some("http://d.invalid/"), Path::new("py")).unwrap();
+        let (index, http) =
+            resolve_settings(&options, Some("http://d.invalid/"), Path::new("py")).unwrap();
         let urls: Vec<String> = index.indexes.iter().map(|i| i.0.to_string()).collect();
         assert_eq!(
             urls,
@@ -147,7 +148,12 @@ mod tests {
             "http://default.invalid/simple/"
         );
 
-        let err = resolve_settings(&IndexOptions::default(), None, Path::new("/venv/bin/python")).unwrap_err();
+        let err = resolve_settings(
+            &IndexOptions::default(),
+            None,
+            Path::new("/venv/bin/python"),
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("/venv/bin/python has no pip"),
             "{err}"

@@ -117,6 +117,63 @@ pub fn check(interpreter: &Interpreter, env: &MarkerEnvironment) -> CheckReport 
     report
 }
 
+/// pip's warning after an install: the dependency conflicts among the packages just installed
+/// (`installed`, normalized names) and the installed packages that depend on them, one line
+/// each in pip's words (every missing dependency first, then every conflict). Empty when
+/// there are none.
+pub fn install_conflicts(
+    interpreter: &Interpreter,
+    env: &MarkerEnvironment,
+    installed: &BTreeSet<String>,
+) -> Vec<String> {
+    let dists = crate::scan(&inspect::site_dirs(interpreter, &[]));
+    let mut packages: BTreeMap<&str, Package> = BTreeMap::new();
+    for dist in &dists {
+        if let Ok(package) = read_package(dist, env) {
+            packages.entry(&dist.normalized).or_insert(package);
+        }
+    }
+    let involved = |name: &str, package: &Package| {
+        installed.contains(name)
+            || package
+                .requirements
+                .iter()
+                .any(|(_, r)| installed.contains(&normalize(&r.name.to_string())))
+    };
+    let mut missing = Vec::new();
+    let mut conflicting = Vec::new();
+    for (name, package) in &packages {
+        if !involved(name, package) {
+            continue;
+        }
+        for (text, requirement) in &package.requirements {
+            let dep = normalize(&requirement.name.to_string());
+            let shown = requirement_text(text);
+            let Some(have) = packages.get(dep.as_str()) else {
+                missing.push(format!(
+                    "{name} {} requires {shown}, which is not installed.",
+                    package.version
+                ));
+                continue;
+            };
+            if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+                if !specifiers.contains(&have.version) {
+                    conflicting.push(format!(
+                        "{name} {} requires {shown}, but you have {dep} {} which is incompatible.",
+                        package.version, have.version
+                    ));
+                }
+            }
+        }
+    }
+    missing.extend(conflicting);
+    missing
+}
+
+fn normalize(name: &str) -> String {
+    ferry_types::PackageName::new(name).to_string()
+}
+
 fn read_package(
     dist: &InstalledDist,
     env: &ferry_input::pep508_rs::MarkerEnvironment,

@@ -63,7 +63,11 @@ impl GlobalArgs {
             }
         };
         switch(self.no_input, "no-input", "--no-input");
-        switch(self.require_virtualenv, "require-virtualenv", "--require-virtualenv");
+        switch(
+            self.require_virtualenv,
+            "require-virtualenv",
+            "--require-virtualenv",
+        );
         if let Some(log) = &self.log {
             values.push(("log", "--log", log.display().to_string()));
         }
@@ -194,6 +198,9 @@ pub struct UninstallArgs {
     /// Allow changing an environment its distributor marked as externally managed (PEP 668)
     #[arg(long)]
     pub break_system_packages: bool,
+    /// What to do when running as root outside a virtual environment: warn (default) or ignore
+    #[arg(long, value_name = "ACTION", value_parser = ["warn", "ignore"])]
+    pub root_user_action: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +261,15 @@ pub struct InstallArgs {
     /// Progress while fetching: on (a bar on a terminal), off, or raw (a line per wheel)
     #[arg(long, value_name = "WHEN", value_parser = ["on", "off", "raw"])]
     pub progress_bar: Option<String>,
+    /// Do not warn when scripts are installed into a directory that is not on PATH
+    #[arg(long)]
+    pub no_warn_script_location: bool,
+    /// Do not warn about dependencies the install broke for packages already installed
+    #[arg(long)]
+    pub no_warn_conflicts: bool,
+    /// What to do when running as root outside a virtual environment: warn (default) or ignore
+    #[arg(long, value_name = "ACTION", value_parser = ["warn", "ignore"])]
+    pub root_user_action: Option<String>,
     /// Install into the user site directory (PYTHONUSERBASE or ~/.local)
     #[arg(long, conflicts_with_all = ["target", "prefix"])]
     pub user: bool,

@@ -120,7 +120,10 @@ fn init_logging(verbose: u8, quiet: u8, color: bool, log: Option<&std::path::Pat
                 .with_filter(EnvFilter::new("debug,pubgrub=info,h2=info,hyper=info,hyper_util=info,rustls=info,reqwest=info")),
         )
     });
-    tracing_subscriber::registry().with(stderr).with(file).init();
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .init();
 }
 
 #[allow(clippy::print_stderr)]

@@ -77,6 +77,11 @@ impl Printer {
         }
     }
 
+    /// A warning for people (stderr; shown with `-q` too, as pip's warnings are).
+    pub fn warning(&self, text: impl std::fmt::Display) {
+        Self::to_stderr(format!("warning: {text}"));
+    }
+
     /// An error and its causes as one paragraph (stderr; never hidden).
     pub fn error(&self, err: &anyhow::Error) {
         let mut text = format!("error: {err}");

@@ -120,6 +120,38 @@ pub fn index_options(args: &IndexArgs, layer: Layer<'_>) -> Result<IndexOptions,
     })
 }
 
+/// `--root-user-action` (`PIP_ROOT_USER_ACTION`): whether to warn (the default) when root
+/// changes an interpreter outside a virtual environment.
+pub fn root_user_action(cli: Option<String>, layer: Layer<'_>) -> Result<bool, InputError> {
+    let action = layer.parsed(
+        cli,
+        "root-user-action",
+        "root user action (warn or ignore)",
+        |s| matches!(s, "warn" | "ignore").then(|| s.to_string()),
+    )?;
+    Ok(action.as_deref() != Some("ignore"))
+}
+
+/// Whether this process runs as root (effective user id 0).
+#[allow(unsafe_code)]
+fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// pip's warning when root changes an interpreter that is not in a virtual environment.
+pub fn warn_if_root(warn: bool, interpreter: &Interpreter, printer: &crate::printer::Printer) {
+    if warn && running_as_root() && !interpreter.is_virtualenv() {
+        printer.warning(format!(
+            "running as root changes {} outside a virtual environment: files owned by root and \
+             packages the system's package manager does not know about can break the system. \
+             Use a virtual environment (`ferry venv`), or give --root-user-action=ignore if this \
+             is intended.",
+            interpreter.path().display()
+        ));
+    }
+}
+
 /// pip's `--require-virtualenv`: when `required`, an interpreter outside a virtual environment
 /// is an error.
 pub fn check_virtualenv(required: bool, interpreter: &Interpreter) -> anyhow::Result<()> {
@@ -399,6 +431,12 @@ pub struct InstallSettings {
     pub sync: Option<SyncMode>,
     /// `--progress-bar`: `on`, `off` or `raw`.
     pub progress_bar: String,
+    /// Warn about scripts installed outside `PATH` (off: `--no-warn-script-location`).
+    pub warn_script_location: bool,
+    /// Warn about conflicts the install left (off: `--no-warn-conflicts`).
+    pub warn_conflicts: bool,
+    /// `--root-user-action warn`: warn when root changes an interpreter outside a venv.
+    pub warn_root_user: bool,
 }
 
 /// How `ferry sync` treats what the requirements do not list.
@@ -501,6 +539,17 @@ impl InstallSettings {
                     |s| matches!(s, "on" | "off" | "raw").then(|| s.to_string()),
                 )?
                 .unwrap_or_else(|| "on".into()),
+            warn_script_location: layer.negatable(
+                args.no_warn_script_location.then_some(false),
+                "warn-script-location",
+                true,
+            )?,
+            warn_conflicts: layer.negatable(
+                args.no_warn_conflicts.then_some(false),
+                "warn-conflicts",
+                true,
+            )?,
+            warn_root_user: root_user_action(args.root_user_action.clone(), layer)?,
         })
     }
 
@@ -678,6 +727,7 @@ pub struct UninstallSettings {
     /// `--no-input`: the question is an error instead.
     pub no_input: bool,
     pub require_virtualenv: bool,
+    pub warn_root_user: bool,
 }
 
 impl UninstallSettings {
@@ -693,6 +743,7 @@ impl UninstallSettings {
                 .switch(args.break_system_packages, "break-system-packages")?,
             no_input: layer.switch(false, "no-input")?,
             require_virtualenv: layer.switch(false, "require-virtualenv")?,
+            warn_root_user: root_user_action(args.root_user_action.clone(), layer)?,
         })
     }
 }

@@ -118,6 +118,61 @@ pub fn installed(wheels: &[crate::WheelToInstall], elapsed: std::time::Duration)
     ]
 }
 
+/// pip's warning about scripts the shell will not find: those of `dists` (just installed)
+/// in `scripts_dir`, when that directory is neither on `path` (the `PATH` value) nor the one
+/// holding the target `interpreter` (a venv's `bin`, used without activating it).
+pub fn scripts_not_on_path(
+    dists: &[&crate::InstalledDist],
+    scripts_dir: &std::path::Path,
+    interpreter: &std::path::Path,
+    path: &std::ffi::OsStr,
+) -> Option<String> {
+    use std::path::{Component, Path, PathBuf};
+    let normal = |p: &Path| -> PathBuf {
+        let mut out = PathBuf::new();
+        for component in p.components() {
+            match component {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let dir = normal(scripts_dir);
+    let on_path = std::env::split_paths(path).any(|p| normal(&p) == dir);
+    let beside_interpreter = interpreter.parent().is_some_and(|p| normal(p) == dir);
+    if on_path || beside_interpreter {
+        return None;
+    }
+    let mut scripts: Vec<String> = dists
+        .iter()
+        .flat_map(|dist| crate::uninstall::files_to_remove(dist).unwrap_or_default())
+        .filter(|file| file.parent().is_some_and(|p| normal(p) == dir))
+        .filter_map(|file| Some(file.file_name()?.to_string_lossy().into_owned()))
+        .collect();
+    scripts.sort();
+    scripts.dedup();
+    let (last, rest) = scripts.split_last()?;
+    let subject = match rest {
+        [] => format!("script {last} is"),
+        _ => format!("scripts {} and {last} are", rest.join(", ")),
+    };
+    let mut message = format!(
+        "The {subject} installed in '{}' which is not on PATH: the shell will not find it there. \
+         Add the directory to PATH, or give --no-warn-script-location to silence this.",
+        scripts_dir.display()
+    );
+    if std::env::split_paths(path).any(|p| p.starts_with("~")) {
+        message.push_str(
+            " PATH has entries starting with `~`, which programs other than the shell may not expand.",
+        );
+    }
+    Some(message)
+}
+
 /// What `install` says at `-v` when files were copied because the cache at `cache` is on
 /// another filesystem than the environment.
 pub fn copied_instead_of_linked(

@@ -188,11 +188,63 @@ pub fn run(
         }
     }
     if !wheels.is_empty() {
+        warn_after_install(settings, &interpreter, &scheme, &wheels, printer);
         for line in views::installed(&wheels, started.elapsed()) {
             printer.status(line);
         }
     }
+    crate::settings::warn_if_root(settings.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)
+}
+
+/// pip's warnings after an install: scripts put where `PATH` does not reach, and dependencies
+/// of installed packages that the install broke (the resolver, like pip's, looks only at what
+/// it was asked for and what that needs).
+fn warn_after_install(
+    settings: &InstallSettings,
+    interpreter: &ferry_python::Interpreter,
+    scheme: &ferry_install::Scheme,
+    wheels: &[ferry_install::WheelToInstall],
+    printer: &Printer,
+) {
+    let new: std::collections::BTreeSet<String> = wheels
+        .iter()
+        .map(|w| ferry_types::PackageName::new(&w.name).to_string())
+        .collect();
+    // Into the environment, or --user/--prefix; --target and --root are not where scripts run.
+    let in_place = settings.target.is_none() && settings.root.is_none();
+    if settings.warn_script_location && in_place {
+        let dists = ferry_install::scan(&scheme.site_dirs());
+        let installed: Vec<_> = dists
+            .iter()
+            .filter(|d| new.contains(d.normalized.as_str()))
+            .collect();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if let Some(message) =
+            views::scripts_not_on_path(&installed, &scheme.scripts, interpreter.path(), &path)
+        {
+            printer.warning(message);
+        }
+    }
+    let checks_environment = matches!(
+        settings.layout(),
+        ferry_install::Layout::Environment | ferry_install::Layout::User
+    );
+    if settings.warn_conflicts && !settings.resolver.no_deps && in_place && checks_environment {
+        let Ok(env) = interpreter.markers().to_pep508() else {
+            return;
+        };
+        let lines = ferry_install::check::install_conflicts(interpreter, &env, &new);
+        if !lines.is_empty() {
+            printer.warning(format!(
+                "the installed packages below now have broken dependencies: the resolver, as \
+                 pip's does, considered only the requirements given and what they need, not \
+                 every installed package (`ferry check` shows the whole environment; \
+                 --no-warn-conflicts silences this)\n{}",
+                lines.join("\n")
+            ));
+        }
+    }
 }
 
 /// In a conda environment, packages conda installed are conda's to change: replacing one

@@ -71,6 +71,7 @@ pub fn run(args: &UninstallSettings, cache: &Cache, printer: &Printer) -> anyhow
             dist.name, dist.version
         ));
     }
+    crate::settings::warn_if_root(args.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1310,3 +1310,115 @@ fn ignore_requires_python_admits_what_requires_python_excludes() {
         .success()
         .stderr_contains("Successfully installed futurepy-1.0");
 }
+
+#[test]
+fn warnings_for_scripts_off_path_and_for_broken_dependencies_as_pip_gives_them() {
+    let ctx = ctx();
+    let wheels = ctx.work().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    for file in [
+        WheelBuilder::new("tool", "1.0")
+            .file("tool/__init__.py", "def main(): pass\n")
+            .console_script("tool-b", "tool:main")
+            .console_script("tool-a", "tool:main")
+            .build(),
+        WheelBuilder::new("foo", "1.0")
+            .file("foo/__init__.py", "")
+            .requires_dist("bar<2")
+            .requires_dist("baz")
+            .build(),
+        WheelBuilder::new("bar", "1.0")
+            .file("bar/__init__.py", "")
+            .build(),
+        WheelBuilder::new("bar", "2.0")
+            .file("bar/__init__.py", "")
+            .build(),
+        WheelBuilder::new("baz", "1.0")
+            .file("baz/__init__.py", "")
+            .build(),
+    ] {
+        file.write_to(&wheels);
+    }
+    let ferry_install = |env: &Path, args: &[&str]| {
+        let mut cmd = ctx.ferry(["install", "--no-index", "-f"]);
+        cmd.arg(&wheels).arg("--python").arg(env).args(args);
+        cmd
+    };
+    let venv = make_venv(&ctx, "env", &pythons::newest().path, true);
+
+    // Scripts: into a venv, whose bin holds the interpreter, no warning; into a --prefix that
+    // is not on PATH, one naming both scripts; none when silenced or when PATH has the dir.
+    let out = ctx.run(&mut ferry_install(&venv, &["tool"])).success();
+    assert!(!out.stderr().contains("not on PATH"), "{}", out.stderr());
+    let prefix = ctx.work().join("prefix");
+    let out = ctx
+        .run(ferry_install(&venv, &["tool", "--prefix"]).arg(&prefix))
+        .success();
+    let line = format!(
+        "The scripts tool-a and tool-b are installed in '{}' which is not on PATH",
+        prefix.join("bin").display()
+    );
+    assert!(out.stderr().contains(&line), "{}", out.stderr());
+    for (args, path) in [
+        (vec!["--no-warn-script-location"], None),
+        (vec![], Some(prefix.join("bin"))),
+    ] {
+        std::fs::remove_dir_all(&prefix).unwrap();
+        let mut cmd = ferry_install(&venv, &["tool", "--prefix"]);
+        cmd.arg(&prefix).args(&args);
+        if let Some(dir) = path {
+            cmd.env("PATH", dir);
+        }
+        let out = ctx.run(&mut cmd).success();
+        assert!(!out.stderr().contains("not on PATH"), "{}", out.stderr());
+    }
+
+    // Conflicts: bar==2 breaks foo's bar<2, and baz is gone; the lines are pip's, for the
+    // same steps in a twin venv.
+    let twin = make_venv(&ctx, "twin", &pythons::newest().path, true);
+    let conflicts = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|l| l.contains(" requires "))
+            .map(|l| l.trim_start_matches("ERROR: ").to_string())
+            .collect()
+    };
+    ctx.run(&mut ferry_install(&venv, &["foo"])).success();
+    ctx.run(ctx.ferry(["uninstall", "-y", "baz", "--python"]).arg(&venv))
+        .success();
+    let ours = ctx.run(&mut ferry_install(&venv, &["bar==2"])).success();
+    let pip = |args: &[&str]| {
+        let mut cmd = ctx.command(twin.join("bin/python"));
+        cmd.args(["-m", "pip", "install", "--no-index", "-f"])
+            .arg(&wheels)
+            .args(args);
+        ctx.run(&mut cmd).success()
+    };
+    pip(&["foo"]);
+    ctx.run(
+        ctx.command(twin.join("bin/python"))
+            .args(["-m", "pip", "uninstall", "-y", "baz"]),
+    )
+    .success();
+    let theirs = pip(&["bar==2"]);
+    assert_eq!(
+        conflicts(&ours.stderr()),
+        [
+            "foo 1.0 requires baz, which is not installed.",
+            "foo 1.0 requires bar<2, but you have bar 2.0 which is incompatible."
+        ]
+    );
+    assert_eq!(conflicts(&ours.stderr()), conflicts(&theirs.stderr()));
+    // Silenced, and only about what the install touched.
+    let out = ctx
+        .run(&mut ferry_install(
+            &venv,
+            &["bar==1", "--no-warn-conflicts"],
+        ))
+        .success();
+    assert!(conflicts(&out.stderr()).is_empty(), "{}", out.stderr());
+    let out = ctx
+        .run(&mut ferry_install(&venv, &["tool", "--force-reinstall"]))
+        .success();
+    assert!(conflicts(&out.stderr()).is_empty(), "{}", out.stderr());
+}

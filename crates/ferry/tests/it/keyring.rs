@@ -124,7 +124,9 @@ impl Setup {
 
     /// `ferry install demo -vv` into `env` from `index`, with the keyring program on PATH.
     fn install(&self, env: &Path, index: &str, extra: &[&str]) -> std::process::Command {
-        let mut cmd = self.ctx.ferry(["install", "demo", "-vv", "--no-cache-dir", "-i", index]);
+        let mut cmd = self
+            .ctx
+            .ferry(["install", "demo", "-vv", "--no-cache-dir", "-i", index]);
         cmd.arg("--python").arg(env).args(extra);
         let path = std::env::var("PATH").unwrap_or_default();
         cmd.env(
@@ -358,7 +360,11 @@ class Backend(KeyringBackend):
         .env("PYTHON_KEYRING_BACKEND", "testbackend.Backend");
         let out = s.ctx.run(&mut cmd).success();
         assert!(s.installed(env), "{provider}");
-        assert_eq!(s.questions(), [format!("backend {index} {USER}")], "{provider}");
+        assert_eq!(
+            s.questions(),
+            [format!("backend {index} {USER}")],
+            "{provider}"
+        );
         s.assert_no_secret(&out);
     }
 }

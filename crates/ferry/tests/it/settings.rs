@@ -417,19 +417,33 @@ fn general_options_isolated_require_virtualenv_and_log() {
     }
     let venv = crate::common::make_venv(&ctx, "env", std::path::Path::new(&python()), false);
     ctx.run(
-        ctx.ferry(["install", "app", "--require-virtualenv", "-i", &server.url()])
-            .arg("--python")
-            .arg(&venv),
+        ctx.ferry([
+            "install",
+            "app",
+            "--require-virtualenv",
+            "-i",
+            &server.url(),
+        ])
+        .arg("--python")
+        .arg(&venv),
     )
     .success();
 
     // --log FILE (and PIP_LOG): a debug record of each run, appended, whatever -v says.
     let log = ctx.work().join("ferry.log");
     ctx.run(
-        ctx.ferry(["install", "--dry-run", "-q", "app", "-i", &server.url(), "--log"])
-            .arg(&log)
-            .arg("--python")
-            .arg(&venv),
+        ctx.ferry([
+            "install",
+            "--dry-run",
+            "-q",
+            "app",
+            "-i",
+            &server.url(),
+            "--log",
+        ])
+        .arg(&log)
+        .arg("--python")
+        .arg(&venv),
     )
     .success();
     let first = std::fs::read_to_string(&log).unwrap();
@@ -463,8 +477,9 @@ fn proxy_carries_every_request() {
         ctx.run(&mut cmd).success();
         let requests = server.requests();
         assert!(
-            requests.iter().any(|r| r.proxied.as_deref()
-                == Some("http://index.invalid/simple/app/")),
+            requests
+                .iter()
+                .any(|r| r.proxied.as_deref() == Some("http://index.invalid/simple/app/")),
             "{requests:?}"
         );
         assert!(requests.iter().all(|r| r.proxied.is_some()), "{requests:?}");
