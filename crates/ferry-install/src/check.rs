@@ -138,7 +138,7 @@ pub fn install_conflicts(
             || package
                 .requirements
                 .iter()
-                .any(|(_, r)| installed.contains(&normalize(&r.name.to_string())))
+                .any(|(_, r)| installed.contains(&normalize(r.name.as_ref())))
     };
     let mut missing = Vec::new();
     let mut conflicting = Vec::new();
@@ -147,7 +147,7 @@ pub fn install_conflicts(
             continue;
         }
         for (text, requirement) in &package.requirements {
-            let dep = normalize(&requirement.name.to_string());
+            let dep = normalize(requirement.name.as_ref());
             let shown = requirement_text(text);
             let Some(have) = packages.get(dep.as_str()) else {
                 missing.push(format!(
