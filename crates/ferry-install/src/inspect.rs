@@ -25,11 +25,18 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
     if let Some(user) = user_site(interpreter) {
         dirs.push(user);
     }
-    for dir in [scheme.purelib.as_deref(), scheme.platlib.as_deref()]
+    let own = [scheme.purelib.as_deref(), scheme.platlib.as_deref()]
         .into_iter()
         .flatten()
-    {
-        let dir = PathBuf::from(dir);
+        .map(PathBuf::from);
+    // Then, as on `sys.path`: the interpreter's other site directories (a system Python's
+    // `dist-packages`), or a venv's base interpreter's with system site packages.
+    let others = if interpreter.is_virtualenv() {
+        interpreter.global_site_packages()
+    } else {
+        interpreter.info().site_packages.clone()
+    };
+    for dir in own.chain(others) {
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
@@ -37,11 +44,22 @@ pub fn site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
+/// `site_dirs` as pip's `--local` reads them: in a virtual environment, only its own
+/// directories (not the user site, nor the base interpreter's with system site packages).
+pub fn local_site_dirs(interpreter: &Interpreter, paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs = site_dirs(interpreter, paths);
+    if paths.is_empty() && interpreter.is_virtualenv() {
+        let prefix = &interpreter.info().prefix;
+        dirs.retain(|dir| dir.starts_with(prefix));
+    }
+    dirs
+}
+
 /// The interpreter's user site-packages (`~/.local/lib/pythonX.Y/site-packages`), when Python
-/// would put it on `sys.path`: not in a virtual environment, not with `PYTHONNOUSERSITE`, and
-/// only if it exists.
+/// would put it on `sys.path`: not in a virtual environment (unless it has system site
+/// packages), not with `PYTHONNOUSERSITE`, and only if it exists.
 pub fn user_site(interpreter: &Interpreter) -> Option<PathBuf> {
-    if interpreter.is_virtualenv()
+    if (interpreter.is_virtualenv() && interpreter.global_site_packages().is_empty())
         || std::env::var_os("PYTHONNOUSERSITE").is_some_and(|v| !v.is_empty())
     {
         return None;

@@ -43,6 +43,80 @@ pub fn preferences(installed: &[InstalledDist]) -> HashMap<ferry_types::PackageN
         .collect()
 }
 
+/// The installed distributions the resolver may keep as they are (pip's installed candidates):
+/// all of them but those `options` reinstall, and those whose version is not PEP 440. Their
+/// dependencies are read from the installed metadata, so a requirement already satisfied needs
+/// no index, and stays satisfied when the index no longer has its version (or with
+/// `--no-index`), as in pip.
+pub fn installed_candidates(
+    installed: &[InstalledDist],
+    options: &PlanOptions,
+) -> HashMap<ferry_types::PackageName, ferry_resolve::InstalledCandidate> {
+    if options.ignore_installed || options.force_reinstall {
+        return HashMap::new();
+    }
+    let mut candidates = HashMap::new();
+    for dist in installed {
+        if options.reinstall.contains(&dist.normalized) {
+            continue;
+        }
+        let Some(version) = dist.version.pep440().cloned() else {
+            continue;
+        };
+        // Stands for the installed files: a wheel name so the resolution has a file to show.
+        let filename = format!(
+            "{}-{}-py3-none-any.whl",
+            dist.normalized.as_str().replace('-', "_"),
+            version
+        );
+        let (Some(name), Ok(url)) = (
+            ferry_index::DistFilename::parse(&filename, &dist.normalized),
+            url::Url::from_directory_path(&dist.path),
+        ) else {
+            continue;
+        };
+        let mut provides_extra: Vec<String> = dist
+            .fields("Provides-Extra")
+            .iter()
+            .map(|e| ferry_types::PackageName::new(e).to_string())
+            .collect();
+        provides_extra.dedup();
+        let metadata = ferry_resolve::CoreMetadata {
+            metadata_version: String::new(),
+            name: dist.name.clone(),
+            version: Some(version.clone()),
+            requires_dist: dist.requires(),
+            requires_python: None,
+            provides_extra,
+            dynamic: Vec::new(),
+            raw: String::new(),
+        };
+        let file = ferry_index::ProjectFile {
+            file: ferry_index::DistFile {
+                filename,
+                url,
+                hashes: Default::default(),
+                requires_python: None,
+                yanked: None,
+                core_metadata: ferry_index::CoreMetadata::Unavailable,
+                size: None,
+                upload_time: None,
+            },
+            name,
+            source: format!("installed in {}", dist.location.display()),
+        };
+        candidates.insert(
+            dist.normalized.clone(),
+            ferry_resolve::InstalledCandidate {
+                version,
+                metadata: std::sync::Arc::new(metadata),
+                file,
+            },
+        );
+    }
+    candidates
+}
+
 /// What to fetch while resolving ([`crate::Prefetch`]): every chosen wheel but those of the
 /// versions that [`plan`] will keep as installed. `None` when the preparer must see every
 /// download itself (hash-checking mode).

@@ -95,6 +95,10 @@ pub struct InterpreterInfo {
     /// `sys.implementation.cache_tag` (`cpython-311`); `None` on Python 2, where bytecode sits
     /// beside the source.
     pub cache_tag: Option<String>,
+    /// `site.getsitepackages()`: the site-packages directories on `sys.path`, the base
+    /// interpreter's included for a venv with system site packages.
+    #[serde(default)]
+    pub site_packages: Vec<PathBuf>,
 }
 
 /// A queried interpreter: the path it was reached by and what it said about itself.
@@ -221,6 +225,20 @@ impl Interpreter {
         self.info.prefix != self.info.base_prefix
     }
 
+    /// Site-packages directories on `sys.path` outside the environment: the base interpreter's,
+    /// for a virtual environment made with system site packages (none otherwise).
+    pub fn global_site_packages(&self) -> Vec<PathBuf> {
+        if !self.is_virtualenv() {
+            return Vec::new();
+        }
+        self.info
+            .site_packages
+            .iter()
+            .filter(|dir| !dir.starts_with(&self.info.prefix))
+            .cloned()
+            .collect()
+    }
+
     /// The base interpreter a new virtual environment should link to.
     pub fn base_executable(&self) -> &Path {
         &self.info.base_executable
@@ -294,6 +312,8 @@ impl Interpreter {
 /// - the venv has no pip of its own (its default index would be that pip's to say).
 ///
 /// Everything else a venv's interpreter reports is its base's, except: the prefixes (`ROOT`),
+/// the site-packages directories (the base's moved under `ROOT`, then, with system site
+/// packages, the base's own),
 /// the executable (`path`), the install paths (the base's venv layout under `ROOT`; headers and
 /// the standard library stay the base's), and the base executable (the first of
 /// `pythonX.Y`, `pythonX`, `python` in `home`, as the query script finds it). A test compares
@@ -353,7 +373,23 @@ fn venv_info(path: &Path, cache: &Cache) -> Option<InterpreterInfo> {
     .find(|candidate| candidate.is_file())
     .unwrap_or_else(|| real.clone());
     let shown = |dir: PathBuf| Some(dir.to_string_lossy().into_owned());
+    // site.py's prefixes in a venv: its own, then the base's with system site packages.
+    let system_site =
+        value("include-system-site-packages").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let mut site_packages: Vec<PathBuf> = base
+        .site_packages
+        .iter()
+        .filter_map(|dir| Some(root.join(dir.strip_prefix(&base.prefix).ok()?)))
+        .collect();
+    if system_site {
+        for dir in &base.site_packages {
+            if !site_packages.contains(dir) {
+                site_packages.push(dir.clone());
+            }
+        }
+    }
     let mut info = base;
+    info.site_packages = site_packages;
     info.executable = path.to_path_buf();
     info.base_executable = base_executable;
     info.prefix = root.to_path_buf();

@@ -301,6 +301,16 @@ def pip_default_index():
     return None
 
 
+def site_packages():
+    # Every site-packages directory on sys.path: a venv's own, plus the base interpreter's when
+    # the venv was made with system site packages (site.py puts both in its prefixes).
+    try:
+        import site
+        return [p for p in site.getsitepackages()]
+    except Exception:
+        return []
+
+
 def main():
     prefix = sys.prefix
     base_prefix = getattr(sys, "base_prefix", None) or getattr(sys, "real_prefix", None) or prefix
@@ -322,6 +332,7 @@ def main():
         "prefix_scheme": prefix_scheme(),
         "user_scheme": user_scheme(),
         "cache_tag": getattr(getattr(sys, "implementation", None), "cache_tag", None),
+        "site_packages": site_packages(),
     }
     sys.stdout.write("\n" + json.dumps(info) + "\n")
     sys.stdout.flush()

@@ -152,6 +152,10 @@ pub struct ResolveOptions {
     pub all_files: bool,
     /// Versions to keep when they still fit (installed, or pinned in an existing output).
     pub preferences: HashMap<PackageName, Version>,
+    /// Installed distributions that may stay as they are (pip's installed candidates): chosen
+    /// whenever their version fits and the package is not upgraded, with their dependencies
+    /// read from the installed metadata, whether or not any index still offers that version.
+    pub installed: HashMap<PackageName, InstalledCandidate>,
     pub upgrade: Upgrade,
     /// The build seam, for sdists whose metadata is not static.
     pub build: ferry_types::Builder,
@@ -166,6 +170,17 @@ pub struct ResolveOptions {
     /// `--uploaded-prior-to` (`--exclude-newer`): only index files uploaded before this many
     /// seconds since the epoch (PEP 700 `upload-time`); files without one are left out.
     pub uploaded_prior_to: Option<i64>,
+}
+
+/// An installed distribution as a resolver candidate (see [`ResolveOptions::installed`]).
+#[derive(Debug, Clone)]
+pub struct InstalledCandidate {
+    pub version: Version,
+    /// Its dependencies and extras, as installed.
+    pub metadata: Arc<CoreMetadata>,
+    /// Stands for the installed files in the resolution; never fetched (an installer keeps
+    /// the installed version).
+    pub file: ProjectFile,
 }
 
 /// How version-control requirements are checked out (see [`ResolveOptions::vcs`]).
@@ -516,6 +531,11 @@ pub fn resolve(
         let found = direct::direct(handle, &options, Some(&name), url.to_url(), false)?;
         add_direct(found)?;
     }
+    // A requirement by location is what it points to, never the installed distribution.
+    let mut options = options;
+    options
+        .installed
+        .retain(|name, _| !direct.contains_key(name.as_str()));
     let inputs = provider::Inputs {
         markers: target.markers.clone(),
         python_version: target.python_version.clone(),
@@ -602,6 +622,21 @@ pub fn resolve(
     for (pkg, version) in &selected {
         let Pkg::Project(name) = pkg else { continue };
         let name = name.as_str();
+        if let Some(candidate) = provider.installed_candidate(name, version) {
+            packages.push(ResolvedPackage {
+                name: PackageName::new(name),
+                version: version.clone(),
+                extras: extras.remove(name).unwrap_or_default(),
+                file: candidate.file.clone(),
+                all_files: Vec::new(),
+                metadata: Some(Arc::clone(&candidate.metadata)),
+                parents: parents.remove(name).unwrap_or_default(),
+                direct_url: None,
+                editable: false,
+                vcs: None,
+            });
+            continue;
+        }
         let project = fetcher.project_if_fetched(name).ok_or_else(|| {
             ResolveError::Unsupported(format!("{name} was resolved but never fetched"))
         })?;

@@ -186,6 +186,18 @@ impl Provider {
         }
     }
 
+    /// The installed candidate of `name` when `version` is its version and it may stay.
+    pub fn installed_candidate(
+        &self,
+        name: &str,
+        version: &Version,
+    ) -> Option<&crate::InstalledCandidate> {
+        self.options
+            .installed
+            .get(name)
+            .filter(|c| c.version == *version && !self.options.upgrade.applies(name))
+    }
+
     /// The version of `name` your requirements or constraints pin with `==`, if any.
     fn pinned(&self, name: &str) -> Option<Version> {
         let from_root = self.root.iter().find_map(|(pkg, range)| {
@@ -217,6 +229,12 @@ impl Provider {
     /// final release fits; with `--prefer-binary`, versions with wheels first; a preferred
     /// version (installed or previously pinned) when it fits and the package is not upgraded.
     fn choose(&self, name: &str, range: &Range) -> Result<Option<Version>, Arc<ResolveError>> {
+        // What is installed stays when it fits, as in pip, without asking the index about it.
+        if let Some(installed) = self.options.installed.get(name) {
+            if !self.options.upgrade.applies(name) && range.contains(&installed.version) {
+                return Ok(Some(installed.version.clone()));
+            }
+        }
         let project = self.project(name)?;
         let binary = self.binary(name);
         let pinned = range.pinned_version();
@@ -427,31 +445,36 @@ impl DependencyProvider for Provider {
                 deps,
             )));
         }
-        let project = self.project(name)?;
-        let Some(file) = project
-            .versions
-            .get(version)
-            .and_then(|f| f.best(self.binary(name)))
-            .cloned()
-        else {
-            return Ok(Dependencies::Unavailable(format!(
-                "no usable file for {name} {version}"
-            )));
+        let installed = self
+            .installed_candidate(name, version)
+            .map(|c| Arc::clone(&c.metadata));
+        let metadata = match installed {
+            Some(metadata) => metadata,
+            None => {
+                let project = self.project(name)?;
+                let Some(file) = project
+                    .versions
+                    .get(version)
+                    .and_then(|f| f.best(self.binary(name)))
+                    .cloned()
+                else {
+                    return Ok(Dependencies::Unavailable(format!(
+                        "no usable file for {name} {version}"
+                    )));
+                };
+                if let (Some(listener), None) = (&self.options.on_chosen.0, extra) {
+                    listener(name, version, &file);
+                }
+                let fetcher = Arc::clone(&self.fetcher);
+                let (name, version) = (name.clone(), version.clone());
+                self.handle
+                    .block_on(async move { fetcher.metadata(&name, &version, &file).await })?
+            }
         };
-        if let (Some(listener), None) = (&self.options.on_chosen.0, extra) {
-            listener(name, version, &file);
-        }
-        let fetcher = Arc::clone(&self.fetcher);
-        let metadata = {
-            let (name, version) = (name.clone(), version.clone());
-            self.handle
-                .block_on(async move { fetcher.metadata(&name, &version, &file).await })?
-        };
-        if let Some(requires) = metadata
-            .requires_python
-            .as_ref()
-            .filter(|_| !self.options.ignore_requires_python)
-        {
+        // An installed distribution's Requires-Python was checked when it was installed.
+        let check_python = !self.options.ignore_requires_python
+            && self.installed_candidate(name, version).is_none();
+        if let Some(requires) = metadata.requires_python.as_ref().filter(|_| check_python) {
             if !requires.contains(&self.python_version) {
                 return Ok(Dependencies::Unavailable(format!(
                     "it requires Python {requires}, but the target is Python {}",

@@ -725,8 +725,8 @@ pub struct FreezeArgs {
     /// List the packages installed in this directory instead (repeatable)
     #[arg(long, value_name = "DIR")]
     pub path: Vec<PathBuf>,
-    /// Only the environment's own packages (always the case: ferry does not list the base
-    /// interpreter's packages of an environment with system site packages)
+    /// In a virtual environment, only its own packages (not the base interpreter's of an
+    /// environment with system site packages, nor the user site's)
     #[arg(short, long, conflicts_with = "path")]
     pub local: bool,
     /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)
@@ -769,8 +769,8 @@ pub struct ListArgs {
     /// Only the packages in the user site-packages
     #[arg(long, conflicts_with = "path")]
     pub user: bool,
-    /// Only the environment's own packages (always the case: ferry does not list the base
-    /// interpreter's packages of an environment with system site packages)
+    /// In a virtual environment, only its own packages (not the base interpreter's of an
+    /// environment with system site packages, nor the user site's)
     #[arg(short, long, conflicts_with = "path")]
     pub local: bool,
     /// The target interpreter or environment (default: VIRTUAL_ENV, CONDA_PREFIX, .venv, then python3 on PATH)

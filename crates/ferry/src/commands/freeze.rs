@@ -19,6 +19,8 @@ pub fn run(
         crate::settings::read_target(args.python.as_deref(), config, "freeze", cache)?;
     let dirs = if args.user {
         inspect::user_site(&interpreter).into_iter().collect()
+    } else if args.local {
+        inspect::local_site_dirs(&interpreter, &args.path)
     } else {
         inspect::site_dirs(&interpreter, &args.path)
     };

@@ -59,7 +59,7 @@ pub fn run(
         false => Some(Session::open(&scheme, cache, printer)?),
     };
 
-    let installed = ferry_install::scan(&scheme.site_dirs());
+    let installed = installed_dists(settings, &interpreter, &scheme);
     let plan_options = settings.plan_options();
     let handle = runtime.handle();
     let (client, mut options) =
@@ -67,6 +67,7 @@ pub fn run(
     let build = options.build.clone();
     if !plan_options.ignore_installed {
         options.preferences = plan::preferences(&installed);
+        options.installed = plan::installed_candidates(&installed, &plan_options);
     }
     options.upgrade = settings.upgrade(&spec);
     if !plan_options.ignore_installed && !settings.upgrade {
@@ -106,6 +107,21 @@ pub fn run(
             sync.keep_seed_packages,
         );
     }
+    // A base interpreter's package (system site packages) satisfies a requirement, as in pip,
+    // but is never removed: a new version goes into the environment, in front of it.
+    let own_dirs = scheme.site_dirs();
+    plan.remove.retain(|dist| {
+        let inside = own_dirs.iter().any(|dir| dist.location.starts_with(dir));
+        if !inside {
+            printer.detail(format!(
+                "Not uninstalling {} at {}, outside environment {}",
+                dist.normalized,
+                dist.location.display(),
+                interpreter.prefix().display()
+            ));
+        }
+        inside
+    });
     let Some(session) = session else {
         printer.status(views::would_install(&plan.install));
         let gone: Vec<String> = plan
@@ -195,6 +211,25 @@ pub fn run(
     }
     crate::settings::warn_if_root(settings.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What is installed, for the plan: the target's distributions, and for a virtual environment
+/// with system site packages, the base interpreter's too (those the environment does not
+/// shadow), as pip sees them on `sys.path`.
+fn installed_dists(
+    settings: &InstallSettings,
+    interpreter: &ferry_python::Interpreter,
+    scheme: &ferry_install::Scheme,
+) -> Vec<ferry_install::InstalledDist> {
+    let mut dists = ferry_install::scan(&scheme.site_dirs());
+    if settings.layout() == ferry_install::Layout::Environment && settings.root.is_none() {
+        for dist in ferry_install::scan(&interpreter.global_site_packages()) {
+            if !dists.iter().any(|d| d.normalized == dist.normalized) {
+                dists.push(dist);
+            }
+        }
+    }
+    dists
 }
 
 /// pip's warnings after an install: scripts put where `PATH` does not reach, and dependencies

@@ -43,6 +43,8 @@ pub fn run(
         .map_err(anyhow::Error::msg)?;
     let dirs = if args.user {
         inspect::user_site(&interpreter).into_iter().collect()
+    } else if args.local {
+        inspect::local_site_dirs(&interpreter, &args.path)
     } else {
         inspect::site_dirs(&interpreter, &args.path)
     };

@@ -824,3 +824,90 @@ fn user_site_packages_are_listed_as_pip_lists_them() {
     assert!(ferry(&["list", "--user", "--format", "freeze"], false).contains("userpkg==1.0"));
     assert!(ferry(&["show", "userpkg"], false).contains("Name: userpkg"));
 }
+
+#[test]
+fn a_venv_with_system_site_packages_lists_the_base_packages_as_pip_does() {
+    let ctx = ctx();
+    let base = ferry_test::pythons::with_pip().expect("a CPython with pip");
+    let venv = ctx.work().join("env");
+    ctx.run(
+        ctx.ferry(["venv", "--system-site-packages", "--python"])
+            .arg(&base.path)
+            .arg(&venv),
+    )
+    .success();
+    let python = venv.join("bin/python");
+    let ours = |args: &[&str]| {
+        ctx.run(ctx.ferry(args).arg("--python").arg(&venv))
+            .success()
+            .stdout()
+    };
+    // pip itself is the base interpreter's, seen through the venv's sys.path.
+    let theirs = |args: &[&str]| {
+        ctx.run(ctx.command(&python).args(["-m", "pip"]).args(args))
+            .success()
+            .stdout()
+    };
+    let all = ours(&["list", "--format", "freeze"]);
+    assert!(
+        all.lines().any(|l| l.starts_with("pip==")),
+        "the base interpreter's pip is listed: {all}"
+    );
+    assert_eq!(all, theirs(&["list", "--format", "freeze"]));
+    assert_eq!(
+        ours(&["list", "--format", "freeze", "--local"]),
+        theirs(&["list", "--format", "freeze", "--local"])
+    );
+    assert_eq!(
+        ours(&["freeze", "--all", "--local"]).trim(),
+        "",
+        "the venv has nothing of its own"
+    );
+    assert_eq!(ours(&["freeze", "--all"]), theirs(&["freeze", "--all"]));
+
+    // Installing: the base's pip satisfies `pip`; a newer one goes into the venv, in front of
+    // the base's, which is left alone.
+    let wheels = ctx.work().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    ferry_test::WheelBuilder::new("pip", "999.0")
+        .file("pip/__init__.py", "__version__ = '999.0'\n")
+        .build()
+        .write_to(&wheels);
+    let install = |args: &[&str]| {
+        ctx.run(
+            ctx.ferry(["install", "-v", "--no-index", "-f"])
+                .arg(&wheels)
+                .args(args)
+                .arg("--python")
+                .arg(&venv),
+        )
+        .success()
+    };
+    let out = install(&["pip"]);
+    assert!(
+        out.stderr()
+            .contains("Requirement already satisfied: pip in")
+            && !out.stderr().contains("Successfully installed"),
+        "{}",
+        out.stderr()
+    );
+    let base_pip = || {
+        python_output(
+            &base.path,
+            "import pip; print(pip.__version__, pip.__file__)",
+        )
+    };
+    let base_before = base_pip();
+    let out = install(&["pip==999.0"]);
+    assert!(
+        out.stderr().contains("Not uninstalling pip at"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(
+        python_output(&python, "import pip; print(pip.__version__)"),
+        "999.0"
+    );
+    assert_eq!(base_pip(), base_before);
+    assert_eq!(ours(&["freeze", "--all", "--local"]).trim(), "pip==999.0");
+}

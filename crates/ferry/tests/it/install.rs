@@ -1422,3 +1422,62 @@ fn warnings_for_scripts_off_path_and_for_broken_dependencies_as_pip_gives_them()
         .success();
     assert!(conflicts(&out.stderr()).is_empty(), "{}", out.stderr());
 }
+
+#[test]
+fn what_is_installed_satisfies_requirements_without_the_index_as_in_pip() {
+    let ctx = ctx();
+    let server = server();
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    // With no index at all, installed requirements are satisfied (their dependencies read from
+    // the installed metadata); pip says the same.
+    let out = ctx
+        .run(
+            ctx.ferry(["install", "-v", "--no-index", "demo", "helper", "--python"])
+                .arg(&venv),
+        )
+        .success();
+    assert!(
+        out.stderr()
+            .contains("Requirement already satisfied: demo in")
+            && out.stderr().contains("Nothing to install"),
+        "{}",
+        out.stderr()
+    );
+    // From an index: a satisfied requirement asks nothing about itself.
+    server.clear_requests();
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo"]))
+        .success();
+    assert_eq!(server.count_requests("/simple/demo/"), 0);
+    assert_eq!(server.count_requests("/simple/helper/"), 0);
+    // A requirement the installed version does not meet goes to the index, and so does -U.
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo>=2"]))
+        .success();
+    assert_eq!(
+        python_output(&venv.join("bin/python"), "import demo; print(demo.VERSION)"),
+        "2.0"
+    );
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo==1.0"]))
+        .success();
+    ctx.run(&mut install(&ctx, &venv, &server, &["-U", "demo"]))
+        .success();
+    assert_eq!(
+        python_output(&venv.join("bin/python"), "import demo; print(demo.VERSION)"),
+        "2.0"
+    );
+    // A dependency the installed package declares but that is missing is installed.
+    ctx.run(
+        ctx.ferry(["uninstall", "-y", "helper", "--python"])
+            .arg(&venv),
+    )
+    .success();
+    let out = ctx
+        .run(&mut install(&ctx, &venv, &server, &["demo"]))
+        .success();
+    assert!(
+        out.stderr().contains("Successfully installed helper-1.0"),
+        "{}",
+        out.stderr()
+    );
+}
