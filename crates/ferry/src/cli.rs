@@ -286,6 +286,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub require_hashes: bool,
     #[command(flatten)]
+    pub platform: PlatformArgs,
+    #[command(flatten)]
     pub resolve: ResolveArgs,
     #[command(flatten)]
     pub build: BuildArgs,
@@ -430,6 +432,21 @@ pub struct LockArgs {
     pub build: BuildArgs,
 }
 
+/// pip's options for files of another interpreter (`download`, and `install --target`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlatformArgs {
+    /// Only files for this platform tag (e.g. manylinux2014_x86_64, win_amd64; repeatable).
+    /// With it, --python-version, --implementation or --abi, give --only-binary=:all: or --no-deps
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Vec<String>,
+    /// Only files for this Python implementation: cp, pp, py, ip or jy
+    #[arg(long, value_name = "IMPL")]
+    pub implementation: Option<String>,
+    /// Only files for this ABI tag (e.g. cp312, abi3, none; repeatable)
+    #[arg(long, value_name = "ABI")]
+    pub abi: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct DownloadArgs {
     /// Requirements (PEP 508)
@@ -441,16 +458,8 @@ pub struct DownloadArgs {
     /// Where to save the files [default: the current directory]
     #[arg(short = 'd', long = "dest", visible_aliases = ["destination-dir", "download-dir"], value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// Only files for this platform tag (e.g. manylinux2014_x86_64, win_amd64; repeatable).
-    /// With it, --python-version, --implementation or --abi, give --only-binary=:all: or --no-deps
-    #[arg(long, value_name = "PLATFORM")]
-    pub platform: Vec<String>,
-    /// Only files for this Python implementation: cp, pp, py, ip or jy
-    #[arg(long, value_name = "IMPL")]
-    pub implementation: Option<String>,
-    /// Only files for this ABI tag (e.g. cp312, abi3, none; repeatable)
-    #[arg(long, value_name = "ABI")]
-    pub abi: Vec<String>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
     /// Require a --hash for every requirement in requirements files
     #[arg(long)]
     pub require_hashes: bool,

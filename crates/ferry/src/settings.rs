@@ -152,6 +152,15 @@ pub fn warn_if_root(warn: bool, interpreter: &Interpreter, printer: &crate::prin
     }
 }
 
+/// pip's `--python-version` also takes `312` for 3.12 (and `3` alone).
+fn pip_python_version(version: &str) -> String {
+    if !version.contains('.') && version.len() >= 2 && version.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}.{}", &version[..1], &version[1..])
+    } else {
+        version.to_string()
+    }
+}
+
 /// pip's `--require-virtualenv`: when `required`, an interpreter outside a virtual environment
 /// is an error.
 pub fn check_virtualenv(required: bool, interpreter: &Interpreter) -> anyhow::Result<()> {
@@ -222,7 +231,9 @@ impl ResolverSettings {
             no_deps: layer.switch(args.no_deps, "no-deps")?,
             require_hashes: layer.switch(require_hashes, "require-hashes")?,
             python: layer.value(args.python.as_deref(), "python"),
-            python_version: layer.value(args.python_version.as_deref(), "python-version"),
+            python_version: layer
+                .value(args.python_version.as_deref(), "python-version")
+                .map(|v| pip_python_version(&v)),
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
             groups: layer.list(&args.group, "group"),
             require_virtualenv: layer.switch(false, "require-virtualenv")?,
@@ -244,6 +255,22 @@ impl ResolverSettings {
                 .map(|s| std::path::absolute(&s).unwrap_or_else(|_| PathBuf::from(s))),
             index: index_options(&args.index, layer)?,
         })
+    }
+
+    /// `--only-binary=:all:` in effect with no `--no-binary` undoing it: pip's condition for
+    /// resolving for another platform.
+    pub fn binary_only(&self) -> bool {
+        let names = |values: &[String]| -> Vec<String> {
+            values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        let only = names(&self.only_binary);
+        let no = names(&self.no_binary);
+        only.iter().any(|v| v == ":all:") && no.iter().all(|v| v == ":none:")
     }
 
     /// The `--python` request.
@@ -437,6 +464,8 @@ pub struct InstallSettings {
     pub warn_conflicts: bool,
     /// `--root-user-action warn`: warn when root changes an interpreter outside a venv.
     pub warn_root_user: bool,
+    /// `--platform`, `--implementation`, `--abi` (with `--target` or `--dry-run`).
+    pub platform: PlatformSettings,
 }
 
 /// How `ferry sync` treats what the requirements do not list.
@@ -550,6 +579,7 @@ impl InstallSettings {
                 true,
             )?,
             warn_root_user: root_user_action(args.root_user_action.clone(), layer)?,
+            platform: PlatformSettings::resolve(&args.platform, layer),
         })
     }
 
@@ -839,10 +869,7 @@ pub struct DownloadSettings {
     pub requirements: Vec<String>,
     pub requirement_files: Vec<PathBuf>,
     pub dest: PathBuf,
-    /// `--platform` tags.
-    pub platforms: Vec<String>,
-    pub implementation: Option<String>,
-    pub abis: Vec<String>,
+    pub platform: PlatformSettings,
     pub resolver: ResolverSettings,
     pub build: BuildSettings,
 }
@@ -859,34 +886,70 @@ impl DownloadSettings {
             .or_else(|| layer.value(None, "dest").map(PathBuf::from))
             .or_else(|| layer.value(None, "destination-dir").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("."));
-        let mut resolver = ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?;
-        // pip's `--python-version` also takes `312` for 3.12 (and `3` alone).
-        if let Some(version) = &resolver.python_version {
-            if !version.contains('.')
-                && version.len() >= 2
-                && version.bytes().all(|b| b.is_ascii_digit())
-            {
-                resolver.python_version = Some(format!("{}.{}", &version[..1], &version[1..]));
-            }
-        }
+        let resolver = ResolverSettings::resolve(&args.resolve, args.require_hashes, layer)?;
         Ok(Self {
             requirements: args.requirements.clone(),
             requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             dest,
-            platforms: layer.list(&args.platform, "platform"),
-            implementation: layer.value(args.implementation.as_deref(), "implementation"),
-            abis: layer.list(&args.abi, "abi"),
+            platform: PlatformSettings::resolve(&args.platform, layer),
             resolver,
             build: BuildSettings::resolve(&args.build, layer)?,
         })
     }
+}
 
-    /// Whether the download is for another interpreter or platform than the target's.
-    pub fn restricted(&self) -> bool {
-        !self.platforms.is_empty()
-            || self.implementation.is_some()
-            || !self.abis.is_empty()
-            || self.resolver.python_version.is_some()
+/// pip's `--platform`, `--implementation` and `--abi`: files for another interpreter, whose
+/// tags replace the target's (with `--python-version` for the version).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlatformSettings {
+    pub platforms: Vec<String>,
+    pub implementation: Option<String>,
+    pub abis: Vec<String>,
+}
+
+impl PlatformSettings {
+    pub fn resolve(args: &crate::cli::PlatformArgs, layer: Layer<'_>) -> Self {
+        Self {
+            platforms: layer.list(&args.platform, "platform"),
+            implementation: layer.value(args.implementation.as_deref(), "implementation"),
+            abis: layer.list(&args.abi, "abi"),
+        }
+    }
+
+    /// Whether any of the three is given.
+    pub fn is_set(&self) -> bool {
+        !self.platforms.is_empty() || self.implementation.is_some() || !self.abis.is_empty()
+    }
+
+    /// pip's rule: resolving for another interpreter (these, or `--python-version`) reads no
+    /// sdist, so it needs `--no-deps`, or `--only-binary=:all:` without `--no-binary`.
+    pub fn check(&self, resolver: &ResolverSettings) -> anyhow::Result<()> {
+        if (self.is_set() || resolver.python_version.is_some())
+            && !resolver.no_deps
+            && !resolver.binary_only()
+        {
+            anyhow::bail!(
+                "with --platform, --python-version, --implementation or --abi, give --no-deps, or \
+                 --only-binary=:all: without --no-binary: ferry cannot build or read sdists for \
+                 another interpreter (as pip cannot)"
+            );
+        }
+        Ok(())
+    }
+
+    /// The resolver's target for `interpreter` with these tags (and `resolver`'s version).
+    pub fn apply(
+        &self,
+        target: &mut Target,
+        interpreter: &Interpreter,
+        resolver: &ResolverSettings,
+    ) -> anyhow::Result<()> {
+        if self.is_set() {
+            let base = interpreter.retarget(resolver.python_version.as_deref(), None)?;
+            target.tags =
+                base.custom_tags(&self.platforms, self.implementation.as_deref(), &self.abis);
+        }
+        Ok(())
     }
 }
 

@@ -6,7 +6,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use ferry_cache::Cache;
 use ferry_install::plan::{self, Downloaded, Prepare};
 use ferry_install::Store;
@@ -21,13 +20,7 @@ pub fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
     let resolver = &settings.resolver;
-    if settings.restricted() && !resolver.no_deps && !binary_only(resolver) {
-        bail!(
-            "with --platform, --python-version, --implementation or --abi, give --no-deps, or \
-             --only-binary=:all: without --no-binary: ferry cannot build or read sdists for \
-             another interpreter (as pip cannot)"
-        );
-    }
+    settings.platform.check(resolver)?;
     let super::Resolving {
         resolver,
         spec,
@@ -45,17 +38,9 @@ pub fn run(
     let handle = runtime.handle();
     let build = options.build.clone();
     let mut target = resolver.target(&interpreter)?;
-    if !settings.platforms.is_empty()
-        || settings.implementation.is_some()
-        || !settings.abis.is_empty()
-    {
-        let base = interpreter.retarget(resolver.python_version.as_deref(), None)?;
-        target.tags = base.custom_tags(
-            &settings.platforms,
-            settings.implementation.as_deref(),
-            &settings.abis,
-        );
-    }
+    settings
+        .platform
+        .apply(&mut target, &interpreter, &resolver)?;
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
     let packages: Vec<_> = resolution.packages.iter().collect();
@@ -94,20 +79,4 @@ pub fn run(
         printer.status(format!("Successfully downloaded {}", names.join(" ")));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--only-binary=:all:` in effect with no `--no-binary` undoing it: pip's condition for
-/// resolving for another platform.
-fn binary_only(resolver: &crate::settings::ResolverSettings) -> bool {
-    let names = |values: &[String]| -> Vec<String> {
-        values
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect()
-    };
-    let only = names(&resolver.only_binary);
-    let no = names(&resolver.no_binary);
-    only.iter().any(|v| v == ":all:") && no.iter().all(|v| v == ":none:")
 }

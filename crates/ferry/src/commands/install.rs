@@ -43,6 +43,19 @@ pub fn run(
     if settings.link_mode == LinkMode::Symlink && cache.source() == CacheSource::Temporary {
         bail!("--link-mode symlink needs a lasting cache: it cannot be used with --no-cache-dir");
     }
+    // pip's rules for files of another interpreter: they cannot run here, so only into a
+    // --target directory (or not at all), and no sdists.
+    let other_interpreter = settings.platform.is_set()
+        || resolver.python_version.is_some()
+        || resolver.python_platform.is_some();
+    if other_interpreter && !settings.dry_run && settings.target.is_none() {
+        bail!(
+            "--platform, --python-version, --python-platform, --implementation and --abi install \
+             files for another interpreter, which cannot go into this environment: give --target \
+             DIR (or --dry-run)"
+        );
+    }
+    settings.platform.check(&resolver)?;
     let request = resolver.python_request();
     let elsewhere = settings.installs_elsewhere();
     let found =
@@ -88,7 +101,10 @@ pub fn run(
     if let Some(prefetch) = &prefetch {
         options.on_chosen = prefetch.listener();
     }
-    let target = resolver.target(&interpreter)?;
+    let mut target = resolver.target(&interpreter)?;
+    settings
+        .platform
+        .apply(&mut target, &interpreter, &resolver)?;
     let resolution = match &lock {
         Some(path) => ferry_resolve::Resolution {
             packages: ferry_resolve::lock::read(handle, &options, path, &target)?,

@@ -1481,3 +1481,98 @@ fn what_is_installed_satisfies_requirements_without_the_index_as_in_pip() {
         out.stderr()
     );
 }
+
+#[test]
+fn files_for_another_interpreter_go_only_into_a_target_as_in_pip() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    for tag in ["cp312-cp312-win_amd64", "cp39-cp39-manylinux2014_x86_64"] {
+        server.publish(
+            &WheelBuilder::new("native", "1.0")
+                .tag(tag)
+                .root_is_purelib(false)
+                .file("native/__init__.py", format!("TAG = '{tag}'\n"))
+                .build(),
+        );
+    }
+    server.publish(&ferry_test::SdistBuilder::new("native", "1.0").build());
+    let venv = make_venv(&ctx, "env", &default_python(), false);
+    let target = ctx.work().join("target");
+    let windows = [
+        "--platform",
+        "win_amd64",
+        "--python-version",
+        "312",
+        "--only-binary",
+        ":all:",
+    ];
+    // Into the environment: refused, and nothing changes.
+    let before = snapshot(&venv);
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &[&["native"][..], &windows].concat(),
+        ))
+        .failure();
+    assert!(out.stderr().contains("--target"), "{}", out.stderr());
+    assert_eq!(snapshot(&venv), before);
+    // Without --only-binary=:all: (or --no-deps): pip's error.
+    let out = ctx
+        .run(
+            install(
+                &ctx,
+                &venv,
+                &server,
+                &["native", "--platform", "win_amd64", "--target"],
+            )
+            .arg(&target),
+        )
+        .failure();
+    assert!(
+        out.stderr().contains("--only-binary=:all:"),
+        "{}",
+        out.stderr()
+    );
+    // Into --target: the Windows wheel for 3.12.
+    ctx.run(
+        install(&ctx, &venv, &server, &[&["native"][..], &windows].concat())
+            .arg("--target")
+            .arg(&target),
+    )
+    .success();
+    let init = std::fs::read_to_string(target.join("native/__init__.py")).unwrap();
+    assert!(init.contains("cp312-cp312-win_amd64"), "{init}");
+    // --implementation and --abi choose the manylinux wheel for 3.9.
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &[
+                "native",
+                "--dry-run",
+                "--report",
+                "-",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--implementation",
+                "cp",
+                "--abi",
+                "cp39",
+                "--python-version",
+                "3.9",
+                "--no-deps",
+            ],
+        ))
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    let url = report["install"][0]["download_info"]["url"]
+        .as_str()
+        .unwrap();
+    assert!(
+        url.ends_with("native-1.0-cp39-cp39-manylinux2014_x86_64.whl"),
+        "{url}"
+    );
+}
