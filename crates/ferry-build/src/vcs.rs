@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use ferry_types::vcs::{Vcs, VcsCheckout, VcsRequest, VcsUrl};
+use ferry_types::vcs::{ExistsAction, Vcs, VcsCheckout, VcsRequest, VcsUrl};
 
 /// Why a checkout failed. Messages name the repository with its credentials redacted.
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +228,76 @@ fn settle(stage: tempfile::TempDir, tree: &Path, dest: &Path) -> Result<(), VcsE
     Ok(())
 }
 
+/// What became of a `--src` directory in the way, by [`in_the_way`].
+enum Room {
+    /// Use it as it is (`ignore`).
+    Use,
+    /// It is gone (`wipe`) or moved aside (`backup`): check out afresh.
+    Made,
+    /// Update it to the requirement's repository (`switch`, for a checkout of the same kind).
+    Switch,
+}
+
+/// pip's `--exists-action` for `dir`, which is in the way for `why`: the first of `actions`
+/// that applies (`switch` only to a `repository` of the same kind); none is an error that
+/// names the choices.
+fn in_the_way(
+    dir: &Path,
+    actions: &[ExistsAction],
+    repository: bool,
+    why: &str,
+    shown: &str,
+) -> Result<Room, VcsError> {
+    let action = actions
+        .iter()
+        .find(|a| **a != ExistsAction::Switch || repository);
+    match action {
+        Some(ExistsAction::Ignore) => {
+            tracing::warn!("using {} as it is (--exists-action ignore)", dir.display());
+            Ok(Room::Use)
+        }
+        Some(ExistsAction::Switch) => Ok(Room::Switch),
+        Some(ExistsAction::Wipe) => {
+            tracing::warn!("deleting {} (--exists-action wipe)", dir.display());
+            std::fs::remove_dir_all(dir).map_err(io("delete", dir))?;
+            Ok(Room::Made)
+        }
+        Some(ExistsAction::Backup) => {
+            let mut n = 1;
+            let backup = loop {
+                let suffix = if n == 1 {
+                    ".bak".to_string()
+                } else {
+                    format!(".bak{n}")
+                };
+                let mut name = dir.as_os_str().to_owned();
+                name.push(suffix);
+                let candidate = PathBuf::from(name);
+                if !candidate.exists() {
+                    break candidate;
+                }
+                n += 1;
+            };
+            tracing::warn!(
+                "moving {} to {} (--exists-action backup)",
+                dir.display(),
+                backup.display()
+            );
+            std::fs::rename(dir, &backup).map_err(io("move aside", dir))?;
+            Ok(Room::Made)
+        }
+        Some(ExistsAction::Abort) | None => Err(VcsError::Other {
+            url: shown.to_string(),
+            message: format!(
+                "`{}` already exists and {why}: remove it, choose another --src, or give \
+                 --exists-action {}ignore, wipe, backup or abort (pip's s, i, w, b, a)",
+                dir.display(),
+                if repository { "switch, " } else { "" }
+            ),
+        }),
+    }
+}
+
 fn key(url: &VcsUrl) -> String {
     ferry_cache::url_key(&url.public_repository())
 }
@@ -276,7 +346,7 @@ fn git(
     tracing::debug!("{}: commit {commit}", git.shown);
     let dir = match &request.into {
         Some(into) => {
-            git_into(&db, into, &commit, remote, git)?;
+            git_into(&db, into, &commit, remote, git, &request.exists_action)?;
             into.clone()
         }
         None => {
@@ -423,6 +493,7 @@ fn git_into(
     commit: &str,
     remote: &str,
     git: &Runner,
+    actions: &[ExistsAction],
 ) -> Result<(), VcsError> {
     if !into.exists() {
         let stage = staging(into)?;
@@ -445,13 +516,16 @@ fn git_into(
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     if origin != remote {
-        return Err(VcsError::Other {
-            url: git.shown.clone(),
-            message: format!(
-                "`{}` already exists and is not a checkout of it; remove it or choose another --src",
-                into.display()
-            ),
-        });
+        let is_repo = into.join(".git").exists();
+        let why = match is_repo {
+            true => "is a checkout of another repository",
+            false => "is not a git checkout",
+        };
+        match in_the_way(into, actions, is_repo, why, &git.shown)? {
+            Room::Use => return Ok(()),
+            Room::Made => return git_into(db, into, commit, remote, git, &[]),
+            Room::Switch => {}
+        }
     }
     let head = git
         .run(Some(into), &["rev-parse", "HEAD"])
@@ -531,6 +605,18 @@ fn hg(
             into.clone()
         }
         Some(into) => {
+            if into.exists() {
+                let why = "is not a Mercurial checkout";
+                match in_the_way(into, &request.exists_action, false, why, &hg.shown)? {
+                    Room::Use => {
+                        return Ok(VcsCheckout {
+                            commit,
+                            dir: into.clone(),
+                        })
+                    }
+                    Room::Made | Room::Switch => {}
+                }
+            }
             place(into)?;
             into.clone()
         }
@@ -661,13 +747,16 @@ fn plain(
         });
     }
     if request.into.is_some() && target.exists() {
-        return Err(VcsError::Other {
-            url: runner.shown.clone(),
-            message: format!(
-                "`{}` already exists; remove it or choose another --src",
-                target.display()
-            ),
-        });
+        let why = "is in the way";
+        match in_the_way(&target, &request.exists_action, false, why, &runner.shown)? {
+            Room::Use => {
+                return Ok(VcsCheckout {
+                    commit,
+                    dir: target,
+                })
+            }
+            Room::Made | Room::Switch => {}
+        }
     }
     settle(stage, &tree, &target)?;
     Ok(VcsCheckout {

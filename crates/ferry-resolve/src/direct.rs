@@ -289,6 +289,7 @@ fn vcs(
             options.vcs.pins.get(&pin_key).cloned()
         },
         into: None,
+        exists_action: options.vcs.exists_action.clone(),
     };
     if editable {
         let dir_name = name.map(ferry_index::normalize_name).unwrap_or_else(|| {

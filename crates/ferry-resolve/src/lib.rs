@@ -191,6 +191,8 @@ pub struct VcsOptions {
     pub pins: HashMap<String, String>,
     /// pip's `--src`: where `-e vcs+URL` checkouts go.
     pub src_dir: Option<std::path::PathBuf>,
+    /// pip's `--exists-action`, for a `--src` directory in the way.
+    pub exists_action: Vec<ferry_types::vcs::ExistsAction>,
 }
 
 /// The key of [`VcsOptions::pins`]: the repository without credentials, the revision asked

@@ -224,6 +224,40 @@ pub struct VcsRequest {
     /// Check out into this directory (an editable install's `--src` checkout) instead of the
     /// cache.
     pub into: Option<PathBuf>,
+    /// pip's `--exists-action`, in order: what to do when `into` is in the way (another
+    /// repository's checkout, or not a checkout). The first that applies is taken; none is an
+    /// error.
+    pub exists_action: Vec<ExistsAction>,
+}
+
+/// pip's answers for a `--src` directory that is in the way (`--exists-action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistsAction {
+    /// Point the existing checkout at the requirement's repository and update it (a checkout
+    /// of the same kind only).
+    Switch,
+    /// Use the directory as it is.
+    Ignore,
+    /// Delete it and check out afresh.
+    Wipe,
+    /// Move it to `DIR.bak` (`.bak2`, ...) and check out afresh.
+    Backup,
+    /// Stop with an error.
+    Abort,
+}
+
+impl ExistsAction {
+    /// pip's letters (`s`, `i`, `w`, `b`, `a`), or the words.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value.trim().to_ascii_lowercase().as_str() {
+            "s" | "switch" => Self::Switch,
+            "i" | "ignore" => Self::Ignore,
+            "w" | "wipe" => Self::Wipe,
+            "b" | "backup" => Self::Backup,
+            "a" | "abort" => Self::Abort,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]

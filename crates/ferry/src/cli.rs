@@ -50,6 +50,10 @@ pub struct GlobalArgs {
     /// [env: PIP_PROXY]
     #[arg(long, global = true, value_name = "URL")]
     pub proxy: Option<String>,
+    /// When a --src checkout directory is in the way: (s)witch, (i)gnore, (w)ipe, (b)ackup or
+    /// (a)bort (repeatable; the first that applies) [env: PIP_EXISTS_ACTION]
+    #[arg(long, global = true, value_name = "ACTION", value_parser = ["s", "i", "w", "b", "a", "switch", "ignore", "wipe", "backup", "abort"])]
+    pub exists_action: Vec<String>,
 }
 
 impl GlobalArgs {
@@ -73,6 +77,13 @@ impl GlobalArgs {
         }
         if let Some(proxy) = &self.proxy {
             values.push(("proxy", "--proxy", proxy.clone()));
+        }
+        if !self.exists_action.is_empty() {
+            values.push((
+                "exists-action",
+                "--exists-action",
+                self.exists_action.join(" "),
+            ));
         }
         values
     }

@@ -152,6 +152,30 @@ pub fn warn_if_root(warn: bool, interpreter: &Interpreter, printer: &crate::prin
     }
 }
 
+/// `--exists-action` (`PIP_EXISTS_ACTION`, `exists-action` in pip.conf): a list of pip's
+/// letters or the words.
+fn exists_actions(layer: Layer<'_>) -> Result<Vec<ferry_types::vcs::ExistsAction>, InputError> {
+    let values = layer.list(&[], "exists-action");
+    let mut actions = Vec::new();
+    for value in values {
+        match ferry_types::vcs::ExistsAction::parse(&value) {
+            Some(action) => actions.push(action),
+            None => {
+                return Err(InputError::BadValue {
+                    name: "exists-action".into(),
+                    kind: "action (s, i, w, b or a)",
+                    source_desc: layer
+                        .raw("exists-action")
+                        .map(|v| v.source.to_string())
+                        .unwrap_or_default(),
+                    value,
+                })
+            }
+        }
+    }
+    Ok(actions)
+}
+
 /// pip's `--python-version` also takes `312` for 3.12 (and `3` alone).
 fn pip_python_version(version: &str) -> String {
     if !version.contains('.') && version.len() >= 2 && version.bytes().all(|b| b.is_ascii_digit()) {
@@ -213,6 +237,8 @@ pub struct ResolverSettings {
     pub scripts: Vec<PathBuf>,
     /// `--require-virtualenv`: the target must be a virtual environment.
     pub require_virtualenv: bool,
+    /// `--exists-action`, for `--src` checkouts in the way.
+    pub exists_action: Vec<ferry_types::vcs::ExistsAction>,
     pub index: IndexOptions,
 }
 
@@ -237,6 +263,7 @@ impl ResolverSettings {
             python_platform: layer.value(args.python_platform.as_deref(), "python-platform"),
             groups: layer.list(&args.group, "group"),
             require_virtualenv: layer.switch(false, "require-virtualenv")?,
+            exists_action: exists_actions(layer)?,
             ignore_requires_python: layer
                 .switch(args.ignore_requires_python, "ignore-requires-python")?,
             scripts: path_list(
@@ -341,6 +368,7 @@ impl ResolverSettings {
         )?;
         options.build = ferry_types::Builder(std::sync::Arc::new(builder));
         // pip's default `--src`: the environment's `src`, else the working directory's.
+        options.vcs.exists_action = self.exists_action.clone();
         options.vcs.src_dir = Some(match &self.src {
             Some(dir) => dir.clone(),
             None if interpreter.is_virtualenv() => interpreter.prefix().join("src"),

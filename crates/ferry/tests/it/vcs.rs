@@ -659,3 +659,80 @@ fn a_vcs_requirement_locks_to_its_commit_and_installs_from_the_lock() {
         first.as_str()
     );
 }
+
+#[test]
+fn exists_action_decides_for_a_src_directory_in_the_way() {
+    let ctx = ctx();
+    let repo = repo_with(&ctx.work().join("repo"), "exipkg", "1.0");
+    let other = repo_with(&ctx.work().join("other"), "exipkg", "9.0");
+    let url = repo.file_url();
+    let env = venv(&ctx, "env");
+    let src = ctx.work().join("src");
+    let checkout = src.join("exipkg");
+    let editable = format!("git+{url}#egg=exipkg");
+    let run = |extra: &[&str]| {
+        let mut cmd = install(&ctx, &env, &["--src"]);
+        cmd.arg(&src).args(extra).args(["-e", &editable]);
+        ctx.run(&mut cmd)
+    };
+    let in_the_way = || {
+        let _ = std::fs::remove_dir_all(&checkout);
+        std::fs::create_dir_all(&checkout).unwrap();
+        std::fs::write(checkout.join("notes.txt"), "mine\n").unwrap();
+    };
+    let version = || {
+        python_output(
+            &env.join("bin/python"),
+            "import exipkg; print(exipkg.VERSION)",
+        )
+    };
+
+    // Not a checkout: refused by default and with abort, naming the choices.
+    in_the_way();
+    for extra in [&[][..], &["--exists-action", "a"]] {
+        let out = run(extra).failure();
+        assert!(out.stderr().contains("--exists-action"), "{}", out.stderr());
+        assert!(checkout.join("notes.txt").is_file());
+    }
+    // wipe: gone, and checked out afresh.
+    run(&["--exists-action", "w"]).success();
+    assert!(!checkout.join("notes.txt").exists() && checkout.join(".git").is_dir());
+    // backup (PIP_EXISTS_ACTION too): moved to .bak, then .bak2.
+    for (n, backup) in [(1, "exipkg.bak"), (2, "exipkg.bak2")] {
+        in_the_way();
+        let mut cmd = install(&ctx, &env, &["--src"]);
+        cmd.arg(&src)
+            .args(["-e", &editable])
+            .env("PIP_EXISTS_ACTION", "b");
+        ctx.run(&mut cmd).success();
+        assert!(src.join(backup).join("notes.txt").is_file(), "backup {n}");
+        assert!(checkout.join(".git").is_dir());
+    }
+    // A checkout of another repository: switch points it at this one (s is skipped for a
+    // directory that is not a checkout, so `s w` wipes one and switches the other).
+    let _ = std::fs::remove_dir_all(&checkout);
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q"])
+        .arg(&other.dir)
+        .arg(&checkout)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    run(&["--exists-action", "s", "--exists-action", "w"]).success();
+    assert_eq!(version(), "1.0");
+    assert_eq!(
+        ferry_test::git::git(&checkout, &["config", "--get", "remote.origin.url"]).trim(),
+        url.as_str()
+    );
+    // ignore: the directory is used as it is (here: the other project's checkout).
+    let _ = std::fs::remove_dir_all(&checkout);
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q"])
+        .arg(&other.dir)
+        .arg(&checkout)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    run(&["--exists-action", "i"]).success();
+    assert_eq!(version(), "9.0");
+}
