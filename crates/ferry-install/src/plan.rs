@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ferry_index::DistFilename;
 use ferry_resolve::ResolvedPackage;
@@ -642,8 +642,71 @@ pub fn save(
 pub enum Downloaded {
     /// Its file (wheel or sdist, as the index has it) is in the directory.
     Saved(Box<(WheelSource, crate::fetch::SavedWheel)>),
-    /// It is a project directory or a VCS checkout: there is no file to save.
+    /// It is a project directory: there is no file to save (pip saves none either).
     Source(ferry_types::PackageName),
+    /// A VCS checkout, saved as pip saves one: `NAME-VERSION.zip` of the checkout (at its
+    /// `#subdirectory=`), every entry under `NAME/`.
+    Archived(PathBuf),
+}
+
+/// A zip of `tree` at `dest` with every entry under `name/`, as pip archives a VCS checkout
+/// for `pip download`: directories (not followed when they are links) and files (their
+/// contents, links followed) in a stable order, deflated, written as other output files are.
+fn archive_tree(tree: &Path, name: &str, dest: &Path) -> Result<(), InstallError> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use zip::write::SimpleFileOptions;
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                out.push((path.clone(), true));
+                walk(&path, out)?;
+            } else if kind.is_symlink() && path.is_dir() {
+                out.push((path, true));
+            } else {
+                out.push((path, false));
+            }
+        }
+        Ok(())
+    }
+    let failed = |source: std::io::Error| InstallError::Io {
+        action: "archive",
+        path: tree.to_path_buf(),
+        source,
+    };
+    let mut entries = Vec::new();
+    walk(tree, &mut entries).map_err(failed)?;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let zip_error = |e: zip::result::ZipError| failed(std::io::Error::other(e));
+    for (path, is_dir) in entries {
+        let relative = path.strip_prefix(tree).unwrap_or(&path);
+        let arcname = format!("{name}/{}", relative.to_string_lossy());
+        if is_dir {
+            let options = SimpleFileOptions::default().unix_permissions(0o755);
+            zip.add_directory(arcname, options).map_err(zip_error)?;
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(failed)?;
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644);
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode)
+            .large_file(bytes.len() as u64 > u32::MAX as u64);
+        zip.start_file(arcname, options).map_err(zip_error)?;
+        zip.write_all(&bytes).map_err(failed)?;
+    }
+    let bytes = zip.finish().map_err(zip_error)?.into_inner();
+    ferry_cache::write_output(dest, &bytes).map_err(|source| InstallError::Io {
+        action: "write",
+        path: dest.to_path_buf(),
+        source,
+    })
 }
 
 /// `pip download`: saves the chosen file of every package into `dir` as it is (wheels and
@@ -660,8 +723,21 @@ pub fn download(
     let mut out = Vec::new();
     let mut unhashed = Vec::new();
     for package in packages {
-        let from_source = package.vcs.is_some()
-            || package.direct_url.as_ref().is_some_and(is_directory)
+        if package.vcs.is_some() {
+            if let Ok(tree) = package.file.file.url.to_file_path() {
+                let name = package
+                    .metadata
+                    .as_ref()
+                    .map(|m| m.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| package.name.to_string());
+                let dest = dir.join(format!("{name}-{}.zip", package.version));
+                archive_tree(&tree, &name, &dest)?;
+                out.push(Some(Downloaded::Archived(dest)));
+                continue;
+            }
+        }
+        let from_source = package.direct_url.as_ref().is_some_and(is_directory)
             || package
                 .file
                 .file

@@ -70,8 +70,14 @@ pub fn run(
             }
             Downloaded::Source(name) => {
                 printer.status(format!(
-                    "Skipped {name}: a project directory or version-control checkout has no file to download"
+                    "Skipped {name}: a project directory has no file to download"
                 ));
+            }
+            Downloaded::Archived(path) => {
+                printer.status(format!("Saved {}", path.display()));
+                if let Some(name) = path.file_name() {
+                    names.push(name.to_string_lossy().trim_end_matches(".zip").to_string());
+                }
             }
         }
     }

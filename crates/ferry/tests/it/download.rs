@@ -233,3 +233,47 @@ fn hash_checking_mode_needs_a_matching_hash_for_every_file() {
         .success();
     assert_eq!(listing(&dir), vec![wheel.filename]);
 }
+
+#[test]
+fn a_vcs_requirement_is_saved_as_the_archive_pip_makes() {
+    let ctx = ctx();
+    let repo_dir = ctx.work().join("repo");
+    let repo = ferry_test::GitRepo::init(&repo_dir);
+    Project::new("vcspkg", "1.0").write(&repo_dir);
+    repo.commit("vcspkg 1.0");
+    let requirement = format!("git+{}#egg=vcspkg", repo.file_url());
+    let ours = ctx.work().join("ours");
+    let theirs = ctx.work().join("theirs");
+    ctx.run(
+        ctx.ferry(["download", "--no-index", "-d"])
+            .arg(&ours)
+            .arg(&requirement)
+            .arg("--python")
+            .arg(&pythons::newest().path),
+    )
+    .success()
+    .stderr_contains("Saved");
+    let pip = pythons::with_pip().expect("a CPython with pip");
+    ctx.run(
+        ctx.command(&pip.path)
+            .args(["-m", "pip", "download", "-q", "--no-index", "-d"])
+            .arg(&theirs)
+            .arg(&requirement),
+    )
+    .success();
+    assert_eq!(listing(&ours), ["vcspkg-1.0.zip"]);
+    assert_eq!(listing(&ours), listing(&theirs));
+    // The same entries (git's own files aside: each tool's clone writes its own).
+    let entries = |dir: &Path| -> Vec<String> {
+        let file = std::fs::File::open(dir.join("vcspkg-1.0.zip")).unwrap();
+        let mut zip = zip::ZipArchive::new(file).unwrap();
+        let mut names: Vec<String> = (0..zip.len())
+            .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+            .filter(|n| !n.starts_with("vcspkg/.git/") && n != "vcspkg/.git")
+            .collect();
+        names.sort();
+        names
+    };
+    assert!(entries(&ours).contains(&"vcspkg/pyproject.toml".to_string()));
+    assert_eq!(entries(&ours), entries(&theirs));
+}
