@@ -11,6 +11,13 @@ use ferry_install::{InstallReporter, InstalledDist, LockReporter};
 
 use crate::printer::Printer;
 
+/// Every bar and spinner of the process draws through this one, so that the fetch bar and
+/// the build spinners share stderr without overwriting each other.
+fn multi() -> &'static indicatif::MultiProgress {
+    static MULTI: std::sync::OnceLock<indicatif::MultiProgress> = std::sync::OnceLock::new();
+    MULTI.get_or_init(indicatif::MultiProgress::new)
+}
+
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     /// `--progress-bar raw`: a line per wheel ready (`Progress N of M`), for tools reading it.
@@ -24,7 +31,7 @@ impl Progress {
     pub fn with_mode(printer: &Printer, total: usize, mode: &str) -> Arc<Self> {
         let show = mode == "on" && !printer.is_quiet() && std::io::stderr().is_terminal();
         let bar = show.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
+            let bar = multi().add(indicatif::ProgressBar::new(total as u64));
             let style =
                 indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
@@ -51,7 +58,7 @@ impl Progress {
 
     fn detail(&self, line: String) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| self.printer.detail(line)),
+            Some(_) => multi().suspend(|| self.printer.detail(line)),
             None => self.printer.detail(line),
         }
     }
@@ -132,6 +139,108 @@ impl LockReporter for Printer {
             "Rolled back {count} interrupted install(s) in {}",
             dir.display()
         ));
+    }
+}
+
+/// What builds show: what they built, with `-v` each backend hook and its output, and on a
+/// terminal (not with `-q` or `-v`, nor `--progress-bar off`) a spinner per build running.
+pub struct BuildProgress {
+    printer: Printer,
+    spinners: Option<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>>,
+}
+
+impl BuildProgress {
+    pub fn new(printer: &Printer, progress: bool) -> Self {
+        let show = progress
+            && !printer.is_quiet()
+            && !printer.is_verbose()
+            && std::io::stderr().is_terminal();
+        Self {
+            printer: printer.clone(),
+            spinners: show.then(Default::default),
+        }
+    }
+
+    fn spinners(
+        &self,
+    ) -> Option<std::sync::MutexGuard<'_, std::collections::HashMap<String, indicatif::ProgressBar>>>
+    {
+        self.spinners
+            .as_ref()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The spinner of `project`, made when its first hook starts.
+    fn spin(&self, project: &str, hook: &str) {
+        if let Some(mut spinners) = self.spinners() {
+            let bar = spinners.entry(project.to_string()).or_insert_with(|| {
+                let bar = multi().add(indicatif::ProgressBar::new_spinner());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} Building {prefix}: {msg} ({elapsed})",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(project.to_string());
+                bar.set_message(hook.replace('_', " "));
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            });
+            bar.set_message(hook.replace('_', " "));
+        }
+    }
+
+    fn stop(&self, project: &str) {
+        if let Some(bar) = self.spinners().and_then(|mut s| s.remove(project)) {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// A line for people, above any spinner.
+    fn status(&self, line: String) {
+        match self.spinners.is_some() {
+            true => multi().suspend(|| self.printer.status(line)),
+            false => self.printer.status(line),
+        }
+    }
+}
+
+impl Drop for BuildProgress {
+    fn drop(&mut self) {
+        if let Some(mut spinners) = self.spinners() {
+            for (_, bar) in spinners.drain() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl ferry_build::BuildReporter for BuildProgress {
+    fn hook_started(&self, project: &str, hook: &str) {
+        self.spin(project, hook);
+        ferry_build::BuildReporter::hook_started(&self.printer, project, hook);
+    }
+
+    fn environment_ready(&self, project: &str, elapsed: std::time::Duration) {
+        ferry_build::BuildReporter::environment_ready(&self.printer, project, elapsed);
+    }
+
+    fn built(&self, project: &str, wheel: &Path, cached: bool) {
+        self.stop(project);
+        if cached {
+            ferry_build::BuildReporter::built(&self.printer, project, wheel, cached);
+        } else {
+            let file = wheel.file_name().unwrap_or_default().to_string_lossy();
+            self.status(format!("Built {file} from {project}"));
+        }
+    }
+
+    fn kept(&self, project: &str, dir: &Path) {
+        ferry_build::BuildReporter::kept(&self.printer, project, dir);
+    }
+
+    fn output_sink(&self) -> Option<ferry_build::OutputSink> {
+        ferry_build::BuildReporter::output_sink(&self.printer)
     }
 }
 

@@ -609,6 +609,10 @@ impl InstallSettings {
             warn_root_user: root_user_action(args.root_user_action.clone(), layer)?,
             platform: PlatformSettings::resolve(&args.platform, layer),
         })
+        .map(|mut settings: Self| {
+            settings.build.progress = settings.progress_bar == "on";
+            settings
+        })
     }
 
     /// Where the packages go.
@@ -689,6 +693,8 @@ pub struct BuildSettings {
     /// environment or pip.conf (`PIP_CONSTRAINT`, `constraint = ...`), which pip's build
     /// subprocess reads too, not `-c` on the command line.
     pub constraints: Vec<PathBuf>,
+    /// A spinner per running build on a terminal (`--progress-bar` not `off`/`raw`).
+    pub progress: bool,
 }
 
 impl BuildSettings {
@@ -730,6 +736,9 @@ impl BuildSettings {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            progress: layer
+                .value(None, "progress-bar")
+                .is_none_or(|mode| mode == "on"),
         })
     }
 
@@ -768,7 +777,7 @@ impl BuildSettings {
                     })
                     .collect(),
             },
-            std::sync::Arc::new(printer.clone()),
+            std::sync::Arc::new(crate::progress::BuildProgress::new(printer, self.progress)),
         ))
     }
 }

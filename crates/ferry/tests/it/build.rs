@@ -752,3 +752,68 @@ fn config_settings_on_a_requirements_line_reach_that_project_only() {
     let marker = site_packages(&env).join("perline_setting_flavour.txt");
     assert_eq!(std::fs::read_to_string(marker).unwrap(), "lime");
 }
+
+/// Runs `cmd` with a terminal as stdin/stdout/stderr (through `script`), and returns what the
+/// terminal showed.
+fn on_a_terminal(ctx: &TestContext, cmd: &Command) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let mut line = quote(cmd.get_program());
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    let mut script = ctx.command("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    script.current_dir(ctx.work());
+    let out = script.output().expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn builds_show_a_spinner_on_a_terminal_only() {
+    let python = pythons::newest().path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("spinning", "1.0").write(&ctx.work().join("spinning"));
+    let env = make_venv(&ctx, "env", &python, false);
+    let path = tree.display().to_string();
+    let cmd = install(&ctx, &env, &server, &["--no-cache-dir", &path]);
+    let shown = on_a_terminal(&ctx, &cmd);
+    assert!(
+        shown.contains(&format!("Building {path}: build wheel")),
+        "{shown}"
+    );
+    assert!(shown.contains("Built spinning-1.0"), "{shown}");
+    // Not without a terminal, and not with --progress-bar off.
+    let mut cmd = install(
+        &ctx,
+        &env,
+        &server,
+        &["--no-cache-dir", "--force-reinstall", &path],
+    );
+    let out = ctx.run(&mut cmd).success();
+    assert!(!out.stderr().contains("Building "), "{}", out.stderr());
+    let cmd = install(
+        &ctx,
+        &env,
+        &server,
+        &[
+            "--no-cache-dir",
+            "--force-reinstall",
+            "--progress-bar",
+            "off",
+            &path,
+        ],
+    );
+    let shown = on_a_terminal(&ctx, &cmd);
+    assert!(!shown.contains("Building "), "{shown}");
+    assert!(shown.contains("Built spinning-1.0"), "{shown}");
+}
