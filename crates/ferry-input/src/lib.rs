@@ -48,6 +48,8 @@ pub enum InputError {
     },
     #[error("in hash-checking mode (--require-hashes, or a requirement with --hash) {0}")]
     HashMode(String),
+    #[error("--extra {extra}: {message}")]
+    UnknownExtra { extra: String, message: String },
     #[error("`{name}` is not a valid {kind} (from {source_desc}): {value:?}")]
     BadValue {
         name: String,

@@ -589,7 +589,6 @@ impl RequirementsSpec {
         Ok(())
     }
 
-    /// Adds `--extra NAME` dependencies from pyproject.toml files read so far.
     /// pip's rules for hash-checking mode: every named requirement pinned to one version (`==`
     /// without a wildcard, or `===`) or given by URL, and no editables or directories (they
     /// have no single file to hash). `require_hashes` is `--require-hashes`; a requirement with
@@ -640,20 +639,32 @@ impl RequirementsSpec {
         Ok(())
     }
 
+    /// Adds `--extra NAME` dependencies from pyproject.toml files read so far; an extra none
+    /// of them has is an error that lists those they have.
     pub fn select_extra(&mut self, extra: &str) -> Result<(), InputError> {
         let name = normalize_extra(extra);
-        let entries = self
-            .optional
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| InputError::BadValue {
-                name: "--extra".into(),
-                kind: "extra of the project",
-                value: extra.to_string(),
-                source_desc: "the command line".into(),
-            })?;
-        self.requirements.extend(entries);
-        Ok(())
+        if let Some(entries) = self.optional.get(&name).cloned() {
+            self.requirements.extend(entries);
+            return Ok(());
+        }
+        let known: Vec<&str> = self.optional.keys().map(String::as_str).collect();
+        let message = if !self.files.iter().any(|f| f.ends_with("pyproject.toml")) {
+            "extras come from a pyproject.toml: give it with -r".to_string()
+        } else if known.is_empty() {
+            "the pyproject.toml read has no [project.optional-dependencies]".to_string()
+        } else {
+            format!("no such extra; the project has {}", known.join(", "))
+        };
+        Err(InputError::UnknownExtra {
+            extra: extra.to_string(),
+            message,
+        })
+    }
+
+    /// `--all-extras`: every extra of the pyproject.toml files read so far.
+    pub fn select_all_extras(&mut self) {
+        let all: Vec<RequirementEntry> = self.optional.values().flatten().cloned().collect();
+        self.requirements.extend(all);
     }
 }
 

@@ -370,6 +370,13 @@ pub struct ResolveArgs {
     /// Admit every version whatever its requires-python says
     #[arg(long)]
     pub ignore_requires_python: bool,
+    /// Include the optional dependencies of this extra of a pyproject.toml given with -r
+    /// (repeatable)
+    #[arg(long, value_name = "EXTRA")]
+    pub extra: Vec<String>,
+    /// Include every extra of the pyproject.toml files given with -r
+    #[arg(long, conflicts_with = "extra")]
+    pub all_extras: bool,
     /// Also the requirements of this PEP 735 dependency group: NAME (of ./pyproject.toml) or
     /// PATH:NAME (repeatable)
     #[arg(long, value_name = "[PATH:]GROUP")]
@@ -511,9 +518,6 @@ pub struct CompileArgs {
     /// Write the pinned requirements here (and read existing pins from it) instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
-    /// Include the optional dependencies of this extra (from pyproject.toml)
-    #[arg(long, value_name = "EXTRA")]
-    pub extra: Vec<String>,
     /// Add --hash options for every file of each pinned version
     #[arg(long)]
     pub generate_hashes: bool,

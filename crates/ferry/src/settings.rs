@@ -239,6 +239,10 @@ pub struct ResolverSettings {
     pub require_virtualenv: bool,
     /// `--exists-action`, for `--src` checkouts in the way.
     pub exists_action: Vec<ferry_types::vcs::ExistsAction>,
+    /// `--extra NAME` of pyproject.toml files given with `-r`.
+    pub extras: Vec<String>,
+    /// `--all-extras`.
+    pub all_extras: bool,
     pub index: IndexOptions,
 }
 
@@ -264,6 +268,8 @@ impl ResolverSettings {
             groups: layer.list(&args.group, "group"),
             require_virtualenv: layer.switch(false, "require-virtualenv")?,
             exists_action: exists_actions(layer)?,
+            extras: args.extra.clone(),
+            all_extras: args.all_extras,
             ignore_requires_python: layer
                 .switch(args.ignore_requires_python, "ignore-requires-python")?,
             scripts: path_list(
@@ -383,15 +389,15 @@ impl ResolverSettings {
     }
 
     /// What to resolve: the `requirements` typed on the command line (named ones, or paths
-    /// and URLs), the `editables`, then those of the requirements `files` (with `extras`
-    /// selected from them), then the `-c` constraints. The files' own options are applied to
+    /// and URLs), the `editables`, then those of the requirements `files` (with `--extra`s
+    /// of the pyproject.toml files among them), the `--group`s and scripts, then the `-c`
+    /// constraints. The files' own options are applied to
     /// these settings.
     pub fn read_spec(
         &mut self,
         requirements: &[String],
         editables: &[String],
         files: &[PathBuf],
-        extras: &[String],
     ) -> anyhow::Result<RequirementsSpec> {
         let mut spec = RequirementsSpec::default();
         let cwd = std::env::current_dir()?;
@@ -411,8 +417,11 @@ impl ResolverSettings {
         for file in files {
             spec.add_file(file, false)?;
         }
-        for extra in extras {
+        for extra in &self.extras {
             spec.select_extra(extra)?;
+        }
+        if self.all_extras {
+            spec.select_all_extras();
         }
         for group in &self.groups {
             spec.add_group(group, &cwd)?;
@@ -821,7 +830,6 @@ impl UninstallSettings {
 pub struct CompileSettings {
     pub src: Vec<PathBuf>,
     pub output_file: Option<PathBuf>,
-    pub extras: Vec<String>,
     pub generate_hashes: bool,
     pub no_annotate: bool,
     pub no_header: bool,
@@ -837,7 +845,6 @@ impl CompileSettings {
         Ok(Self {
             src: args.src.clone(),
             output_file: args.output_file.clone(),
-            extras: args.extra.clone(),
             generate_hashes: args.generate_hashes,
             no_annotate: args.no_annotate,
             no_header: args.no_header,

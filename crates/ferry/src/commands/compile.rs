@@ -20,7 +20,7 @@ pub fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitCode> {
     let mut resolver = settings.resolver.clone();
-    let spec = resolver.read_spec(&[], &[], &settings.src, &settings.extras)?;
+    let spec = resolver.read_spec(&[], &[], &settings.src)?;
     let request = resolver.python_request();
     let interpreter = find_target(request.as_ref(), TargetPolicy::Read, cache)?;
     let handle = runtime.handle();

@@ -32,7 +32,7 @@ pub fn run(
         .filter(|f| !ferry_resolve::lock::is_lock_file(f))
         .cloned()
         .collect();
-    let spec = resolver.read_spec(&settings.requirements, &settings.editables, &files, &[])?;
+    let spec = resolver.read_spec(&settings.requirements, &settings.editables, &files)?;
     if lock.is_none()
         && spec.requirements.is_empty()
         && spec.sources.is_empty()

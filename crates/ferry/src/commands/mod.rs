@@ -81,7 +81,7 @@ pub(crate) fn resolving(
     printer: &Printer,
 ) -> anyhow::Result<Resolving> {
     let mut resolver = resolver.clone();
-    let spec = resolver.read_spec(requirements, editables, files, &[])?;
+    let spec = resolver.read_spec(requirements, editables, files)?;
     if spec.requirements.is_empty() && spec.sources.is_empty() {
         anyhow::bail!("name at least one requirement, or a requirements file with -r");
     }

@@ -1576,3 +1576,77 @@ fn files_for_another_interpreter_go_only_into_a_target_as_in_pip() {
         "{url}"
     );
 }
+
+#[test]
+fn a_pyproject_gives_its_dependencies_extras_and_groups_together() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    for name in ["base-dep", "test-dep", "docs-dep", "dev-dep", "lint-dep"] {
+        server.publish(
+            &WheelBuilder::new(name, "1.0")
+                .file(&format!("{}.py", name.replace('-', "_")), "")
+                .build(),
+        );
+    }
+    let project = ctx.work().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        r#"[project]
+name = "proj"
+version = "1.0"
+dependencies = ["base-dep"]
+
+[project.optional-dependencies]
+test = ["test-dep"]
+docs = ["docs-dep"]
+
+[dependency-groups]
+dev = ["dev-dep", {include-group = "lint"}]
+lint = ["lint-dep"]
+"#,
+    )
+    .unwrap();
+    let pyproject = project.join("pyproject.toml").display().to_string();
+    let names = |args: &[&str]| -> Vec<String> {
+        let venv = ctx.work().join("env");
+        let _ = std::fs::remove_dir_all(&venv);
+        make_venv(&ctx, "env", &default_python(), false);
+        let mut cmd = install(&ctx, &venv, &server, &["-r", &pyproject]);
+        cmd.args(args);
+        ctx.run(&mut cmd).success();
+        let freeze = ctx
+            .run(ctx.ferry(["freeze", "--python"]).arg(&venv))
+            .success()
+            .stdout();
+        freeze
+            .lines()
+            .map(|l| l.split("==").next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&[]), ["base-dep"]);
+    let group = format!("{pyproject}:dev");
+    assert_eq!(
+        names(&["--extra", "test", "--group", &group]),
+        ["base-dep", "dev-dep", "lint-dep", "test-dep"]
+    );
+    assert_eq!(
+        names(&["--all-extras", "--group", &group]),
+        ["base-dep", "dev-dep", "docs-dep", "lint-dep", "test-dep"]
+    );
+    // An extra the project does not have names those it has.
+    let venv = ctx.work().join("env");
+    let out = ctx
+        .run(&mut install(
+            &ctx,
+            &venv,
+            &server,
+            &["-r", &pyproject, "--extra", "tset"],
+        ))
+        .failure();
+    assert!(
+        out.stderr().contains("--extra tset") && out.stderr().contains("docs, test"),
+        "{}",
+        out.stderr()
+    );
+}
