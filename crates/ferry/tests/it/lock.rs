@@ -412,3 +412,62 @@ fn dependency_groups_and_script_metadata_are_requirements() {
     let err = ctx.run(&mut cmd).failure().stderr();
     assert!(err.contains("tool.py requires Python <3"), "{err}");
 }
+
+/// Validates lock files with `packaging.pylock` (the reference reader of PEP 751's format,
+/// installed from the index into a venv of the test's own).
+fn validate_with_packaging(ctx: &TestContext, locks: &[&Path]) {
+    let tools = make_venv(ctx, "validator", &pythons::newest().path, false);
+    ctx.run(
+        ctx.ferry(["install", "-q", "packaging>=26", "--python"])
+            .arg(&tools),
+    )
+    .success();
+    let script = "import sys, tomllib\nfrom packaging.pylock import Pylock\nfor path in sys.argv[1:]:\n    with open(path, 'rb') as f:\n        lock = Pylock.from_dict(tomllib.load(f))\n    print(len(lock.packages))\n";
+    let mut cmd = ctx.command(tools.join("bin/python"));
+    cmd.args(["-c", script]).args(locks);
+    let out = ctx.run(&mut cmd).success();
+    assert_eq!(
+        out.stdout().lines().count(),
+        locks.len(),
+        "{}",
+        out.stderr()
+    );
+}
+
+#[test]
+#[ignore = "reaches the real package index: run with `cargo nextest run --run-ignored all` (CI does)"]
+fn live_locks_of_every_kind_validate_with_packaging_pylock() {
+    let ctx = ctx();
+    ctx.env("PIP_CONFIG_FILE", "");
+    // Files from an index, with a marker-skipped dependency.
+    let (server, _) = server();
+    let from_index = ctx.work().join("pylock.toml");
+    lock(&ctx, &server, &from_index, &["lockapp"]);
+    // A git checkout, a project directory and an sdist archive by path.
+    let repo_dir = ctx.work().join("repo");
+    let repo = ferry_test::GitRepo::init(&repo_dir);
+    ferry_test::Project::new("fromgit", "1.0").write(&repo_dir);
+    repo.commit("fromgit 1.0");
+    let dir = ferry_test::Project::new("fromdir", "1.0").write(&ctx.work().join("fromdir"));
+    let archive = ferry_test::Project::new("fromsdist", "1.0")
+        .sdist()
+        .write_to(&ctx.work());
+    let sources = ctx.work().join("pylock.sources.toml");
+    let mut cmd = ctx.ferry(["lock", "--no-index", "-o"]);
+    cmd.arg(&sources)
+        .arg(format!("fromgit @ git+{}", repo.file_url()))
+        .arg(&dir)
+        .arg(&archive)
+        .arg("--python")
+        .arg(&pythons::newest().path);
+    ctx.run(&mut cmd).success();
+    let text = std::fs::read_to_string(&sources).unwrap();
+    for kind in [
+        "[packages.vcs]",
+        "[packages.directory]",
+        "[packages.archive]",
+    ] {
+        assert!(text.contains(kind), "{kind} in {text}");
+    }
+    validate_with_packaging(&ctx, &[&from_index, &sources]);
+}
