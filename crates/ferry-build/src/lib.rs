@@ -129,6 +129,9 @@ pub struct BuildOptions {
     pub config_settings: ConfigSettings,
     /// Keep the build directory (`--no-clean`).
     pub keep: bool,
+    /// `--check-build-dependencies`: without isolation, the target must already hold every
+    /// `build-system.requires`, in versions that fit.
+    pub check_build_deps: bool,
     /// Where builds' working directories (build environments, unpacked sdists) are made; the
     /// system's temporary directory when `None`. [`SourceBuilder`] puts them in the cache,
     /// beside the store its environments are linked from.
@@ -291,6 +294,9 @@ impl Frontend<'_> {
             message,
         };
         let (python, path_prefix, venv) = if self.options.no_isolation {
+            if self.options.check_build_deps {
+                check_build_deps(self.interpreter, &system.requires).map_err(env_error)?;
+            }
             (self.interpreter.path().to_path_buf(), Vec::new(), None)
         } else {
             let options = ferry_python::venv::VenvOptions::default();
@@ -322,6 +328,81 @@ impl Frontend<'_> {
             }
         }
         Ok(prepared)
+    }
+}
+
+/// pip's `--check-build-dependencies`: every requirement of `requires` (PEP 508, markers
+/// evaluated for `interpreter`) installed in `interpreter`'s environment in a version that
+/// fits; otherwise a message naming the missing and the conflicting ones.
+fn check_build_deps(
+    interpreter: &ferry_python::Interpreter,
+    requires: &[String],
+) -> Result<(), String> {
+    use std::str::FromStr;
+    let env = interpreter.markers().to_pep508()?;
+    let mut wanted = Vec::new();
+    for text in requires {
+        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+            .map_err(|e| {
+                format!("build-system.requires has `{text}`, which is not a requirement: {e}")
+            })?;
+        if requirement.evaluate_markers(&env, &[]) {
+            wanted.push((text.clone(), requirement));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = wanted.iter().map(|(_, r)| r.name.to_string()).collect();
+    let script = "import json, sys\ntry:\n    from importlib.metadata import version, PackageNotFoundError\nexcept ImportError:\n    print('{}'); sys.exit(0)\nout = {}\nfor name in sys.argv[1:]:\n    try:\n        out[name] = version(name)\n    except PackageNotFoundError:\n        out[name] = None\nprint(json.dumps(out))\n";
+    let output = std::process::Command::new(interpreter.path())
+        .args(["-c", script])
+        .args(&names)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", interpreter.path().display()))?;
+    let found: std::collections::HashMap<String, Option<String>> =
+        serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let mut missing = Vec::new();
+    let mut conflicting = Vec::new();
+    for (text, requirement) in &wanted {
+        match found.get(&requirement.name.to_string()).cloned().flatten() {
+            None => missing.push(format!("'{text}'")),
+            Some(version) => {
+                let fits = match &requirement.version_or_url {
+                    Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                        pep508_rs::pep440_rs::Version::from_str(&version)
+                            .map(|v| specifiers.contains(&v))
+                            .unwrap_or(false)
+                    }
+                    _ => true,
+                };
+                if !fits {
+                    conflicting.push(format!("{} {version} (wanted: '{text}')", requirement.name));
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "missing from {}: {}",
+            interpreter.path().display(),
+            missing.join(", ")
+        ));
+    }
+    if !conflicting.is_empty() {
+        problems.push(format!(
+            "installed in versions that do not fit: {}",
+            conflicting.join(", ")
+        ));
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "--check-build-dependencies with --no-build-isolation: build dependencies {}; install them, or leave out --check-build-dependencies",
+            problems.join("; and ")
+        )),
     }
 }
 

@@ -320,6 +320,15 @@ pub struct BuildArgs {
     /// How many builds run at once [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// With --no-build-isolation: stop unless the environment holds every build requirement
+    #[arg(long)]
+    pub check_build_dependencies: bool,
+    /// Accepted for pip's sake: ferry always builds through PEP 517
+    #[arg(long, overrides_with = "no_use_pep517")]
+    pub use_pep517: bool,
+    /// pip's legacy `setup.py` builds, which ferry does not have (an error that says so)
+    #[arg(long)]
+    pub no_use_pep517: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

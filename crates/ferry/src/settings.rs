@@ -728,6 +728,25 @@ impl BuildSettings {
             "build-isolation",
             true,
         )?;
+        // pip's `--no-use-pep517` (`use-pep517 = false`) asks for `setup.py install`, which
+        // ferry does not do; `--use-pep517` is what ferry always does.
+        if !layer.negatable(args.no_use_pep517.then_some(false), "use-pep517", true)? {
+            return Err(InputError::BadValue {
+                name: "use-pep517".into(),
+                kind: "choice for ferry, which builds only through PEP 517 (a project without \
+                       pyproject.toml is built with setuptools' PEP 517 backend, as pip does by \
+                       default)",
+                value: "false".into(),
+                source_desc: match args.no_use_pep517 {
+                    true => "--no-use-pep517".into(),
+                    false => layer
+                        .raw("use-pep517")
+                        .or_else(|| layer.raw("no-use-pep517"))
+                        .map(|v| v.source.to_string())
+                        .unwrap_or_default(),
+                },
+            });
+        }
         let jobs = layer
             .parsed(args.jobs, "jobs", "number of builds", |s| s.parse().ok())?
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -737,6 +756,8 @@ impl BuildSettings {
                 no_isolation: !isolation,
                 config_settings,
                 keep: layer.switch(args.no_clean, "no-clean")?,
+                check_build_deps: layer
+                    .switch(args.check_build_dependencies, "check-build-dependencies")?,
                 work_root: None,
             },
             jobs,

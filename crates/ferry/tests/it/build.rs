@@ -817,3 +817,64 @@ fn builds_show_a_spinner_on_a_terminal_only() {
     assert!(!shown.contains("Building "), "{shown}");
     assert!(shown.contains("Built spinning-1.0"), "{shown}");
 }
+
+#[test]
+fn check_build_dependencies_needs_them_installed_without_isolation() {
+    let python = pythons::newest().path;
+    let ctx = ctx();
+    let server = helper_server();
+    let tree = Project::new("checked", "1.0").write(&ctx.work().join("checked"));
+    // pip checks `build-system.requires` (not what the backend's hooks add).
+    let pyproject = tree.join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap().replace(
+        "requires = []",
+        r#"requires = ["helper>=1.0", "unused-on-this-python; python_version < '3'"]"#,
+    );
+    std::fs::write(&pyproject, text).unwrap();
+    let env = make_venv(&ctx, "env", &python, false);
+    let path = tree.display().to_string();
+    let args = ["--no-build-isolation", "--check-build-dependencies", &path];
+    let out = ctx.run(&mut install(&ctx, &env, &server, &args)).failure();
+    let err = out.stderr();
+    assert!(
+        err.contains("'helper>=1.0'") && err.contains("missing") && !err.contains("unused"),
+        "{err}"
+    );
+    // Without the check, pip's behaviour: the backend runs with what is there.
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &["--no-build-isolation", &path],
+    ))
+    .success();
+    // With the requirement installed, the check passes.
+    ctx.run(&mut install(&ctx, &env, &server, &["helper"]))
+        .success();
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &[&args[..], &["--force-reinstall", "--no-deps"]].concat(),
+    ))
+    .success();
+    // A version that does not fit is named.
+    let text = std::fs::read_to_string(&pyproject)
+        .unwrap()
+        .replace("helper>=1.0", "helper>=2");
+    std::fs::write(&pyproject, text).unwrap();
+    ctx.run(&mut install(&ctx, &env, &server, &args))
+        .failure()
+        .stderr_contains("helper 1.0 (wanted: 'helper>=2')");
+    // --no-use-pep517 asks for what ferry does not do; --use-pep517 is accepted.
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &["--no-use-pep517", &path],
+    ))
+    .failure()
+    .stderr_contains("PEP 517");
+    ctx.run(&mut install(&ctx, &env, &server, &["--use-pep517", &path]))
+        .success();
+}
