@@ -875,6 +875,11 @@ fn check_build_dependencies_needs_them_installed_without_isolation() {
     ))
     .failure()
     .stderr_contains("PEP 517");
-    ctx.run(&mut install(&ctx, &env, &server, &["--use-pep517", &path]))
-        .success();
+    ctx.run(&mut install(
+        &ctx,
+        &env,
+        &server,
+        &["--use-pep517", "--no-build-isolation", &path],
+    ))
+    .success();
 }
