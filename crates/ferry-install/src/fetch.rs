@@ -56,6 +56,8 @@ pub struct FetchedWheel {
 /// Progress of downloads; implemented by the command line.
 pub trait FetchReporter: Send + Sync {
     fn download_started(&self, _name: &str, _size: Option<u64>) {}
+    /// `done` bytes of `name` have arrived, of `total` if the server said.
+    fn download_progress(&self, _name: &str, _done: u64, _total: Option<u64>) {}
     fn download_finished(&self, _name: &str, _bytes: u64) {}
     /// A wheel is in the store, downloaded now or found there (`wheel.cached`).
     fn ready(&self, _source: &WheelSource, _wheel: &FetchedWheel) {}
@@ -296,6 +298,7 @@ pub(crate) async fn fetch_within(
         sender: None,
         spent: None,
         task: None,
+        progress: (Arc::clone(&reporter), source.name.clone(), 0, None),
     };
     let downloaded = http.stream(&source.url, &mut streamer).await;
     let unpacked = streamer.finish().await;
@@ -398,6 +401,8 @@ struct Streamer<'a> {
     /// Buffers the unpacking thread is done with, to fill again.
     spent: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
     task: Option<tokio::task::JoinHandle<Result<TempWork, StreamFailure>>>,
+    /// Told of the bytes as they arrive: (reporter, project name, bytes so far, length).
+    progress: (Arc<dyn FetchReporter>, String, u64, Option<u64>),
 }
 
 impl Streamer<'_> {
@@ -463,6 +468,7 @@ impl Streamer<'_> {
 impl StreamObserver for Streamer<'_> {
     fn started(&mut self, length: Option<u64>) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            self.progress.3 = length;
             if self.permit.is_none() {
                 self.permit = self.budget.reserve(length).await;
             }
@@ -472,6 +478,9 @@ impl StreamObserver for Streamer<'_> {
     fn data(&mut self, bytes: bytes::Bytes) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.hashes.update(&bytes);
+            let (reporter, name, done, total) = &mut self.progress;
+            *done += bytes.len() as u64;
+            reporter.download_progress(name, *done, *total);
             if self.task.is_none() {
                 self.start();
             }
@@ -495,6 +504,7 @@ impl StreamObserver for Streamer<'_> {
     fn restart(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             self.hashes.reset();
+            self.progress.2 = 0;
             self.batch.clear();
             // The unpacking so far is void: end it (its staging directory goes with it).
             self.sender = None;

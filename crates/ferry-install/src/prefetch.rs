@@ -47,6 +47,8 @@ struct Shared {
     store: Store,
     slots: Semaphore,
     budget: ByteBudget,
+    /// Told of the downloads (`--progress-bar raw` wants every byte counted); none by default.
+    reporter: std::sync::OnceLock<Arc<dyn crate::fetch::FetchReporter>>,
 }
 
 impl Drop for Inner {
@@ -77,12 +79,18 @@ impl Prefetch {
                     store,
                     slots: Semaphore::new(MAX_FETCHES),
                     budget: ByteBudget::default(),
+                    reporter: std::sync::OnceLock::new(),
                 }),
                 handle,
                 installed: installed.into_iter().collect(),
                 started: Mutex::default(),
             }),
         }
+    }
+
+    /// Reports the fetches to `reporter` from now on (set once).
+    pub fn report_to(&self, reporter: Arc<dyn crate::fetch::FetchReporter>) {
+        let _ = self.inner.shared.reporter.set(reporter);
     }
 
     /// The resolver's listener that starts the fetches.
@@ -124,7 +132,10 @@ impl Prefetch {
         let task = Arc::clone(&inner.shared);
         let fetch = inner.handle.spawn(async move {
             let _slot = task.slots.acquire().await;
-            let reporter: Arc<dyn crate::fetch::FetchReporter> = Arc::new(Silent);
+            let reporter: Arc<dyn crate::fetch::FetchReporter> = match task.reporter.get() {
+                Some(reporter) => Arc::clone(reporter),
+                None => Arc::new(Silent),
+            };
             crate::fetch::fetch_within(&task.http, &task.store, &source, reporter, &task.budget)
                 .await
         });

@@ -138,7 +138,12 @@ impl Provider {
             let next = order.len() as u32;
             if !order.contains_key(pkg) {
                 order.insert(pkg.clone(), next);
-                if let Some(name) = pkg.name() {
+                // What is installed is kept without its listing (fetched later only if the
+                // installed version turns out not to fit).
+                let kept = pkg.name().is_some_and(|name| {
+                    self.options.installed.contains_key(name) && !self.options.upgrade.applies(name)
+                });
+                if let Some(name) = pkg.name().filter(|_| !kept) {
                     // Start fetching the listing now; the solver will want it soon.
                     let fetcher = Arc::clone(&self.fetcher);
                     let name = name.to_string();

@@ -20,8 +20,9 @@ fn multi() -> &'static indicatif::MultiProgress {
 
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    /// `--progress-bar raw`: a line per wheel ready (`Progress N of M`), for tools reading it.
-    raw: Option<(std::sync::atomic::AtomicUsize, usize)>,
+    /// `--progress-bar raw`: pip's `Progress DONE of TOTAL` lines, in bytes, as each download
+    /// goes, for tools reading them.
+    raw: bool,
     printer: Printer,
 }
 
@@ -40,8 +41,7 @@ impl Progress {
             bar.set_prefix("Fetching");
             bar
         });
-        let raw = (mode == "raw" && !printer.is_quiet())
-            .then(|| (std::sync::atomic::AtomicUsize::new(0), total));
+        let raw = mode == "raw" && !printer.is_quiet();
         Arc::new(Self {
             bar,
             raw,
@@ -71,6 +71,13 @@ impl FetchReporter for Progress {
         }
     }
 
+    fn download_progress(&self, _name: &str, done: u64, total: Option<u64>) {
+        if self.raw {
+            self.printer
+                .status(format!("Progress {done} of {}", total.unwrap_or(0)));
+        }
+    }
+
     fn download_finished(&self, _name: &str, _bytes: u64) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
@@ -78,10 +85,6 @@ impl FetchReporter for Progress {
     }
 
     fn ready(&self, source: &WheelSource, wheel: &FetchedWheel) {
-        if let Some((done, total)) = &self.raw {
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            self.printer.status(format!("Progress {n} of {total}"));
-        }
         let line = match &wheel.provenance {
             Some(p) if wheel.cached => {
                 let origin = match p.index.starts_with("built from") {

@@ -100,6 +100,9 @@ pub fn run(
     };
     if let Some(prefetch) = &prefetch {
         options.on_chosen = prefetch.listener();
+        if settings.progress_bar == "raw" {
+            prefetch.report_to(Progress::with_mode(printer, 0, "raw"));
+        }
     }
     let mut target = resolver.target(&interpreter)?;
     settings

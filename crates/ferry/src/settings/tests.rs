@@ -238,7 +238,7 @@ fn bad_values_name_their_source_and_unknown_options_are_ignored() {
 
     // pip ignores options its command does not have; so does ferry.
     let config =
-        file("[global]\nno-such-option = 1\nno-color = yes\n[install]\nexists-action = w\n");
+        file("[global]\nno-such-option = 1\nno-color = yes\n[install]\nno-python-version-warning = yes\n");
     let config2 = PipConfig::from_env_pairs([("PIP_NO_SUCH_OPTION", "1")]);
     assert_eq!(install(&[], &config), install(&[], &PipConfig::default()));
     assert_eq!(install(&[], &config2), install(&[], &PipConfig::default()));

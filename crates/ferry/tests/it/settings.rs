@@ -436,6 +436,7 @@ fn general_options_isolated_require_virtualenv_and_log() {
             "install",
             "--dry-run",
             "-q",
+            "-U",
             "app",
             "-i",
             &server.url(),
