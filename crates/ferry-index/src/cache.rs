@@ -61,6 +61,11 @@ impl HttpCache {
         self.dir.join(&hex[..2]).join(format!("{hex}.http"))
     }
 
+    /// Drops the entry for `url` and `accept`, if any (a response that turned out unusable).
+    pub(crate) fn forget(&self, url: &Url, accept: &str) {
+        let _ = std::fs::remove_file(self.path(url, accept));
+    }
+
     pub(crate) fn read(&self, url: &Url, accept: &str) -> Option<Entry> {
         let path = self.path(url, accept);
         let bytes = std::fs::read(&path).ok()?;

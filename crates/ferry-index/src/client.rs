@@ -245,7 +245,14 @@ impl IndexClient {
             }
             Err(err) => return Err(err),
         };
-        let page = parse_page(&fetched.body, fetched.content_type.as_deref(), &fetched.url)?;
+        let page = match parse_page(&fetched.body, fetched.content_type.as_deref(), &fetched.url) {
+            Ok(page) => page,
+            Err(err) => {
+                // An unparseable page is not kept: the next run fetches it again.
+                self.http.forget_cached(&url, SIMPLE_ACCEPT);
+                return Err(err);
+            }
+        };
         if let Some(version) = &page.api_version {
             self.check_api_version(version, &fetched.url)?;
         }

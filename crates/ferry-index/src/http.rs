@@ -180,6 +180,15 @@ impl HttpClient {
         self.inner.auth.add_index(url);
     }
 
+    /// Forgets the cached response for `url` and `accept`: its body turned out unusable (a page
+    /// that does not parse), so the next run asks again instead of trusting it.
+    pub fn forget_cached(&self, url: &Url, accept: &str) {
+        if let Some(cache) = &self.inner.cache {
+            let (bare, _) = crate::url_util::split_credentials(url);
+            cache.forget(&bare, accept);
+        }
+    }
+
     /// GET through the HTTP cache: fresh entries are served without a request, stale ones are
     /// revalidated (ETag / Last-Modified), `--refresh` revalidates everything and `--offline`
     /// never touches the network.
@@ -537,8 +546,22 @@ impl HttpClient {
                         attempts: attempt,
                     });
                 }
-                tracing::warn!("retrying {shown} after HTTP {}", status.as_u16());
-                self.backoff(attempt).await;
+                // A server that says when to come back (`Retry-After`, as 503 and 429 may) is
+                // believed, up to a limit; otherwise the usual backoff.
+                match retry_after(response.headers()) {
+                    Some(wait) => {
+                        tracing::warn!(
+                            "retrying {shown} in {} s, as its HTTP {} asks",
+                            wait.as_secs(),
+                            status.as_u16()
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => {
+                        tracing::warn!("retrying {shown} after HTTP {}", status.as_u16());
+                        self.backoff(attempt).await;
+                    }
+                }
                 continue;
             }
             if status == StatusCode::UNAUTHORIZED {
@@ -685,6 +708,26 @@ impl HttpClient {
             self.inner.settings.retry_delay * 2u32.saturating_pow(attempt.saturating_sub(1).min(5));
         tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
     }
+}
+
+/// The longest `Retry-After` ferry waits for; a longer one is cut to this.
+const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(30);
+
+/// A response's `Retry-After` (seconds, or an HTTP date), at most [`RETRY_AFTER_LIMIT`].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(wait.min(RETRY_AFTER_LIMIT))
 }
 
 /// Watches a streamed [`HttpClient::download`]: what arrives, and when it starts over.

@@ -689,10 +689,16 @@ pub struct SavedWheel {
     pub path: PathBuf,
     /// A file with the same sha256 was already there.
     pub already_there: bool,
+    /// The checked file, still under a temporary name beside `path` until every file of the
+    /// run is ready (see [`save_all`]).
+    staged: Option<PathBuf>,
 }
 
 /// Saves each of `sources` into `dir` under its file name (`ferry wheel -w DIR`, `ferry
-/// download -d DIR`), eight at a time; results in order. See [`save_wheel`].
+/// download -d DIR`), eight at a time; results in order. See [`save_wheel`]. All or nothing:
+/// each file waits, checked, under a temporary name, and they take their names only once every
+/// one is ready; when any fails, none is placed and the temporary files are removed, so a
+/// failed run leaves the directory as it was.
 pub async fn save_all(
     http: &HttpClient,
     sources: &[WheelSource],
@@ -700,21 +706,36 @@ pub async fn save_all(
     kept: Option<&Path>,
 ) -> Vec<Result<SavedWheel, InstallError>> {
     let budget = ByteBudget::default();
-    futures::stream::iter(
+    let mut results: Vec<Result<SavedWheel, InstallError>> = futures::stream::iter(
         sources
             .iter()
             .map(|s| save_wheel(http, s, dir, kept, &budget)),
     )
     .buffered(8)
     .collect()
-    .await
+    .await;
+    let failed = results.iter().any(Result::is_err);
+    for result in &mut results {
+        let Ok(saved) = result else { continue };
+        let Some(temp) = saved.staged.take() else {
+            continue;
+        };
+        if failed {
+            let _ = std::fs::remove_file(&temp);
+        } else if let Err(err) = place(&temp, &saved.path) {
+            let _ = std::fs::remove_file(&temp);
+            *result = Err(err);
+        }
+    }
+    results
 }
 
 /// Saves `source`'s file into `dir`: copied when local (a built wheel, a `file://` URL, or a
 /// copy kept in `kept`, the cache's whole files), else downloaded (and then kept there, as
 /// `<sha256>/<filename>`). Either way it arrives in a temporary file beside the target (mode
-/// from the umask), is hash-checked, and only then takes the target's name; an existing symlink
-/// or device there is written through rather than replaced. A file already there whose sha256
+/// from the umask) and is hash-checked; [`save_all`] gives it the target's name once every file
+/// of the run is ready (an existing symlink or device there is written through rather than
+/// replaced). A file already there whose sha256
 /// is the index's is kept.
 pub async fn save_wheel(
     http: &HttpClient,
@@ -737,6 +758,7 @@ pub async fn save_wheel(
             return Ok(SavedWheel {
                 path: target,
                 already_there: true,
+                staged: None,
             });
         }
     }
@@ -767,20 +789,22 @@ pub async fn save_wheel(
                 })
                 .await
             };
-            let placed = copied
-                .and_then(|digests| verify(source, &digests))
-                .and_then(|()| place(&temp, &target));
-            if placed.is_err() {
-                let _ = std::fs::remove_file(&temp);
+            let checked = copied.and_then(|digests| verify(source, &digests));
+            match checked {
+                Ok(()) => Ok(temp),
+                Err(err) => {
+                    let _ = std::fs::remove_file(&temp);
+                    Err(err)
+                }
             }
-            placed
         }
     };
     if let Some(path) = local {
-        copy_of(path).await?;
+        let staged = copy_of(path).await?;
         return Ok(SavedWheel {
             path: target,
             already_there: false,
+            staged: Some(staged),
         });
     }
     // A whole copy in the cache: used when it still has the index's hash, else forgotten.
@@ -790,7 +814,7 @@ pub async fn save_wheel(
         .filter(|path| path.is_file());
     if let Some(path) = cached {
         match copy_of(path.clone()).await {
-            Ok(()) => {
+            Ok(staged) => {
                 tracing::debug!("{}: from the cache's copy", source.filename);
                 if let Some(dir) = path.parent() {
                     ferry_cache::mark_used(&dir.join("origin.json"));
@@ -798,6 +822,7 @@ pub async fn save_wheel(
                 return Ok(SavedWheel {
                     path: target,
                     already_there: false,
+                    staged: Some(staged),
                 });
             }
             Err(err) => {
@@ -840,22 +865,21 @@ pub async fn save_wheel(
         }
     };
     let sha256 = digests.as_ref().ok().map(|d| d.sha256.clone());
-    let placed = digests
-        .and_then(|digests| verify(source, &digests))
-        .and_then(|()| place(&temp, &target));
-    if placed.is_err() {
+    let checked = digests.and_then(|digests| verify(source, &digests));
+    if checked.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    placed?;
+    checked?;
     if let (Some(kept), Some(sha256)) = (kept, sha256) {
-        let (kept, target) = (kept.to_path_buf(), target.clone());
+        let (kept, temp) = (kept.to_path_buf(), temp.clone());
+        let filename = source.filename.clone();
         let origin = serde_json::json!({
             "filename": source.filename,
             "url": redact(&source.url),
             "index": source.index,
         });
         let _ = blocking(move || {
-            keep_whole(&kept, &sha256, &target, &origin);
+            keep_whole(&kept, &sha256, &temp, &filename, &origin);
             Ok(())
         })
         .await;
@@ -863,6 +887,7 @@ pub async fn save_wheel(
     Ok(SavedWheel {
         path: target,
         already_there: false,
+        staged: Some(temp),
     })
 }
 
@@ -870,10 +895,7 @@ pub async fn save_wheel(
 /// `origin.json` saying where it came from. A copy, not a hard link: the user's file and the
 /// cache's must not change together. Best effort: a cache that cannot take it only means the
 /// next run downloads again.
-fn keep_whole(kept: &Path, sha256: &str, saved: &Path, origin: &serde_json::Value) {
-    let Some(name) = saved.file_name() else {
-        return;
-    };
+fn keep_whole(kept: &Path, sha256: &str, saved: &Path, name: &str, origin: &serde_json::Value) {
     let dir = kept.join(sha256);
     if dir.join(name).is_file() {
         return;

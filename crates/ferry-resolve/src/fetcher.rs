@@ -67,6 +67,8 @@ pub struct Project {
     /// the sources asked. It then has no versions, which makes whatever depends on it
     /// unusable rather than failing the resolution.
     pub not_found: Option<String>,
+    /// The pages (and find-links locations) that listed it, redacted, for messages.
+    pub pages: Vec<String>,
 }
 
 type Shared<T> = Arc<OnceCell<Result<Arc<T>, Arc<ResolveError>>>>;
@@ -149,8 +151,11 @@ impl Fetcher {
         cell.get_or_init(|| async {
             match self.client.project(name).await {
                 Ok(files) => {
+                    let pages = files.pages.iter().map(|p| p.url.clone()).collect();
                     let files = self.uploaded_in_time(name, files.files);
-                    Ok(Arc::new(self.group(name, files)))
+                    let mut project = self.group(name, files);
+                    project.pages = pages;
+                    Ok(Arc::new(project))
                 }
                 // Only "not listed anywhere"; failures to ask (5xx, connection, TLS) stay errors.
                 Err(ferry_index::IndexError::NotFound { sources, .. }) => {
@@ -159,6 +164,7 @@ impl Fetcher {
                         name: name.to_string(),
                         versions: BTreeMap::new(),
                         not_found: Some(sources),
+                        pages: Vec::new(),
                     }))
                 }
                 Err(e) => Err(Arc::new(ResolveError::Index(e))),
@@ -242,6 +248,7 @@ impl Fetcher {
             name: name.to_string(),
             versions,
             not_found: None,
+            pages: Vec::new(),
         }
     }
 

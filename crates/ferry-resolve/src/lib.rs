@@ -711,7 +711,9 @@ fn explain(handle: &Handle, report: &str, fetcher: &Arc<fetcher::Fetcher>) -> St
                 .take(8)
                 .map(|(v, _)| v.to_string())
                 .collect();
-            let listing = if usable.is_empty() {
+            let listing = if project.versions.is_empty() && !project.pages.is_empty() {
+                format!("none: {} lists no file of it", project.pages.join(" and "))
+            } else if usable.is_empty() {
                 "none usable for this Python and platform".to_string()
             } else {
                 format!(

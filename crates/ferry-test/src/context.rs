@@ -171,6 +171,17 @@ impl RunOutput {
         self
     }
 
+    /// Asserts that stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_contains(self, needle: &str) -> Self {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
     /// Asserts that stderr contains `needle`.
     #[track_caller]
     pub fn stderr_contains(self, needle: &str) -> Self {

@@ -57,6 +57,17 @@ pub enum FaultKind {
     Delay(Duration),
     /// Answer `302 Found` with this `Location` (a path on this server or a full URL).
     Redirect(String),
+    /// Answer with this status and a `Retry-After` of this many seconds.
+    RetryAfter(u16, u64),
+    /// Send only this many body bytes, with a `Content-Length` that says so: a response that
+    /// looks whole but is not the resource.
+    ShortLength(usize),
+    /// Send the body in pieces of this many bytes with a pause between them.
+    Slow(usize, Duration),
+    /// Send this many body bytes, then stop sending for this long, then close.
+    Stall(usize, Duration),
+    /// Answer 200 with this body and content type instead of the resource.
+    Body(Vec<u8>, String),
 }
 
 /// A fault applied to requests whose path contains `path`, for the next `times` matching
@@ -66,6 +77,8 @@ pub struct Fault {
     pub path: String,
     pub kind: FaultKind,
     pub times: Option<usize>,
+    /// Match the path exactly rather than as a part of it.
+    pub exact: bool,
 }
 
 impl Fault {
@@ -94,7 +107,14 @@ impl Fault {
             path: path.to_string(),
             kind,
             times: None,
+            exact: false,
         }
+    }
+
+    /// Applies only to requests for exactly `path` (not, say, to `path.metadata`).
+    pub fn exact(mut self) -> Self {
+        self.exact = true;
+        self
     }
 
     /// Applies only to the next `n` matching requests; later ones are served normally.
@@ -411,6 +431,14 @@ fn serve_stream<S: std::io::Read + Write>(stream: S, state: &Mutex<State>) {
             Some(FaultKind::Status(code)) => {
                 Response::text(*code, &format!("injected fault: {code}"))
             }
+            Some(FaultKind::RetryAfter(code, seconds)) => {
+                let mut r = Response::text(*code, &format!("injected fault: {code}"));
+                r.headers.push(("Retry-After".into(), seconds.to_string()));
+                r
+            }
+            Some(FaultKind::Body(body, content_type)) => {
+                Response::new(200, content_type, body.clone())
+            }
             Some(FaultKind::Redirect(location)) => {
                 let mut r = Response::text(302, "redirected");
                 r.headers.push(("Location".into(), location.clone()));
@@ -430,7 +458,11 @@ fn serve_stream<S: std::io::Read + Write>(stream: S, state: &Mutex<State>) {
         for (k, v) in &response.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
-        head.push_str(&format!("Content-Length: {}\r\n", response.body.len()));
+        let announced = match &fault {
+            Some(FaultKind::ShortLength(n)) => (*n).min(response.body.len()),
+            _ => response.body.len(),
+        };
+        head.push_str(&format!("Content-Length: {announced}\r\n"));
         if close {
             head.push_str("Connection: close\r\n");
         }
@@ -439,11 +471,43 @@ fn serve_stream<S: std::io::Read + Write>(stream: S, state: &Mutex<State>) {
         if writer.write_all(head.as_bytes()).is_err() {
             return;
         }
-        if let Some(FaultKind::Truncate(n)) = fault {
-            let n = n.min(response.body.len());
-            let _ = writer.write_all(&response.body[..n]);
-            let _ = writer.flush();
-            return;
+        match &fault {
+            Some(FaultKind::Truncate(n)) => {
+                let n = (*n).min(response.body.len());
+                let _ = writer.write_all(&response.body[..n]);
+                let _ = writer.flush();
+                return;
+            }
+            Some(FaultKind::ShortLength(n)) if !head_only => {
+                let n = (*n).min(response.body.len());
+                let _ = writer.write_all(&response.body[..n]);
+                let _ = writer.flush();
+                continue;
+            }
+            Some(FaultKind::Slow(piece, pause)) if !head_only => {
+                for chunk in response.body.chunks((*piece).max(1)) {
+                    if writer
+                        .write_all(chunk)
+                        .and_then(|()| writer.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(*pause);
+                }
+                if close {
+                    return;
+                }
+                continue;
+            }
+            Some(FaultKind::Stall(n, pause)) if !head_only => {
+                let n = (*n).min(response.body.len());
+                let _ = writer.write_all(&response.body[..n]);
+                let _ = writer.flush();
+                std::thread::sleep(*pause);
+                return;
+            }
+            _ => {}
         }
         if !head_only && writer.write_all(&response.body).is_err() {
             return;
@@ -461,10 +525,13 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 fn take_fault(state: &Mutex<State>, path: &str) -> Option<FaultKind> {
     let mut state = lock(state);
-    let index = state
-        .faults
-        .iter()
-        .position(|f| path.contains(&f.path) && f.times != Some(0))?;
+    let index = state.faults.iter().position(|f| {
+        let matches = match f.exact {
+            true => path == f.path,
+            false => path.contains(&f.path),
+        };
+        matches && f.times != Some(0)
+    })?;
     let fault = &mut state.faults[index];
     if let Some(times) = fault.times.as_mut() {
         *times -= 1;

@@ -31,7 +31,7 @@ pub use git::{GitRepo, GitServer};
 pub use http::{http_get, HttpResponse};
 pub use index::{Fault, FaultKind, FileOptions, IndexServer, PageFormat, RequestRecord};
 pub use project::Project;
-pub use tls::TestCa;
+pub use tls::{ServerCert, TestCa};
 
 /// The two wheels the PEP 751 lock fixtures of pip and uv were written for
 /// (`crates/ferry/tests/fixtures/locks`; `cargo run -p ferry --example lock_fixture_wheels DIR`

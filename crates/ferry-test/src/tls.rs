@@ -10,6 +10,17 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+/// Which server certificate a TLS test server presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerCert {
+    /// For 127.0.0.1 and localhost, valid now.
+    Good,
+    /// For another name only (`wrong.invalid`).
+    WrongName,
+    /// For 127.0.0.1 and localhost, but expired years ago.
+    Expired,
+}
+
 /// A test CA and what it signed.
 pub struct TestCa {
     _dir: tempfile::TempDir,
@@ -20,6 +31,8 @@ pub struct TestCa {
     ca_der: CertificateDer<'static>,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: Vec<u8>,
+    /// The other server certificates (chain, key), by kind.
+    others: Vec<(ServerCert, Vec<CertificateDer<'static>>, Vec<u8>)>,
 }
 
 impl TestCa {
@@ -50,6 +63,23 @@ impl TestCa {
             .signed_by(&server_key, &ca)
             .expect("server cert");
 
+        let mut others = Vec::new();
+        for kind in [ServerCert::WrongName, ServerCert::Expired] {
+            let key = KeyPair::generate().expect("server key");
+            let names = match kind {
+                ServerCert::WrongName => vec!["wrong.invalid".to_string()],
+                _ => vec!["127.0.0.1".to_string(), "localhost".to_string()],
+            };
+            let mut params = CertificateParams::new(names).expect("server params");
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+            if kind == ServerCert::Expired {
+                params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2002, 1, 1);
+            }
+            let cert = params.signed_by(&key, &ca).expect("server cert");
+            others.push((kind, vec![cert.der().clone()], key.serialize_der()));
+        }
+
         let client_key = KeyPair::generate().expect("client key");
         let mut client_params =
             CertificateParams::new(Vec::<String>::new()).expect("client params");
@@ -73,6 +103,7 @@ impl TestCa {
             ca_der: ca.der().clone(),
             server_chain: vec![server.der().clone()],
             server_key: server_key.serialize_der(),
+            others,
             ca_pem,
             client_pem,
             _dir: dir,
@@ -86,6 +117,15 @@ impl TestCa {
     /// A server configuration presenting the 127.0.0.1 certificate; with `require_client_cert`,
     /// clients must present a certificate signed by this CA.
     pub fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
+        self.server_config_with(require_client_cert, ServerCert::Good)
+    }
+
+    /// As [`TestCa::server_config`], presenting the `cert` kind of certificate.
+    pub fn server_config_with(
+        &self,
+        require_client_cert: bool,
+        cert: ServerCert,
+    ) -> Arc<rustls::ServerConfig> {
         let builder = rustls::ServerConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()
             .expect("TLS versions");
@@ -102,12 +142,12 @@ impl TestCa {
         } else {
             builder.with_no_client_auth()
         };
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.server_key.clone()));
-        Arc::new(
-            builder
-                .with_single_cert(self.server_chain.clone(), key)
-                .expect("server config"),
-        )
+        let (chain, key) = match self.others.iter().find(|(kind, _, _)| *kind == cert) {
+            Some((_, chain, key)) => (chain.clone(), key.clone()),
+            None => (self.server_chain.clone(), self.server_key.clone()),
+        };
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
+        Arc::new(builder.with_single_cert(chain, key).expect("server config"))
     }
 }
 

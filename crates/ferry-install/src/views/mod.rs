@@ -49,11 +49,16 @@ impl Json {
 pub fn no_versions(
     package: &str,
     files: usize,
+    pages: &[String],
     interpreter: &ferry_python::Interpreter,
     pre: bool,
 ) -> String {
     format!(
-        "No matching distribution found for {package}: {files} files are listed, none for {} {} on this platform{}",
+        "No matching distribution found for {package}: {files} files are listed{}, none for {} {} on this platform{}",
+        match pages.is_empty() {
+            true => String::new(),
+            false => format!(" by {}", pages.join(" and ")),
+        },
         interpreter.implementation_display(),
         interpreter.version_string(),
         if pre { "" } else { " (pre-releases are hidden without --pre)" }
@@ -118,6 +123,35 @@ pub fn installed(wheels: &[crate::WheelToInstall], elapsed: std::time::Duration)
     ]
 }
 
+/// `p` with `.` and `..` parts folded away (without touching the file system).
+fn normal(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in p.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `scripts_dir` is neither on `path` nor the directory of `interpreter`: the cheap
+/// test before [`scripts_not_on_path`] reads any RECORD.
+pub fn scripts_off_path(
+    scripts_dir: &std::path::Path,
+    interpreter: &std::path::Path,
+    path: &std::ffi::OsStr,
+) -> bool {
+    let dir = normal(scripts_dir);
+    let on_path = std::env::split_paths(path).any(|p| normal(&p) == dir);
+    let beside_interpreter = interpreter.parent().is_some_and(|p| normal(p) == dir);
+    !on_path && !beside_interpreter
+}
+
 /// pip's warning about scripts the shell will not find: those of `dists` (just installed)
 /// in `scripts_dir`, when that directory is neither on `path` (the `PATH` value) nor the one
 /// holding the target `interpreter` (a venv's `bin`, used without activating it).
@@ -127,24 +161,8 @@ pub fn scripts_not_on_path(
     interpreter: &std::path::Path,
     path: &std::ffi::OsStr,
 ) -> Option<String> {
-    use std::path::{Component, Path, PathBuf};
-    let normal = |p: &Path| -> PathBuf {
-        let mut out = PathBuf::new();
-        for component in p.components() {
-            match component {
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    out.pop();
-                }
-                other => out.push(other),
-            }
-        }
-        out
-    };
     let dir = normal(scripts_dir);
-    let on_path = std::env::split_paths(path).any(|p| normal(&p) == dir);
-    let beside_interpreter = interpreter.parent().is_some_and(|p| normal(p) == dir);
-    if on_path || beside_interpreter {
+    if !scripts_off_path(scripts_dir, interpreter, path) {
         return None;
     }
     let mut scripts: Vec<String> = dists

@@ -50,7 +50,14 @@ pub fn run(
                 .collect();
             if versions.is_empty() {
                 let files = project.files.len();
-                bail!(views::no_versions(&args.package, files, &interpreter, pre));
+                let pages: Vec<String> = project.pages.iter().map(|p| p.url.clone()).collect();
+                bail!(views::no_versions(
+                    &args.package,
+                    files,
+                    &pages,
+                    &interpreter,
+                    pre
+                ));
             }
             let site_dirs = ferry_install::inspect::site_dirs(&interpreter, &[]);
             let dists = ferry_install::scan(&site_dirs);

@@ -267,13 +267,16 @@ fn warn_after_install(
         .collect();
     // Into the environment, or --user/--prefix; --target and --root are not where scripts run.
     let in_place = settings.target.is_none() && settings.root.is_none();
-    if settings.warn_script_location && in_place {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if settings.warn_script_location
+        && in_place
+        && views::scripts_off_path(&scheme.scripts, interpreter.path(), &path)
+    {
         let dists = ferry_install::scan(&scheme.site_dirs());
         let installed: Vec<_> = dists
             .iter()
             .filter(|d| new.contains(d.normalized.as_str()))
             .collect();
-        let path = std::env::var_os("PATH").unwrap_or_default();
         if let Some(message) =
             views::scripts_not_on_path(&installed, &scheme.scripts, interpreter.path(), &path)
         {
