@@ -30,6 +30,10 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, BuildError> {
         })
     };
     let mut tops = std::collections::BTreeSet::new();
+    // The decompression bomb rules, on the entries' sizes as their headers give them (what is
+    // written is held to them) against the archive's bytes read so far.
+    let limit = ferry_types::limits::max_unpacked();
+    let mut declared: u64 = 0;
     if name.ends_with(".zip") {
         let mut zip =
             zip::ZipArchive::new(open()?).map_err(|e| refuse(format!("not a zip archive: {e}")))?;
@@ -51,28 +55,47 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, BuildError> {
                 return Err(refuse(format!("entry `{entry_name}` is a link")));
             }
             tops.insert(top(&relative));
-            planned.push((relative, entry.is_dir()));
+            declared = declared.saturating_add(entry.size());
+            planned.push((relative, entry.is_dir(), entry.size()));
         }
-        for (index, (relative, is_dir)) in planned.into_iter().enumerate() {
+        let archive_size = std::fs::metadata(archive).map(|m| m.len()).unwrap_or(0);
+        ferry_types::limits::check(declared, archive_size, limit).map_err(refuse)?;
+        for (index, (relative, is_dir, size)) in planned.into_iter().enumerate() {
             let target = dest.join(&relative);
             if is_dir {
                 create_dir(&target)?;
                 continue;
             }
-            let mut entry = zip.by_index(index).map_err(|e| refuse(e.to_string()))?;
+            let entry = zip.by_index(index).map_err(|e| refuse(e.to_string()))?;
             let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
-            write_entry(&mut entry, &target, executable)?;
+            // Never more than the header said.
+            let mut entry = entry.take(size.saturating_add(1));
+            let written = write_entry(&mut entry, &target, executable)?;
+            if written > size {
+                return Err(refuse(format!(
+                    "entry `{}` is larger than its header says",
+                    relative.display()
+                )));
+            }
         }
     } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         // First pass: check every entry.
         let tar_of = |file| tar::Archive::new(flate2::read::GzDecoder::new(file));
         let mut count = 0;
-        let mut archive_reader = tar_of(open()?);
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = Counted {
+            inner: open()?,
+            read: std::sync::Arc::clone(&read),
+        };
+        let mut archive_reader = tar_of(counted);
         for entry in archive_reader
             .entries()
             .map_err(|e| refuse(e.to_string()))?
         {
             let entry = entry.map_err(|e| refuse(e.to_string()))?;
+            declared = declared.saturating_add(entry.header().size().unwrap_or(0));
+            let so_far = read.load(std::sync::atomic::Ordering::Relaxed);
+            ferry_types::limits::check(declared, so_far, limit).map_err(refuse)?;
             count += 1;
             if count > MAX_ENTRIES {
                 return Err(refuse(format!("it has more than {MAX_ENTRIES} entries")));
@@ -112,7 +135,10 @@ pub fn unpack(archive: &Path, dest: &Path) -> Result<PathBuf, BuildError> {
             }
         }
         // Second pass: extract what was checked.
-        let mut archive_reader = tar_of(open()?);
+        let mut archive_reader = tar_of(Counted {
+            inner: open()?,
+            read: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        });
         for entry in archive_reader
             .entries()
             .map_err(|e| refuse(e.to_string()))?
@@ -199,7 +225,23 @@ fn create_dir(path: &Path) -> Result<(), BuildError> {
     })
 }
 
-fn write_entry(reader: &mut dyn Read, target: &Path, executable: bool) -> Result<(), BuildError> {
+/// A reader that counts the bytes read through it (the compressed bytes of an archive).
+struct Counted<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Writes an entry's bytes to `target`; returns how many.
+fn write_entry(reader: &mut dyn Read, target: &Path, executable: bool) -> Result<u64, BuildError> {
     if let Some(parent) = target.parent() {
         create_dir(parent)?;
     }
@@ -209,7 +251,7 @@ fn write_entry(reader: &mut dyn Read, target: &Path, executable: bool) -> Result
         source,
     };
     let mut file = fs_err::File::create(target).map_err(io)?;
-    std::io::copy(reader, &mut file).map_err(io)?;
+    let written = std::io::copy(reader, &mut file).map_err(io)?;
     #[cfg(unix)]
     if executable {
         use std::os::unix::fs::PermissionsExt;
@@ -217,5 +259,5 @@ fn write_entry(reader: &mut dyn Read, target: &Path, executable: bool) -> Result
     }
     #[cfg(not(unix))]
     let _ = executable;
-    Ok(())
+    Ok(written)
 }

@@ -345,6 +345,36 @@ pub(crate) fn settle(dir: &Path, entries: &[Unpacked], filename: &str) -> Result
     let declared: HashMap<&str, &RecordEntry> =
         declared.iter().map(|e| (e.path.as_str(), e)).collect();
 
+    // RECORD and the archive must list the same files (RECORD's signatures aside, which the
+    // spec leaves out of it): a file RECORD does not know would be installed unaccounted for,
+    // and a file it lists but the wheel lacks means the wheel is not what was built.
+    let signature = |name: &str| {
+        name.strip_prefix(record_path.as_str())
+            .is_some_and(|rest| rest == ".jws" || rest == ".p7s")
+    };
+    let present: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.name.as_str())
+        .collect();
+    if let Some(missing) = declared
+        .keys()
+        .filter(|path| **path != record_path && !path.ends_with('/'))
+        .find(|path| !present.contains(**path))
+    {
+        return Err(broken(format!(
+            "its RECORD lists `{missing}`, which the wheel does not contain"
+        )));
+    }
+    if let Some(unlisted) = present
+        .iter()
+        .find(|name| **name != record_path && !signature(name) && !declared.contains_key(*name))
+    {
+        return Err(broken(format!(
+            "it contains `{unlisted}`, which its RECORD does not list"
+        )));
+    }
+
     // The archive's RECORD: every file as it really is, RECORD itself without a hash.
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries.iter().filter(|e| !e.is_dir) {

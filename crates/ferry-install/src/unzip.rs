@@ -16,7 +16,7 @@
 //! from the central directory) to [`crate::store`], which sets executable bits and handles
 //! link entries and RECORD.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -222,6 +222,11 @@ pub(crate) fn safe_relative(name: &str) -> Result<PathBuf, String> {
     if name.contains('\\') {
         return Err("uses a backslash".into());
     }
+    // `C:/x` or `C:x`: a path on another drive, wherever the wheel is unpacked on Windows.
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err("starts with a drive letter".into());
+    }
     let mut out = PathBuf::new();
     for component in Path::new(name).components() {
         match component {
@@ -235,6 +240,22 @@ pub(crate) fn safe_relative(name: &str) -> Result<PathBuf, String> {
         return Err("is empty".into());
     }
     Ok(out)
+}
+
+/// Refuses a name that differs from one already seen only in case: on a case-insensitive file
+/// system (macOS, Windows) the two are one file, and which content wins depends on order.
+fn same_but_case(folded: &mut HashMap<String, String>, name: &str) -> Result<(), String> {
+    let key = name.trim_end_matches('/').to_lowercase();
+    match folded.get(&key) {
+        Some(other) if other.trim_end_matches('/') != name.trim_end_matches('/') => {
+            Err(format!("differs from `{other}` only in case"))
+        }
+        Some(_) => Ok(()),
+        None => {
+            folded.insert(key, name.to_string());
+            Ok(())
+        }
+    }
 }
 
 /// A checked relative path as RECORD spells it.
@@ -311,8 +332,10 @@ pub(crate) fn unzip_stream<C: Chunks>(source: C, dir: &Path) -> Result<Vec<Unpac
     let mut locals: Vec<Local> = Vec::new();
     let mut entries: Vec<Unpacked> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
+    let mut folded: HashMap<String, String> = HashMap::new();
     let mut made_dirs: HashSet<PathBuf> = HashSet::new();
     let mut out = vec![0u8; CHUNK];
+    let (mut unpacked, limit) = (0u64, ferry_types::limits::max_unpacked());
     // One inflater for all entries (reset for each): its state and window are about 40 KiB.
     let mut inflater = Decompress::new(false);
     loop {
@@ -370,6 +393,7 @@ pub(crate) fn unzip_stream<C: Chunks>(source: C, dir: &Path) -> Result<Vec<Unpac
         if !seen.insert(name.clone()) {
             return Err(broken("appears twice"));
         }
+        same_but_case(&mut folded, &name).map_err(|why| broken(&why))?;
         let is_dir = name.ends_with('/');
         let dest = dir.join(&relative);
         let mut file = if is_dir {
@@ -389,6 +413,8 @@ pub(crate) fn unzip_stream<C: Chunks>(source: C, dir: &Path) -> Result<Vec<Unpac
             dest: &dest,
             crc: crc32fast::Hasher::new(),
             size: 0,
+            before: unpacked,
+            limit,
         };
         let declared = (!descriptor).then_some((compressed, size));
         let read = if method == 0 {
@@ -414,6 +440,7 @@ pub(crate) fn unzip_stream<C: Chunks>(source: C, dir: &Path) -> Result<Vec<Unpac
             return Err(broken("is corrupt: its CRC-32 does not match"));
         }
         let written = sink.size;
+        unpacked += written;
         locals.push(Local {
             offset,
             name: name.clone(),
@@ -455,9 +482,18 @@ struct EntrySink<'a> {
     dest: &'a Path,
     crc: crc32fast::Hasher,
     size: u64,
+    /// Bytes the entries before this one unpacked to, and the most the archive may.
+    before: u64,
+    limit: u64,
 }
 
 impl EntrySink<'_> {
+    /// The decompression bomb rules ([`ferry_types::limits`]), `read` bytes into the archive.
+    fn within_limits(&self, read: u64) -> Result<(), DataError> {
+        ferry_types::limits::check(self.before + self.size, read, self.limit)
+            .map_err(DataError::Broken)
+    }
+
     fn write(&mut self, bytes: &[u8]) -> Result<(), UnzipError> {
         self.crc.update(bytes);
         self.size += bytes.len() as u64;
@@ -507,6 +543,7 @@ fn copy_stored<C: Chunks>(
             .min(usize::try_from(left).unwrap_or(usize::MAX));
         sink.write(&input.chunk[input.pos..input.pos + n])?;
         input.consume(n);
+        sink.within_limits(input.offset)?;
         left -= n as u64;
     }
     Ok(len)
@@ -545,6 +582,7 @@ fn inflate<C: Chunks>(
                 ));
             }
             sink.write(&out[..made])?;
+            sink.within_limits(input.offset)?;
         }
         if status == Status::StreamEnd {
             return Ok(inflater.total_in());
@@ -707,6 +745,7 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
     let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| UnzipError::Broken(format!("it is not a zip archive: {e}")))?;
     let mut seen = HashSet::new();
+    let mut folded: HashMap<String, String> = HashMap::new();
     let mut checked = Vec::with_capacity(zip.len());
     for index in 0..zip.len() {
         let entry = zip
@@ -721,10 +760,13 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
         if !seen.insert(name.clone()) {
             return Err(UnzipError::Broken(format!("entry `{name}` appears twice")));
         }
+        same_but_case(&mut folded, &name)
+            .map_err(|why| UnzipError::Broken(format!("entry `{name}` {why}")))?;
         checked.push((relative, name, entry.is_dir(), entry.unix_mode()));
     }
     let mut entries = Vec::with_capacity(checked.len());
     let mut buffer = vec![0; CHUNK];
+    let (mut unpacked, mut read, limit) = (0u64, 0u64, ferry_types::limits::max_unpacked());
     for (index, (relative, name, is_dir, mode)) in checked.into_iter().enumerate() {
         let dest = dir.join(&relative);
         if is_dir {
@@ -736,17 +778,23 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
             let mut entry = zip
                 .by_index(index)
                 .map_err(|e| UnzipError::Broken(format!("entry `{name}`: {e}")))?;
+            read += entry.compressed_size();
             let mut file = create_file(&dest, false).map_err(UnzipError::io("write", &dest))?;
             let mut sink = EntrySink {
                 file: Some(&mut file),
                 dest: &dest,
                 crc: crc32fast::Hasher::new(),
                 size: 0,
+                before: unpacked,
+                limit,
             };
             loop {
                 match entry.read(&mut buffer) {
                     Ok(0) => break,
-                    Ok(n) => sink.write(&buffer[..n])?,
+                    Ok(n) => {
+                        sink.write(&buffer[..n])?;
+                        sink.within_limits(read).map_err(|e| e.named(&name))?;
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         return Err(UnzipError::Broken(format!(
@@ -755,6 +803,7 @@ pub(crate) fn unzip_seekable<R: Read + std::io::Seek>(
                     }
                 }
             }
+            unpacked += sink.size;
             entries.push(Unpacked {
                 name: row_name(&relative),
                 relative,

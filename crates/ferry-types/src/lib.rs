@@ -13,6 +13,7 @@
 //! have no frontend.
 
 pub mod interrupt;
+pub mod limits;
 pub mod metadata;
 mod names;
 pub mod vcs;

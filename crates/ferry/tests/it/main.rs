@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod attacks;
 mod build;
 mod cache;
 mod common;
