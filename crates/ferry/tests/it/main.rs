@@ -16,6 +16,7 @@ mod index;
 mod inspect;
 mod install;
 mod keyring;
+mod kills;
 mod live_build;
 mod live_install;
 mod lock;
