@@ -498,6 +498,25 @@ impl HttpClient {
             .map_err(|e| IndexError::Client(e.to_string()))?;
         let (bare, mut creds) = self.inner.auth.credentials_for(url);
         let mut asked_keyring = false;
+        // A user name without a password (`https://USER@host/`): the keyring is asked first,
+        // as uv does, rather than sending an empty password that some servers answer with 403.
+        let user_only = matches!(&creds, Some((user, None)) if !user.is_empty());
+        if user_only && self.inner.keyring.enabled() {
+            asked_keyring = true;
+            let user = creds.as_ref().map(|(u, _)| u.clone());
+            let (services, username) = self.inner.auth.keyring_services(&bare, user.as_deref());
+            if let Some((user, password)) = self
+                .inner
+                .keyring
+                .credentials(&services, username.as_deref())
+                .await
+            {
+                self.inner
+                    .auth
+                    .remember_for(&bare, (user.clone(), Some(password.clone())));
+                creds = Some((user, Some(password)));
+            }
+        }
         let shown = redact(&bare);
         let max_attempts = self.inner.settings.retries + 1;
         // The ETag of a body that broke off and can be resumed from `sink.len()`.

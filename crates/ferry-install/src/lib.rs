@@ -114,3 +114,31 @@ pub enum InstallError {
     #[error(transparent)]
     Index(#[from] ferry_index::IndexError),
 }
+
+/// Entry points for the fuzz targets (`crates/ferry-fuzz`): the wheel readers, which are
+/// otherwise internal. Not part of the library's interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::Path;
+
+    /// Unpacks `bytes` as a wheel archive into `dir` with the streaming reader (as a download
+    /// is), then with the seekable one (as a local file is); returns how many entries each
+    /// read, or why it refused.
+    pub fn unzip(bytes: &[u8], dir: &Path) -> (Result<usize, String>, Result<usize, String>) {
+        let describe = |e: crate::unzip::UnzipError| match e {
+            crate::unzip::UnzipError::Unsupported(m) | crate::unzip::UnzipError::Broken(m) => m,
+            crate::unzip::UnzipError::Io { action, path, .. } => {
+                format!("{action} {}", path.display())
+            }
+        };
+        let stream_dir = dir.join("stream");
+        let seek_dir = dir.join("seek");
+        let streamed = crate::unzip::unzip_stream(crate::unzip::ReadChunks(bytes), &stream_dir)
+            .map(|e| e.len())
+            .map_err(describe);
+        let seeked = crate::unzip::unzip_seekable(std::io::Cursor::new(bytes), &seek_dir)
+            .map(|e| e.len())
+            .map_err(describe);
+        (streamed, seeked)
+    }
+}

@@ -19,6 +19,7 @@ mod keyring;
 mod kills;
 mod live_build;
 mod live_install;
+mod live_private;
 mod lock;
 mod origins;
 mod settings;
