@@ -342,8 +342,8 @@ fn check_build_deps(
     let env = interpreter.markers().to_pep508()?;
     let mut wanted = Vec::new();
     for text in requires {
-        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
-            .map_err(|e| {
+        let requirement =
+            ferry_types::parse_requirement::<pep508_rs::VerbatimUrl>(text).map_err(|e| {
                 format!("build-system.requires has `{text}`, which is not a requirement: {e}")
             })?;
         if requirement.evaluate_markers(&env, &[]) {

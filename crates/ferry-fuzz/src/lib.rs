@@ -50,7 +50,9 @@ pub fn pep440(data: &[u8]) {
 /// PEP 508 requirements, with their markers evaluated for a fixed environment.
 pub fn pep508(data: &[u8]) {
     let text = text(data);
-    if let Ok(requirement) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&text) {
+    // Through ferry's parser: pep508_rs alone panics on some names (see
+    // `ferry_types::parse_requirement`).
+    if let Ok(requirement) = ferry_types::parse_requirement::<pep508_rs::VerbatimUrl>(&text) {
         let _ = requirement.to_string();
         let env = marker_environment();
         let _ = requirement.evaluate_markers(&env, &[]);

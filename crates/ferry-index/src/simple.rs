@@ -188,7 +188,12 @@ fn decode_entities(value: &str) -> Cow<'_, str> {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        // `;` is ASCII, so the byte it is at is a character boundary (slicing the first 12
+        // bytes as a string could cut a character: found by the `simple_api` fuzz target).
+        let Some(semi) = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|b| *b == b';')
+        else {
             out.push('&');
             rest = &rest[1..];
             continue;

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::Requirement;
 
@@ -264,11 +263,12 @@ pub struct RequirementsSpec {
 
 /// Parses one PEP 508 requirement.
 pub fn parse_requirement(text: &str, origin: Origin) -> Result<RequirementEntry, InputError> {
-    let requirement = Requirement::from_str(text.trim()).map_err(|e| InputError::Requirement {
-        text: text.trim().to_string(),
-        origin: origin.to_string(),
-        message: first_line(&e.to_string()),
-    })?;
+    let requirement =
+        ferry_types::parse_requirement(text.trim()).map_err(|e| InputError::Requirement {
+            text: text.trim().to_string(),
+            origin: origin.to_string(),
+            message: first_line(&e.to_string()),
+        })?;
     Ok(RequirementEntry {
         requirement,
         origin,

@@ -2,7 +2,6 @@
 //! fit, and whether their wheels suit the interpreter, in pip's words and pip's order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
 
 use ferry_input::pep508_rs::{MarkerEnvironment, Requirement, VersionOrUrl};
 use ferry_python::Interpreter;
@@ -185,7 +184,7 @@ fn read_package(
         .ok_or_else(|| format!("Invalid version: '{}'", dist.version.raw()))?;
     let mut requirements = Vec::new();
     for text in dist.requirement_texts() {
-        let requirement = Requirement::from_str(&text).map_err(|e| e.to_string())?;
+        let requirement: Requirement = ferry_types::parse_requirement(&text)?;
         if requirement.evaluate_markers(env, &[]) {
             requirements.push((text, requirement));
         }

@@ -3,7 +3,6 @@
 //! paths and JSON (their output has to match pip's byte for byte).
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use crate::InstalledDist;
 use ferry_input::pep508_rs::{MarkerEnvironment, Requirement};
@@ -82,7 +81,7 @@ pub fn dependencies(dist: &InstalledDist, env: &MarkerEnvironment) -> Vec<Depend
     dist.requirement_texts()
         .into_iter()
         .filter_map(|text| {
-            let requirement: Requirement = Requirement::from_str(&text).ok()?;
+            let requirement: Requirement = ferry_types::parse_requirement(&text).ok()?;
             if !requirement.evaluate_markers(env, &[]) {
                 return None;
             }

@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use ferry_input::normalize_name;
 use ferry_input::pep508_rs::Requirement;
@@ -308,7 +307,7 @@ impl InstalledDist {
     pub fn requires(&self) -> Vec<Requirement> {
         self.requirement_texts()
             .iter()
-            .filter_map(|text| Requirement::from_str(text).ok())
+            .filter_map(|text| ferry_types::parse_requirement(text).ok())
             .collect()
     }
 

@@ -37,7 +37,7 @@ impl CoreMetadata {
         };
         let mut requires_dist = Vec::new();
         for (_, value) in fields.iter().filter(|(k, _)| k == "requires-dist") {
-            let requirement = Requirement::from_str(value).map_err(|e| {
+            let requirement: Requirement = ferry_types::parse_requirement(value).map_err(|e| {
                 format!(
                     "bad Requires-Dist `{value}`: {}",
                     e.to_string().lines().next().unwrap_or_default()

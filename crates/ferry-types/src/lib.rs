@@ -304,3 +304,42 @@ mod tests {
         assert!(err.contains("no wheel for this interpreter"), "{err}");
     }
 }
+
+/// Parses a PEP 508 requirement. Use this, never `Requirement::from_str` directly: pep508_rs
+/// 0.9 panics (it does not return an error) on a name that ends in `.`, `-` or `_` before
+/// what follows it (`requ. >=1`). Found by the `pep508` fuzz target. A panic aborts ferry's
+/// release build, so a package's metadata could stop any install that reads it. Such names
+/// are refused here first, as PEP 508's grammar refuses them.
+pub fn parse_requirement<T: pep508_rs::Pep508Url>(
+    text: &str,
+) -> Result<pep508_rs::Requirement<T>, String> {
+    use std::str::FromStr;
+    let trimmed = text.trim_start();
+    let name_end = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(trimmed.len());
+    if trimmed[..name_end].ends_with(['.', '-', '_']) {
+        return Err(format!(
+            "`{}` is not a valid project name: it must end with a letter or digit",
+            &trimmed[..name_end]
+        ));
+    }
+    pep508_rs::Requirement::<T>::from_str(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod requirement_tests {
+    #[test]
+    fn names_ending_in_punctuation_are_errors_not_panics() {
+        for text in [
+            "requ. a8.1,==2.8.*",
+            "pkg- >=1",
+            "pkg_",
+            "a.b. ; python_version < '3'",
+        ] {
+            let parsed = super::parse_requirement::<pep508_rs::VerbatimUrl>(text);
+            assert!(parsed.is_err(), "{text}");
+        }
+        assert!(super::parse_requirement::<pep508_rs::VerbatimUrl>("a.b-c_d>=1").is_ok());
+    }
+}
