@@ -267,7 +267,7 @@ pub fn parse_requirement(text: &str, origin: Origin) -> Result<RequirementEntry,
         ferry_types::parse_requirement(text.trim()).map_err(|e| InputError::Requirement {
             text: text.trim().to_string(),
             origin: origin.to_string(),
-            message: first_line(&e.to_string()),
+            message: first_line(&e),
         })?;
     Ok(RequirementEntry {
         requirement,
