@@ -40,7 +40,7 @@ impl CoreMetadata {
             let requirement: Requirement = ferry_types::parse_requirement(value).map_err(|e| {
                 format!(
                     "bad Requires-Dist `{value}`: {}",
-                    e.to_string().lines().next().unwrap_or_default()
+                    e.lines().next().unwrap_or_default()
                 )
             })?;
             requires_dist.push(requirement);
