@@ -314,17 +314,52 @@ pub fn parse_requirement<T: pep508_rs::Pep508Url>(
     text: &str,
 ) -> Result<pep508_rs::Requirement<T>, String> {
     use std::str::FromStr;
+    let identifier_ok = |s: &str| !s.ends_with(['.', '-', '_']) && !s.starts_with(['.', '-', '_']);
     let trimmed = text.trim_start();
     let name_end = trimmed
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
         .unwrap_or(trimmed.len());
-    if trimmed[..name_end].ends_with(['.', '-', '_']) {
+    if !identifier_ok(&trimmed[..name_end]) {
         return Err(format!(
-            "`{}` is not a valid project name: it must end with a letter or digit",
+            "`{}` is not a valid project name: it must start and end with a letter or digit",
             &trimmed[..name_end]
         ));
     }
-    pep508_rs::Requirement::<T>::from_str(text).map_err(|e| e.to_string())
+    // Extras, the same way (pep508_rs panics on `pkg[extra-]` too).
+    let rest = trimmed[name_end..].trim_start();
+    if let Some(inside) = rest.strip_prefix('[') {
+        let inside = inside.split(']').next().unwrap_or(inside);
+        for extra in inside.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let plain = extra
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+            if plain && !identifier_ok(extra) {
+                return Err(format!(
+                    "`{extra}` is not a valid extra name: it must start and end with a letter or digit"
+                ));
+            }
+        }
+    }
+    // pep508_rs mixes byte and character positions on non-ASCII input (and panics); outside
+    // URLs and quoted marker values, PEP 508 is ASCII anyway, and in a URL the characters are
+    // the same once percent-encoded. So anything non-ASCII is percent-encoded first.
+    let text: std::borrow::Cow<'_, str> = if text.is_ascii() {
+        text.into()
+    } else {
+        let mut out = String::with_capacity(text.len() * 3);
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut buffer = [0u8; 4];
+                for byte in c.encode_utf8(&mut buffer).bytes() {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+        out.into()
+    };
+    pep508_rs::Requirement::<T>::from_str(&text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -340,6 +375,11 @@ mod requirement_tests {
             let parsed = super::parse_requirement::<pep508_rs::VerbatimUrl>(text);
             assert!(parsed.is_err(), "{text}");
         }
-        assert!(super::parse_requirement::<pep508_rs::VerbatimUrl>("a.b-c_d>=1").is_ok());
+        assert!(super::parse_requirement::<pep508_rs::VerbatimUrl>("a.b-c_d[x-y]>=1").is_ok());
+        // Non-ASCII in a URL is percent-encoded, not a panic.
+        let url = super::parse_requirement::<pep508_rs::VerbatimUrl>(
+            "pkg @ https://host.invalid/pkg-\u{fffd}1.0.tar.gz ; os_name == \"posix\"",
+        );
+        assert!(url.is_ok(), "{url:?}");
     }
 }
