@@ -329,11 +329,14 @@ pub fn parse_requirement<T: pep508_rs::Pep508Url>(
     let rest = trimmed[name_end..].trim_start();
     if let Some(inside) = rest.strip_prefix('[') {
         let inside = inside.split(']').next().unwrap_or(inside);
-        for extra in inside.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let plain = extra
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-            if plain && !identifier_ok(extra) {
+        for segment in inside.split(',') {
+            // As pep508_rs reads an extra: the run of name characters after any blanks.
+            let segment = segment.trim_start();
+            let end = segment
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+                .unwrap_or(segment.len());
+            let extra = &segment[..end];
+            if !extra.is_empty() && !identifier_ok(extra) {
                 return Err(format!(
                     "`{extra}` is not a valid extra name: it must start and end with a letter or digit"
                 ));
