@@ -503,18 +503,8 @@ impl HttpClient {
         let user_only = matches!(&creds, Some((user, None)) if !user.is_empty());
         if user_only && self.inner.keyring.enabled() {
             asked_keyring = true;
-            let user = creds.as_ref().map(|(u, _)| u.clone());
-            let (services, username) = self.inner.auth.keyring_services(&bare, user.as_deref());
-            if let Some((user, password)) = self
-                .inner
-                .keyring
-                .credentials(&services, username.as_deref())
-                .await
-            {
-                self.inner
-                    .auth
-                    .remember_for(&bare, (user.clone(), Some(password.clone())));
-                creds = Some((user, Some(password)));
+            if let Some(found) = self.from_keyring(&bare, creds.as_ref()).await {
+                creds = Some(found);
             }
         }
         let shown = redact(&bare);
@@ -589,18 +579,8 @@ impl HttpClient {
                     .is_some_and(|(_, p)| p.as_deref().is_some_and(|p| !p.is_empty()));
                 if !has_password && !asked_keyring && self.inner.keyring.enabled() {
                     asked_keyring = true;
-                    let user = creds.as_ref().map(|(u, _)| u.as_str());
-                    let (services, username) = self.inner.auth.keyring_services(&bare, user);
-                    if let Some((user, password)) = self
-                        .inner
-                        .keyring
-                        .credentials(&services, username.as_deref())
-                        .await
-                    {
-                        self.inner
-                            .auth
-                            .remember_for(&bare, (user.clone(), Some(password.clone())));
-                        creds = Some((user, Some(password)));
+                    if let Some(found) = self.from_keyring(&bare, creds.as_ref()).await {
+                        creds = Some(found);
                         // Asking again with credentials is not a retry.
                         attempt -= 1;
                         continue;
@@ -720,6 +700,25 @@ impl HttpClient {
                 attempts: attempt,
             });
         }
+    }
+
+    /// Credentials for `bare` (a URL without any) from the keyring, asked with the user name
+    /// of `sent` if there is one; remembered for the host when found.
+    async fn from_keyring(
+        &self,
+        bare: &Url,
+        sent: Option<&(String, Option<String>)>,
+    ) -> Option<(String, Option<String>)> {
+        let user = sent.map(|(u, _)| u.as_str());
+        let (services, username) = self.inner.auth.keyring_services(bare, user);
+        let (user, password) = self
+            .inner
+            .keyring
+            .credentials(&services, username.as_deref())
+            .await?;
+        let found = (user, Some(password));
+        self.inner.auth.remember_for(bare, found.clone());
+        Some(found)
     }
 
     async fn backoff(&self, attempt: u32) {
