@@ -503,7 +503,7 @@ impl HttpClient {
         let user_only = matches!(&creds, Some((user, None)) if !user.is_empty());
         if user_only && self.inner.keyring.enabled() {
             asked_keyring = true;
-            if let Some(found) = self.from_keyring(&bare, creds.as_ref()).await {
+            if let Some(found) = self.ask_keyring(&bare, creds.as_ref()).await {
                 creds = Some(found);
             }
         }
@@ -579,7 +579,7 @@ impl HttpClient {
                     .is_some_and(|(_, p)| p.as_deref().is_some_and(|p| !p.is_empty()));
                 if !has_password && !asked_keyring && self.inner.keyring.enabled() {
                     asked_keyring = true;
-                    if let Some(found) = self.from_keyring(&bare, creds.as_ref()).await {
+                    if let Some(found) = self.ask_keyring(&bare, creds.as_ref()).await {
                         creds = Some(found);
                         // Asking again with credentials is not a retry.
                         attempt -= 1;
@@ -704,7 +704,7 @@ impl HttpClient {
 
     /// Credentials for `bare` (a URL without any) from the keyring, asked with the user name
     /// of `sent` if there is one; remembered for the host when found.
-    async fn from_keyring(
+    async fn ask_keyring(
         &self,
         bare: &Url,
         sent: Option<&(String, Option<String>)>,
