@@ -210,6 +210,19 @@ fn install_from(ctx: &TestContext, name: &str, index: &str, extra: &[&str]) -> S
     format!("{}{}", out.stdout(), out.stderr())
 }
 
+/// [`install_from`] with the credentials in `~/.netrc` only (removed afterwards).
+fn install_with_netrc(ctx: &TestContext, index: &str) -> String {
+    let netrc = ctx.home().join(".netrc");
+    std::fs::write(
+        &netrc,
+        format!("machine 127.0.0.1 login {USER} password {SECRET}\n"),
+    )
+    .unwrap();
+    let printed = install_from(ctx, "netrc", index, &["--no-cache-dir"]);
+    std::fs::remove_file(&netrc).unwrap();
+    printed
+}
+
 fn with_credentials(url: &str) -> String {
     url.replacen("http://", &format!("http://{USER}:{SECRET}@"), 1)
 }
@@ -247,14 +260,7 @@ fn live_pypiserver_with_credentials_from_the_url_netrc_and_a_keyring() {
     let mut printed = install_from(&ctx, "url", &with_credentials(&simple), &[]);
 
     // From .netrc.
-    let netrc = ctx.home().join(".netrc");
-    std::fs::write(
-        &netrc,
-        format!("machine 127.0.0.1 login {USER} password {SECRET}\n"),
-    )
-    .unwrap();
-    printed += &install_from(&ctx, "netrc", &simple, &["--no-cache-dir"]);
-    std::fs::remove_file(&netrc).unwrap();
+    printed += &install_with_netrc(&ctx, &simple);
 
     // From a keyring program on PATH (`keyring get SERVICE USER`).
     let bin = ctx.root().join("keyring-bin");
@@ -408,14 +414,7 @@ fn live_devpi_server_uploads_and_installs_without_leaking_credentials() {
     // here the credentials are given and must simply never show; pypiserver's test covers an
     // index that refuses without them.
     let mut printed = install_from(&ctx, "url", &with_credentials(&simple), &[]);
-    let netrc = ctx.home().join(".netrc");
-    std::fs::write(
-        &netrc,
-        format!("machine 127.0.0.1 login {USER} password {SECRET}\n"),
-    )
-    .unwrap();
-    printed += &install_from(&ctx, "netrc", &simple, &["--no-cache-dir"]);
-    std::fs::remove_file(&netrc).unwrap();
+    printed += &install_with_netrc(&ctx, &simple);
     assert!(!printed.contains(SECRET), "the password was printed");
     assert_secret_nowhere(ctx.root(), &[&servers]);
 }
