@@ -12,6 +12,7 @@
 //! responses are cached on disk with RFC 9111 semantics under the `http-v1` cache bucket.
 //! Passwords never reach a log or an error message: every URL shown is redacted.
 
+mod attest;
 mod auth;
 mod cache;
 mod client;
@@ -24,6 +25,7 @@ mod settings;
 mod simple;
 mod url_util;
 
+pub use attest::{verify_provenance, AttestationError, Publisher};
 pub use auth::Netrc;
 pub use cache::{cached_pages, CachedPage};
 pub use client::{
