@@ -92,7 +92,10 @@ pub fn verify_provenance(
     let parsed: Provenance =
         serde_json::from_slice(provenance).map_err(|e| malformed(e.to_string()))?;
     if parsed.version != 1 {
-        return Err(malformed(format!("version {} (only 1 is known)", parsed.version)));
+        return Err(malformed(format!(
+            "version {} (only 1 is known)",
+            parsed.version
+        )));
     }
     if parsed.attestation_bundles.is_empty() {
         return Err(malformed("it holds no attestation bundles".into()));
@@ -104,12 +107,14 @@ pub fn verify_provenance(
         }
         for attestation in &bundle.attestations {
             let checked = verify_attestation(attestation, filename, sha256)?;
-            publishers.push(match_publisher(&bundle.publisher, &checked).map_err(|reason| {
-                AttestationError::Invalid {
-                    file: filename.to_string(),
-                    reason,
-                }
-            })?);
+            publishers.push(
+                match_publisher(&bundle.publisher, &checked).map_err(|reason| {
+                    AttestationError::Invalid {
+                        file: filename.to_string(),
+                        reason,
+                    }
+                })?,
+            );
         }
     }
     publishers.dedup_by(|a, b| a.kind == b.kind && a.repository == b.repository);
@@ -166,14 +171,18 @@ pub fn verify_attestation(
     check_statement(&statement, filename, sha256).map_err(invalid)?;
 
     // 2. The envelope's signature, with the certificate's key.
-    let (_, cert) = X509Certificate::from_der(&cert_der)
-        .map_err(|e| malformed(format!("certificate: {e}")))?;
+    let (_, cert) =
+        X509Certificate::from_der(&cert_der).map_err(|e| malformed(format!("certificate: {e}")))?;
     let pae = dsse_pae("application/vnd.in-toto+json", &statement);
     verify_with_spki(cert.public_key().raw, &pae, &signature)
         .map_err(|e| invalid(format!("the envelope's signature does not verify ({e})")))?;
 
     // 4 (first, since its time is what the certificate is checked at). The log entry.
-    let [entry] = attestation.verification_material.transparency_entries.as_slice() else {
+    let [entry] = attestation
+        .verification_material
+        .transparency_entries
+        .as_slice()
+    else {
         return Err(malformed(format!(
             "{} transparency log entries (exactly one is expected)",
             attestation.verification_material.transparency_entries.len()
@@ -342,10 +351,7 @@ fn check_statement(statement: &[u8], filename: &str, sha256: &str) -> Result<(),
         ));
     };
     if subject.name != filename && !subject.name.eq_ignore_ascii_case(filename) {
-        return Err(format!(
-            "it attests {:?}, not {filename:?}",
-            subject.name
-        ));
+        return Err(format!("it attests {:?}, not {filename:?}", subject.name));
     }
     match subject.digest.get("sha256") {
         Some(d) if d.eq_ignore_ascii_case(sha256) => Ok(()),
@@ -435,7 +441,11 @@ fn check_certificate(
 
 /// Checks the certificate's embedded signed certificate timestamp (RFC 6962 §3.2): a CT log
 /// of the trust root saw the precertificate.
-fn check_sct(cert: &X509Certificate<'_>, issuer_spki: &[u8], root: &TrustRoot) -> Result<(), String> {
+fn check_sct(
+    cert: &X509Certificate<'_>,
+    issuer_spki: &[u8],
+    root: &TrustRoot,
+) -> Result<(), String> {
     let ext = cert
         .extensions()
         .iter()
@@ -574,7 +584,9 @@ fn check_log_entry(
         return Err(format!("its log entry body is of kind {}", parsed.kind));
     }
     let payload_hash = hex(&Sha256::digest(statement));
-    if parsed.spec.payload_hash.algorithm != "sha256" || parsed.spec.payload_hash.value != payload_hash {
+    if parsed.spec.payload_hash.algorithm != "sha256"
+        || parsed.spec.payload_hash.value != payload_hash
+    {
         return Err("its log entry is for another statement".into());
     }
     let [logged] = parsed.spec.signatures.as_slice() else {
@@ -623,7 +635,11 @@ fn check_log_entry(
     let hashes = proof
         .hashes
         .iter()
-        .map(|h| B64.decode(h).ok().and_then(|v| <[u8; 32]>::try_from(v).ok()))
+        .map(|h| {
+            B64.decode(h)
+                .ok()
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+        })
         .collect::<Option<Vec<_>>>()
         .ok_or("its inclusion proof holds a hash that is not 32 bytes of base64")?;
     let computed = merkle_root(proof.log_index.0, proof.tree_size.0, leaf, &hashes)
@@ -632,7 +648,12 @@ fn check_log_entry(
     if computed.as_slice() != root_hash {
         return Err("its inclusion proof does not lead to the tree's root hash".into());
     }
-    check_checkpoint(&proof.checkpoint.envelope, proof.tree_size.0, &root_hash, log)?;
+    check_checkpoint(
+        &proof.checkpoint.envelope,
+        proof.tree_size.0,
+        &root_hash,
+        log,
+    )?;
     Ok((integrated_time, entry.log_index.0))
 }
 
@@ -700,8 +721,16 @@ fn check_checkpoint(note: &str, size: u64, root: &[u8], log: &LogKey) -> Result<
 
 // ---- 5. the publisher ----
 
-fn match_publisher(publisher: &serde_json::Value, id: &CheckedIdentity) -> Result<Publisher, String> {
-    let field = |k: &str| publisher.get(k).and_then(|v| v.as_str()).map(str::to_string);
+fn match_publisher(
+    publisher: &serde_json::Value,
+    id: &CheckedIdentity,
+) -> Result<Publisher, String> {
+    let field = |k: &str| {
+        publisher
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let kind = field("kind").ok_or("its bundle's publisher has no kind")?;
     let mismatch = |what: &str, want: String, got: Option<&str>| {
         format!(
@@ -838,7 +867,10 @@ fn parse_trust_root(json: &str) -> Result<TrustRoot, String> {
             .and_then(|s| s.as_str())
             .and_then(parse_rfc3339)
             .ok_or("validity without a start")?;
-        let end = v.get("end").and_then(|s| s.as_str()).and_then(parse_rfc3339);
+        let end = v
+            .get("end")
+            .and_then(|s| s.as_str())
+            .and_then(parse_rfc3339);
         Ok(Validity { start, end })
     };
     let logs = |key: &str| -> Result<Vec<LogKey>, String> {
@@ -943,7 +975,9 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         rest = &rest[n..];
         len
     };
@@ -955,7 +989,11 @@ fn der_header(tag: u8, len: usize) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -1033,10 +1071,7 @@ impl<'a> Reader<'a> {
 
 fn pem_to_der(pem: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(pem).ok()?;
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
     B64.decode(body.trim()).ok()
 }
 
@@ -1084,7 +1119,11 @@ mod tests {
         assert_eq!(p.workflow.as_deref(), Some("release.yml"));
         assert_eq!(p.integrated_time, 1_733_354_041);
         assert_eq!(p.log_index, 153_454_663);
-        assert!(p.identity.ends_with("/.github/workflows/release.yml@refs/tags/v0.0.19"), "{p:?}");
+        assert!(
+            p.identity
+                .ends_with("/.github/workflows/release.yml@refs/tags/v0.0.19"),
+            "{p:?}"
+        );
         assert_eq!(
             p.describe(),
             "GitHub trailofbits/pypi-attestations (workflow release.yml)"
@@ -1094,18 +1133,22 @@ mod tests {
     #[test]
     fn recorded_gitlab_attestation_verifies_and_names_its_project() {
         let att: serde_json::Value = serde_json::from_str(GITLAB).unwrap();
-        let id = verify_attestation(&serde_json::from_value(att.clone()).unwrap(), GITLAB_FILE, GITLAB_SHA)
-            .unwrap();
+        let id = verify_attestation(
+            &serde_json::from_value(att.clone()).unwrap(),
+            GITLAB_FILE,
+            GITLAB_SHA,
+        )
+        .unwrap();
         assert_eq!(id.issuer, "https://gitlab.com");
         let repo = id
             .source_repository
-            .clone()
+            .as_deref()
             .unwrap()
             .trim_start_matches("https://gitlab.com/")
             .to_string();
         let file = id
             .build_config
-            .clone()
+            .as_deref()
             .unwrap()
             .split("//")
             .nth(2)
@@ -1120,7 +1163,8 @@ mod tests {
                 "attestations": [att.clone()]}]})
             .to_string()
         };
-        let publishers = verify_provenance(wrap(&repo).as_bytes(), GITLAB_FILE, GITLAB_SHA).unwrap();
+        let publishers =
+            verify_provenance(wrap(&repo).as_bytes(), GITLAB_FILE, GITLAB_SHA).unwrap();
         assert_eq!(publishers[0].kind, "GitLab");
         assert_eq!(publishers[0].repository, repo);
         let err = verify_provenance(wrap("someone/else").as_bytes(), GITLAB_FILE, GITLAB_SHA)
@@ -1144,7 +1188,8 @@ mod tests {
     #[test]
     fn the_wrong_publisher_is_refused() {
         let mut v = provenance_value();
-        v["attestation_bundles"][0]["publisher"]["repository"] = "attacker/pypi-attestations".into();
+        v["attestation_bundles"][0]["publisher"]["repository"] =
+            "attacker/pypi-attestations".into();
         assert!(reason(verify_value(&v)).contains("source repository"));
         let mut v = provenance_value();
         v["attestation_bundles"][0]["publisher"]["workflow"] = "other.yml".into();
@@ -1182,18 +1227,45 @@ mod tests {
             (&["envelope", "statement"], ""),
             (&["verification_material", "certificate"], ""),
             (
-                &["verification_material", "transparency_entries", "0", "inclusionPromise", "signedEntryTimestamp"],
+                &[
+                    "verification_material",
+                    "transparency_entries",
+                    "0",
+                    "inclusionPromise",
+                    "signedEntryTimestamp",
+                ],
                 "signed entry timestamp",
             ),
             (
-                &["verification_material", "transparency_entries", "0", "inclusionProof", "hashes", "3"],
+                &[
+                    "verification_material",
+                    "transparency_entries",
+                    "0",
+                    "inclusionProof",
+                    "hashes",
+                    "3",
+                ],
                 "inclusion proof",
             ),
             (
-                &["verification_material", "transparency_entries", "0", "inclusionProof", "rootHash"],
+                &[
+                    "verification_material",
+                    "transparency_entries",
+                    "0",
+                    "inclusionProof",
+                    "rootHash",
+                ],
                 "root hash",
             ),
-            (&["verification_material", "transparency_entries", "0", "canonicalizedBody"], ""),
+            (
+                &[
+                    "verification_material",
+                    "transparency_entries",
+                    "0",
+                    "canonicalizedBody",
+                ],
+                "",
+            ),
         ];
         for (path, want) in cases {
             let got = tamper(path);
@@ -1219,7 +1291,12 @@ mod tests {
     fn the_certificate_is_checked_at_the_logged_time_and_by_its_sct() {
         let v = provenance_value();
         let der = B64
-            .decode(v["attestation_bundles"][0]["attestations"][0]["verification_material"]["certificate"].as_str().unwrap())
+            .decode(
+                v["attestation_bundles"][0]["attestations"][0]["verification_material"]
+                    ["certificate"]
+                    .as_str()
+                    .unwrap(),
+            )
             .unwrap();
         let (_, cert) = X509Certificate::from_der(&der).unwrap();
         let root = trust_root();
@@ -1230,7 +1307,11 @@ mod tests {
         // The SCT signs the issuer's key hash: any other issuer key fails it.
         let err = check_sct(&cert, cert.public_key().raw, root).unwrap_err();
         assert!(err.contains("SCT does not verify"), "{err}");
-        let empty = TrustRoot { tlogs: vec![], ctlogs: vec![], cas: vec![] };
+        let empty = TrustRoot {
+            tlogs: vec![],
+            ctlogs: vec![],
+            cas: vec![],
+        };
         let err = check_certificate(&der, &cert, 1_733_354_041, &empty).unwrap_err();
         assert!(err.contains("no certificate authority"), "{err}");
     }
@@ -1250,9 +1331,17 @@ mod tests {
 
     #[test]
     fn malformed_provenance_is_named() {
-        for bad in ["", "{}", r#"{"version":2,"attestation_bundles":[]}"#, r#"{"version":1,"attestation_bundles":[]}"#] {
+        for bad in [
+            "",
+            "{}",
+            r#"{"version":2,"attestation_bundles":[]}"#,
+            r#"{"version":1,"attestation_bundles":[]}"#,
+        ] {
             let err = verify_provenance(bad.as_bytes(), FILE, SHA).unwrap_err();
-            assert!(matches!(err, AttestationError::Malformed { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, AttestationError::Malformed { .. }),
+                "{bad}: {err}"
+            );
             assert!(err.to_string().contains(FILE));
         }
     }
@@ -1284,8 +1373,11 @@ mod tests {
     fn trust_root_times_parse() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2021-01-12T11:53:27Z"), Some(1_610_452_407));
-        assert_eq!(parse_rfc3339("2022-12-31T23:59:59.999Z"), Some(1_672_531_199));
+        assert_eq!(
+            parse_rfc3339("2022-12-31T23:59:59.999Z"),
+            Some(1_672_531_199)
+        );
         let root = trust_root();
-        assert!(root.tlogs.len() >= 1 && root.ctlogs.len() >= 1 && root.cas.len() >= 1);
+        assert!(!root.tlogs.is_empty() && !root.ctlogs.is_empty() && !root.cas.is_empty());
     }
 }

@@ -133,6 +133,7 @@ fn list_dir(dir: &Path) -> Result<Vec<DistFile>, IndexError> {
             core_metadata: CoreMetadata::Unavailable,
             size: Some(meta.len()),
             upload_time: None,
+            provenance: None,
         });
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));

@@ -58,6 +58,8 @@ pub struct DistFile {
     pub core_metadata: CoreMetadata,
     pub size: Option<u64>,
     pub upload_time: Option<String>,
+    /// PEP 740: where the index serves the file's provenance object.
+    pub provenance: Option<Url>,
 }
 
 /// A parsed project page.
@@ -264,6 +266,7 @@ fn link_to_file(attrs: &Attrs<'_>, base: &Url) -> Option<DistFile> {
         core_metadata,
         size: None,
         upload_time: None,
+        provenance: attr(attrs, "data-provenance").and_then(|p| base.join(p.trim()).ok()),
     })
 }
 
@@ -331,6 +334,8 @@ struct JsonFile<'a> {
     size: Option<u64>,
     #[serde(rename = "upload-time", default)]
     upload_time: Option<String>,
+    #[serde(default)]
+    provenance: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -386,6 +391,7 @@ pub fn parse_json(body: &[u8], base: &Url) -> Result<ProjectPage, String> {
             core_metadata,
             size: file.size,
             upload_time: file.upload_time,
+            provenance: file.provenance.and_then(|p| base.join(&p).ok()),
         });
     }
     Ok(ProjectPage {
@@ -476,5 +482,32 @@ mod tests {
             CoreMetadata::Available(Hashes::default())
         );
         assert!(parse_json(b"{not json", &base).is_err());
+    }
+}
+
+#[cfg(test)]
+mod provenance_tests {
+    use super::*;
+
+    #[test]
+    fn pep_740_provenance_urls_are_read_from_both_formats() {
+        let base = Url::parse("https://index.invalid/simple/demo/").unwrap();
+        let html = br#"<a href="../../f/demo-1.0.tar.gz#sha256=ab" data-provenance="../../f/demo-1.0.tar.gz/provenance">demo-1.0.tar.gz</a>
+<a href="../../f/demo-0.9.tar.gz">demo-0.9.tar.gz</a>"#;
+        let page = parse_html(html, &base);
+        assert_eq!(
+            page.files[0].provenance.as_ref().map(Url::as_str),
+            Some("https://index.invalid/f/demo-1.0.tar.gz/provenance")
+        );
+        assert_eq!(page.files[1].provenance, None);
+        let json = br#"{"meta":{"api-version":"1.3"},"name":"demo","files":[
+ {"filename":"demo-1.0.tar.gz","url":"../../f/demo-1.0.tar.gz","hashes":{"sha256":"ab"},"provenance":"https://elsewhere.invalid/p/1"},
+ {"filename":"demo-0.9.tar.gz","url":"../../f/demo-0.9.tar.gz","hashes":{},"provenance":null}]}"#;
+        let page = parse_json(json, &base).unwrap();
+        assert_eq!(
+            page.files[0].provenance.as_ref().map(Url::as_str),
+            Some("https://elsewhere.invalid/p/1")
+        );
+        assert_eq!(page.files[1].provenance, None);
     }
 }

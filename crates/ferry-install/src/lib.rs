@@ -22,6 +22,7 @@
 //! environment, for planning, uninstalling, `freeze`, `list`, `show` and `check`.
 
 pub mod apply;
+pub mod attest;
 pub mod check;
 pub mod compile;
 pub mod conda;
@@ -113,6 +114,14 @@ pub enum InstallError {
     Cache(String),
     #[error(transparent)]
     Index(#[from] ferry_index::IndexError),
+    #[error("--verify-attestations refuses {name} {version}: {reason}")]
+    Unattested {
+        name: String,
+        version: String,
+        reason: String,
+    },
+    #[error("--verify-attestations refuses it: {0}")]
+    Attestation(#[from] ferry_index::AttestationError),
 }
 
 /// Entry points for the fuzz targets (`crates/ferry-fuzz`): the wheel readers, which are

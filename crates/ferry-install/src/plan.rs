@@ -101,6 +101,7 @@ pub fn installed_candidates(
                 core_metadata: ferry_index::CoreMetadata::Unavailable,
                 size: None,
                 upload_time: None,
+                provenance: None,
             },
             name,
             source: format!("installed in {}", dist.location.display()),
@@ -575,6 +576,7 @@ pub fn prepare(
             requested: package.requested(),
             direct_url: direct_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
             provenance_url: provenance_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
+            provenance: None,
             archive: wheel.archive,
         });
     }

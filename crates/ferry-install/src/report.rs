@@ -1,17 +1,36 @@
 //! pip's installation report (`--report`, format version 1).
 
+use std::collections::BTreeMap;
+
 use ferry_resolve::ResolvedPackage;
 
-/// The report for installing `packages` into an environment with these `markers`.
+use crate::attest::Attested;
+
+/// The report for installing `packages` into an environment with these `markers`; a package
+/// in `attested` (`--verify-attestations`) gets a `provenance` member naming its publishers.
 pub fn install_report(
     packages: &[&ResolvedPackage],
     markers: &ferry_python::MarkerEnvironment,
+    attested: &BTreeMap<String, Attested>,
 ) -> Result<serde_json::Value, serde_json::Error> {
+    let items = packages
+        .iter()
+        .map(|p| {
+            let mut item = report_item(p);
+            if let Some(a) = attested.get(p.name.as_str()) {
+                item["provenance"] = serde_json::json!({
+                    "verified": true,
+                    "publishers": a.publishers,
+                });
+            }
+            item
+        })
+        .collect::<Vec<_>>();
     Ok(serde_json::json!({
         "version": "1",
         "pip_version": env!("CARGO_PKG_VERSION"),
         "installer": "ferry",
-        "install": packages.iter().map(|p| report_item(p)).collect::<Vec<_>>(),
+        "install": items,
         "environment": serde_json::to_value(markers)?,
     }))
 }
@@ -20,8 +39,9 @@ pub fn install_report(
 pub fn install_report_text(
     packages: &[&ResolvedPackage],
     markers: &ferry_python::MarkerEnvironment,
+    attested: &BTreeMap<String, Attested>,
 ) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&install_report(packages, markers)?)
+    serde_json::to_string_pretty(&install_report(packages, markers, attested)?)
 }
 
 /// One entry of the report.

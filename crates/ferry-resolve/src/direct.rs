@@ -236,6 +236,7 @@ pub(crate) fn direct(
                 core_metadata: ferry_index::CoreMetadata::Unavailable,
                 size: None,
                 upload_time: None,
+                provenance: None,
             },
             name: dist,
             source: shown,
@@ -501,5 +502,6 @@ fn dist_file(filename: String, url: url::Url, hashes: Hashes, metadata: &CoreMet
         core_metadata: ferry_index::CoreMetadata::Unavailable,
         size: None,
         upload_time: None,
+        provenance: None,
     }
 }

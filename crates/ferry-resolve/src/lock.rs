@@ -479,6 +479,7 @@ fn index_package(
         core_metadata: ferry_index::CoreMetadata::Unavailable,
         size: file.size,
         upload_time: file.upload_time.map(|t| t.to_string()),
+        provenance: None,
     };
     Ok(ResolvedPackage {
         name: PackageName::new(&package.name),

@@ -42,6 +42,9 @@ pub struct FileOptions {
     pub wrong_metadata_hash: bool,
     /// Upload time in RFC 3339 form (default: a fixed date).
     pub upload_time: Option<String>,
+    /// PEP 740: a provenance object, served at `/files/<filename>.provenance` and listed as
+    /// the file's `provenance` (`data-provenance`).
+    pub provenance: Option<Vec<u8>>,
 }
 
 /// What a fault does to a matching request.
@@ -718,6 +721,10 @@ fn project_page(request: &Request, state: &State, name: &str, entries: &[Entry])
                 };
                 file["core-metadata"] = metadata.clone();
                 file["dist-info-metadata"] = metadata;
+                if e.options.provenance.is_some() {
+                    file["provenance"] =
+                        serde_json::json!(format!("../../files/{}.provenance", e.file.filename));
+                }
                 file
             })
             .collect();
@@ -750,6 +757,12 @@ fn project_page(request: &Request, state: &State, name: &str, entries: &[Entry])
                     " data-core-metadata=\"sha256={h}\" data-dist-info-metadata=\"sha256={h}\""
                 ));
             }
+            if e.options.provenance.is_some() {
+                attrs.push_str(&format!(
+                    " data-provenance=\"../../files/{}.provenance\"",
+                    e.file.filename
+                ));
+            }
             html.push_str(&format!(
                 "<a href=\"{href}\"{attrs}>{}</a><br>\n",
                 e.file.filename
@@ -768,6 +781,21 @@ fn escape_html(s: &str) -> String {
 }
 
 fn serve_file(request: &Request, state: &State, filename: &str) -> Response {
+    if let Some(dist) = filename.strip_suffix(".provenance") {
+        let found = state
+            .projects
+            .values()
+            .flatten()
+            .find(|e| e.file.filename == dist)
+            .and_then(|e| e.options.provenance.clone());
+        return match found {
+            Some(body) => with_etag(
+                request,
+                Response::new(200, "application/vnd.pypi.integrity.v1+json", body),
+            ),
+            None => Response::text(404, "no provenance"),
+        };
+    }
     let all = state.projects.values().flatten();
     if let Some(dist) = filename.strip_suffix(".metadata") {
         return match all

@@ -296,6 +296,10 @@ pub struct InstallArgs {
     /// Require a --hash for every requirement in requirements files
     #[arg(long)]
     pub require_hashes: bool,
+    /// Require PEP 740 provenance for every file, verified against Sigstore (publisher shown in
+    /// `show` and the report)
+    #[arg(long)]
+    pub verify_attestations: bool,
     #[command(flatten)]
     pub platform: PlatformArgs,
     #[command(flatten)]
@@ -490,6 +494,10 @@ pub struct DownloadArgs {
     /// Require a --hash for every requirement in requirements files
     #[arg(long)]
     pub require_hashes: bool,
+    /// Require PEP 740 provenance for every file, verified against Sigstore (publisher shown in
+    /// `show` and the report)
+    #[arg(long)]
+    pub verify_attestations: bool,
     #[command(flatten)]
     pub resolve: ResolveArgs,
     #[command(flatten)]

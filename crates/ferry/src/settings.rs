@@ -474,6 +474,8 @@ pub struct InstallSettings {
     pub requirement_files: Vec<PathBuf>,
     pub dry_run: bool,
     pub report: Option<String>,
+    /// `--verify-attestations` (PEP 740).
+    pub verify_attestations: bool,
     pub upgrade: bool,
     pub eager: bool,
     pub ignore_installed: bool,
@@ -559,6 +561,7 @@ impl InstallSettings {
             requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             dry_run: layer.switch(args.dry_run, "dry-run")?,
             report: layer.value(args.report.as_deref(), "report"),
+            verify_attestations: layer.switch(args.verify_attestations, "verify-attestations")?,
             upgrade: layer.switch(args.upgrade, "upgrade")?,
             eager: layer
                 .parsed(
@@ -935,6 +938,8 @@ pub struct DownloadSettings {
     pub requirement_files: Vec<PathBuf>,
     pub dest: PathBuf,
     pub platform: PlatformSettings,
+    /// `--verify-attestations` (PEP 740).
+    pub verify_attestations: bool,
     pub resolver: ResolverSettings,
     pub build: BuildSettings,
 }
@@ -957,6 +962,7 @@ impl DownloadSettings {
             requirement_files: path_list(layer, &args.requirement_files, "requirement"),
             dest,
             platform: PlatformSettings::resolve(&args.platform, layer),
+            verify_attestations: layer.switch(args.verify_attestations, "verify-attestations")?,
             resolver,
             build: BuildSettings::resolve(&args.build, layer)?,
         })

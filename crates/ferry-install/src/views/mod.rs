@@ -235,6 +235,24 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// One line per file `--verify-attestations` verified: `Attested NAME: GitHub owner/repo
+/// (workflow release.yml)`.
+pub fn attested(
+    attested: &std::collections::BTreeMap<String, crate::attest::Attested>,
+) -> Vec<String> {
+    attested
+        .values()
+        .map(|a| {
+            let who: Vec<String> = a.publishers.iter().map(|p| p.describe()).collect();
+            format!(
+                "Verified provenance of {}: published by {}",
+                a.filename,
+                who.join(", ")
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,6 +156,16 @@ fn record(
     if let Some(origin) = dist.origin() {
         out.push(format!("Source: {origin}"));
     }
+    // The PEP 740 provenance `install --verify-attestations` kept, verified again now.
+    match crate::attest::installed_publishers(dist) {
+        None => {}
+        Some(Ok(publishers)) => {
+            for p in publishers {
+                out.push(format!("Publisher: {} (attested, verified)", p.describe()));
+            }
+        }
+        Some(Err(why)) => out.push(format!("Publisher: unverified ({why})")),
+    }
 }
 
 /// The `Project-URL` labelled as the home page, which newer metadata has instead of

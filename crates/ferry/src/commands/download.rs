@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use ferry_cache::Cache;
 use ferry_install::plan::{self, Downloaded, Prepare};
-use ferry_install::Store;
+use ferry_install::{views, Store};
 
 use crate::printer::Printer;
 use crate::settings::DownloadSettings;
@@ -44,6 +44,12 @@ pub fn run(
     let resolution =
         ferry_resolve::resolve(handle, client.clone(), Some(cache), target, &spec, options)?;
     let packages: Vec<_> = resolution.packages.iter().collect();
+    if settings.verify_attestations {
+        let attested = ferry_install::attest::verify_all(handle, client.http(), &packages)?;
+        for line in views::attested(&attested) {
+            printer.status(line);
+        }
+    }
     let store = Store::new(cache);
     let prepare = Prepare::new(
         client.http(),

@@ -89,7 +89,9 @@ pub fn run(
     // Wheels start downloading as the resolver picks them.
     let store = Store::new(cache);
     let hash_checking = Prepare::hash_checking(&spec, resolver.require_hashes);
-    let prefetch = match settings.dry_run {
+    // Nothing is fetched ahead under --verify-attestations: a file is fetched only once its
+    // provenance has verified.
+    let prefetch = match settings.dry_run || settings.verify_attestations {
         true => None,
         false => plan::prefetch(
             (client.http(), &store, handle),
@@ -141,6 +143,17 @@ pub fn run(
         }
         inside
     });
+    // --verify-attestations: every file's provenance, before anything is fetched or changed.
+    let attested = match settings.verify_attestations {
+        true => {
+            let attested = ferry_install::attest::verify_all(handle, client.http(), &plan.install)?;
+            for line in views::attested(&attested) {
+                printer.status(line);
+            }
+            attested
+        }
+        false => Default::default(),
+    };
     let Some(session) = session else {
         printer.status(views::would_install(&plan.install));
         let gone: Vec<String> = plan
@@ -153,7 +166,8 @@ pub fn run(
             printer.status(format!("Would uninstall {}", gone.join(" ")));
         }
         if let Some(target) = &settings.report {
-            let text = report::install_report_text(&plan.install, interpreter.markers())?;
+            let text =
+                report::install_report_text(&plan.install, interpreter.markers(), &attested)?;
             printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
         }
         return Ok(ExitCode::SUCCESS);
@@ -195,8 +209,12 @@ pub fn run(
     .with_build_jobs(settings.build.jobs)
     .with_prefetch(prefetch);
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
-    let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
+    let mut wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();
+    for wheel in &mut wheels {
+        let name = ferry_types::PackageName::new(&wheel.name);
+        wheel.provenance = attested.get(name.as_str()).map(|a| a.provenance.clone());
+    }
     tracing::debug!("fetched after {:?}", started.elapsed());
 
     // Install: old versions out of the way, new files in, each dist-info, then commit.
@@ -227,6 +245,11 @@ pub fn run(
         for line in views::installed(&wheels, started.elapsed()) {
             printer.status(line);
         }
+    }
+    // pip writes the report for a real install too: what was resolved and installed.
+    if let Some(target) = &settings.report {
+        let text = report::install_report_text(&plan.install, interpreter.markers(), &attested)?;
+        printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
     }
     crate::settings::warn_if_root(settings.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)

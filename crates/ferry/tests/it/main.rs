@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod attacks;
+mod attestations;
 mod build;
 mod cache;
 mod common;
