@@ -1667,3 +1667,19 @@ lint = ["lint-dep"]
         out.stderr()
     );
 }
+
+#[test]
+fn a_real_install_writes_the_report_too_as_pip_does() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish(&WheelBuilder::new("demo", "1.0").file("demo.py", "").build());
+    let venv = make_venv(&ctx, "env", &pythons::newest().path, false);
+    let report = ctx.work().join("report.json");
+    ctx.run(install(&ctx, &venv, &server, &["demo", "--report"]).arg(&report))
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["install"][0]["metadata"]["name"], "demo", "{report}");
+    assert!(site_packages(&venv).join("demo.py").exists());
+    assert!(report["install"][0].get("provenance").is_none());
+}
