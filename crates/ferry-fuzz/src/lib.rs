@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("record_entry_points", record_entry_points),
     ("pip_conf", pip_conf),
     ("wheel_zip", wheel_zip),
+    ("provenance", provenance),
 ];
 
 fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -146,6 +147,42 @@ pub fn pip_conf(data: &[u8]) {
 pub fn wheel_zip(data: &[u8]) {
     let Ok(dir) = tempfile::tempdir() else { return };
     let _ = ferry_install::fuzzing::unzip(data, dir.path());
+}
+
+/// PEP 740 provenance objects: the bytes as a whole object, then in place of one field of a
+/// real recorded one (so that the verifier gets past JSON into base64, X.509, DER and the log
+/// proofs), then to the verifier's inner readers directly.
+pub fn provenance(data: &[u8]) {
+    const FILE: &str = "pypi_attestations-0.0.19.tar.gz";
+    const SHA: &str = "9bb1add04b1b4e182be6b0b80931593f7a291eb49d69b4fd728a5d4cbcdc4bd3";
+    const RECORDED: &str = include_str!(
+        "../../ferry-index/tests/data/attestations/pypi_attestations-0.0.19.tar.gz.provenance"
+    );
+    let _ = ferry_index::verify_provenance(data, FILE, SHA);
+    if let Some((&selector, payload)) = data.split_first() {
+        use base64::Engine as _;
+        let mut value: serde_json::Value = serde_json::from_str(RECORDED).expect("recorded JSON");
+        let att = &mut value["attestation_bundles"][0]["attestations"][0];
+        let b64 = base64::engine::general_purpose::STANDARD.encode(payload);
+        let text = String::from_utf8_lossy(payload).into_owned();
+        let entry = &mut att["verification_material"]["transparency_entries"][0];
+        match selector % 9 {
+            0 => att["envelope"]["statement"] = b64.into(),
+            1 => att["envelope"]["signature"] = b64.into(),
+            2 => att["verification_material"]["certificate"] = b64.into(),
+            3 => entry["canonicalizedBody"] = b64.into(),
+            4 => entry["inclusionPromise"]["signedEntryTimestamp"] = b64.into(),
+            5 => entry["inclusionProof"]["checkpoint"]["envelope"] = text.into(),
+            6 => entry["inclusionProof"]["hashes"] = serde_json::json!([b64]),
+            7 => entry["inclusionProof"]["treeSize"] = text.into(),
+            _ => {
+                value["attestation_bundles"][0]["publisher"] =
+                    serde_json::json!({"kind": "GitHub", "repository": text, "workflow": text})
+            }
+        }
+        let _ = ferry_index::verify_provenance(value.to_string().as_bytes(), FILE, SHA);
+    }
+    ferry_index::fuzz_attestation_internals(data);
 }
 
 #[cfg(test)]

@@ -25,7 +25,9 @@ mod settings;
 mod simple;
 mod url_util;
 
-pub use attest::{verify_provenance, AttestationError, Publisher};
+pub use attest::{
+    fuzz_internals as fuzz_attestation_internals, verify_provenance, AttestationError, Publisher,
+};
 pub use auth::Netrc;
 pub use cache::{cached_pages, CachedPage};
 pub use client::{
