@@ -1079,6 +1079,39 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Entry points for the `provenance` fuzz target (`crates/ferry-fuzz`): the verifier's inner
+/// readers, given hostile bytes directly (a random provenance object fails long before them).
+/// Not part of the library's interface.
+#[doc(hidden)]
+pub fn fuzz_internals(data: &[u8]) {
+    let root = trust_root();
+    let _ = tbs_without_extension(data, &oid_der(SCT_LIST));
+    let _ = verify_with_spki(data, b"message", data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Some(log) = root.tlogs.first() {
+            let _ = check_checkpoint(text, 1, &[0; 32], log);
+        }
+        let _ = check_statement(data, "demo-1.0.tar.gz", "00");
+        let _ = parse_rfc3339(text);
+    }
+    if let Ok((_, cert)) = X509Certificate::from_der(data) {
+        let _ = cert_identity(&cert);
+        let _ = fulcio_ext(&cert, FULCIO_BUILD_CONFIG);
+        let _ = fulcio_ext_raw(&cert, FULCIO_ISSUER_V1);
+        let _ = check_sct(&cert, data, root);
+        let _ = check_certificate(data, &cert, 1_733_354_041, root);
+    }
+    let mut hashes = Vec::new();
+    for chunk in data.chunks_exact(32).take(64) {
+        hashes.push(<[u8; 32]>::try_from(chunk).unwrap_or([0; 32]));
+    }
+    let (index, size) = match data {
+        [a, b, ..] => (u64::from(*a), u64::from(*b)),
+        _ => (0, 0),
+    };
+    let _ = merkle_root(index, size, [0; 32], &hashes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1380,37 +1413,4 @@ mod tests {
         let root = trust_root();
         assert!(!root.tlogs.is_empty() && !root.ctlogs.is_empty() && !root.cas.is_empty());
     }
-}
-
-/// Entry points for the `provenance` fuzz target (`crates/ferry-fuzz`): the verifier's inner
-/// readers, given hostile bytes directly (a random provenance object fails long before them).
-/// Not part of the library's interface.
-#[doc(hidden)]
-pub fn fuzz_internals(data: &[u8]) {
-    let root = trust_root();
-    let _ = tbs_without_extension(data, &oid_der(SCT_LIST));
-    let _ = verify_with_spki(data, b"message", data);
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Some(log) = root.tlogs.first() {
-            let _ = check_checkpoint(text, 1, &[0; 32], log);
-        }
-        let _ = check_statement(data, "demo-1.0.tar.gz", "00");
-        let _ = parse_rfc3339(text);
-    }
-    if let Ok((_, cert)) = X509Certificate::from_der(data) {
-        let _ = cert_identity(&cert);
-        let _ = fulcio_ext(&cert, FULCIO_BUILD_CONFIG);
-        let _ = fulcio_ext_raw(&cert, FULCIO_ISSUER_V1);
-        let _ = check_sct(&cert, data, root);
-        let _ = check_certificate(data, &cert, 1_733_354_041, root);
-    }
-    let mut hashes = Vec::new();
-    for chunk in data.chunks_exact(32).take(64) {
-        hashes.push(<[u8; 32]>::try_from(chunk).unwrap_or([0; 32]));
-    }
-    let (index, size) = match data {
-        [a, b, ..] => (u64::from(*a), u64::from(*b)),
-        _ => (0, 0),
-    };
-    let _ = merkle_root(index, size, [0; 32], &hashes);
 }
