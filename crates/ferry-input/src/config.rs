@@ -47,6 +47,8 @@ pub struct PipConfig {
     command_line: BTreeMap<String, ConfigValue>,
     /// The files that were read, in load order.
     loaded: Vec<PathBuf>,
+    /// Loaded as `--isolated` asks: no `PIP_*` variables, no user files.
+    isolated: bool,
 }
 
 impl PipConfig {
@@ -73,7 +75,10 @@ impl PipConfig {
             }
             env.get(name).cloned()
         };
-        let mut config = Self::default();
+        let mut config = Self {
+            isolated,
+            ..Self::default()
+        };
         let config_file = var("PIP_CONFIG_FILE").filter(|v| !v.is_empty());
         // pip: pointing PIP_CONFIG_FILE at the null device disables every file.
         if !matches!(config_file.as_deref(), Some("/dev/null" | "nul")) {
@@ -140,6 +145,31 @@ impl PipConfig {
     }
 
     /// Reads one INI file; a missing file is skipped, as pip does.
+    /// One file's `section.key` values in the file's order (a key given twice keeps its first
+    /// place and its last value), as `pip config debug` prints a file; nothing if it is
+    /// missing.
+    pub fn file_entries(path: &Path) -> Result<Vec<(String, String)>, InputError> {
+        let text = match fs_err::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(InputError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (section, key, value) in parse_ini(path, &text)? {
+            let name = format!("{section}.{}", normalize_key(&key));
+            match out.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = value,
+                None => out.push((name, value)),
+            }
+        }
+        Ok(out)
+    }
+
     pub fn read_file(&mut self, path: &Path) -> Result<(), InputError> {
         let text = match fs_err::read_to_string(path) {
             Ok(text) => text,
@@ -181,6 +211,11 @@ impl PipConfig {
     /// The files read, in load order.
     pub fn loaded_files(&self) -> &[PathBuf] {
         &self.loaded
+    }
+
+    /// Whether this was loaded for `--isolated` (no `PIP_*` variables, no user files).
+    pub fn is_isolated(&self) -> bool {
+        self.isolated
     }
 
     /// The value of `option` (a long option name such as `index-url`) for `command`:
@@ -393,9 +428,6 @@ fn normalize_key(key: &str) -> String {
 /// site (`$VIRTUAL_ENV/pip.conf`). Later files override earlier ones.
 fn config_files(var: &dyn Fn(&str) -> Option<String>, config_file: Option<&str>) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    if let Some(file) = config_file {
-        files.push(PathBuf::from(file));
-    }
     let xdg_dirs = var("XDG_CONFIG_DIRS")
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "/etc/xdg".to_string());
@@ -416,6 +448,11 @@ fn config_files(var: &dyn Fn(&str) -> Option<String>, config_file: Option<&str>)
     }
     if let Some(venv) = var("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
         files.push(Path::new(&venv).join("pip.conf"));
+    }
+    // pip reads PIP_CONFIG_FILE's file last, so it overrides every other file (pip's override
+    // order, documented since pip 23.1; older documents said the opposite).
+    if let Some(file) = config_file {
+        files.push(PathBuf::from(file));
     }
     files
 }
@@ -684,7 +721,7 @@ mod tests {
     }
 
     #[test]
-    fn config_file_env_is_lowest_and_hides_user_files() {
+    fn config_file_env_overrides_the_other_files_and_hides_user_files() {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir_all(home.join(".config/pip")).unwrap();
@@ -703,6 +740,21 @@ mod tests {
             c.get("install", "index-url").unwrap().value,
             "http://custom/"
         );
+        // And over the site file (a venv's pip.conf), which pip reads before it.
+        let venv = dir.path().join("venv");
+        std::fs::create_dir_all(&venv).unwrap();
+        std::fs::write(
+            venv.join("pip.conf"),
+            "[global]\ntimeout = 9\nretries = 2\n",
+        )
+        .unwrap();
+        let c = load(&[
+            ("HOME", home.display().to_string()),
+            ("VIRTUAL_ENV", venv.display().to_string()),
+            ("PIP_CONFIG_FILE", file.display().to_string()),
+        ]);
+        assert_eq!(c.get("install", "timeout").unwrap().value, "3");
+        assert_eq!(c.get("install", "retries").unwrap().value, "2");
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub fn run(args: &ConfigArgs, config: &PipConfig, printer: &Printer) -> anyhow::
                 .filter(|(_, option, _)| !matches!(option.as_str(), "version" | "help"))
                 .map(|(_, option, value)| (format!(":env:.{option}"), value))
                 .collect();
+            // pip lists PIP_CONFIG_FILE too, as the option `config-file`.
+            if let Some(file) = std::env::var("PIP_CONFIG_FILE")
+                .ok()
+                .filter(|f| !f.is_empty() && !config.is_isolated())
+            {
+                lines.push((":env:.config-file".into(), file));
+            }
             lines.extend(config.file_values().into_iter().map(|(k, v, _)| (k, v)));
             lines.sort();
             for (key, value) in lines {
@@ -73,34 +80,53 @@ pub fn run(args: &ConfigArgs, config: &PipConfig, printer: &Printer) -> anyhow::
             }
         }
         ConfigAction::Debug => {
+            // As pip prints it: the variants in alphabetical order (env_var, env, global, site,
+            // user), every `PIP_*` variable of the process (even with --isolated, as pip), and no
+            // user files when --isolated or an existing PIP_CONFIG_FILE keeps them from loading.
             let loaded = config.loaded_files();
-            for (label, level) in [
-                ("global", ConfigLevel::Global),
-                ("user", ConfigLevel::User),
-                ("site", ConfigLevel::Site),
-            ] {
-                printer.result(format!("{label}:"));
-                for file in ferry_input::level_files(level) {
+            let print_files = |files: &[std::path::PathBuf]| {
+                for file in files {
+                    let exists = file.exists();
                     printer.result(format!(
                         "  {}, exists: {}",
                         file.display(),
-                        if file.exists() { "True" } else { "False" }
+                        if exists { "True" } else { "False" }
                     ));
-                    if loaded.contains(&file) {
-                        for (key, value, from) in config.file_values() {
-                            if from == file {
-                                printer.result(format!("    {key}: {value}"));
-                            }
+                    // The file's own values, even those a later file overrides.
+                    if loaded.contains(file) {
+                        for (key, value) in PipConfig::file_entries(file).unwrap_or_default() {
+                            printer.result(format!("    {key}: {value}"));
                         }
                     }
                 }
-            }
+            };
             printer.result("env_var:");
-            for (name, _, value) in config.env_values() {
-                printer.result(format!("  {name}={}", ferry_index::redact_str(&value)));
+            let mut vars: Vec<(String, String)> = std::env::vars()
+                .filter(|(k, _)| k.starts_with("PIP_"))
+                .collect();
+            vars.sort();
+            for (name, value) in vars {
+                printer.result(format!(
+                    "  {name}={}",
+                    python_repr(&ferry_index::redact_str(&value))
+                ));
             }
-            if let Ok(file) = std::env::var("PIP_CONFIG_FILE") {
-                printer.result(format!("env:\n  PIP_CONFIG_FILE={file}"));
+            printer.result("env:");
+            let config_file = std::env::var("PIP_CONFIG_FILE")
+                .ok()
+                .filter(|f| !f.is_empty());
+            if let Some(file) = &config_file {
+                print_files(&[std::path::PathBuf::from(file)]);
+            }
+            printer.result("global:");
+            print_files(&ferry_input::level_files(ConfigLevel::Global));
+            printer.result("site:");
+            print_files(&ferry_input::level_files(ConfigLevel::Site));
+            let user_hidden = config.is_isolated()
+                || config_file.is_some_and(|f| std::path::Path::new(&f).exists());
+            if !user_hidden {
+                printer.result("user:");
+                print_files(&ferry_input::level_files(ConfigLevel::User));
             }
         }
     }

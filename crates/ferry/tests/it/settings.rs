@@ -486,3 +486,70 @@ fn proxy_carries_every_request() {
         assert!(requests.iter().all(|r| r.proxied.is_some()), "{requests:?}");
     }
 }
+
+/// `config debug` prints what pip prints, with and without --isolated and PIP_CONFIG_FILE;
+/// and PIP_CONFIG_FILE's file overrides the other files, as pip's configuration does (its
+/// override order; pip's documents said the opposite until pip 23.1).
+#[test]
+fn config_debug_and_the_config_file_variable_match_pip() {
+    let ctx = crate::common::ctx();
+    let python = crate::common::python_with_pip();
+    let venv = ctx.root().join("site");
+    std::fs::create_dir_all(&venv).unwrap();
+    std::fs::write(
+        venv.join("pip.conf"),
+        "[global]\ntimeout = 9\nretries = 4\n",
+    )
+    .unwrap();
+    let user = ctx.root().join("config/pip/pip.conf");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    std::fs::write(&user, "[install]\nno-compile = yes\n").unwrap();
+    let custom = ctx.root().join("custom.conf");
+    std::fs::write(&custom, "[global]\ntimeout = 3\n").unwrap();
+    let both = |args: &[&str], config_file: Option<&std::path::Path>| {
+        let prepare = |mut cmd: std::process::Command| {
+            // pip's site file is beside its own interpreter; ferry's is VIRTUAL_ENV's. Pointing
+            // VIRTUAL_ENV at pip's prefix makes them the same file.
+            cmd.env("VIRTUAL_ENV", &venv).env("PIP_TIMEOUT_UNUSED", "x");
+            match config_file {
+                Some(f) => cmd.env("PIP_CONFIG_FILE", f),
+                None => cmd.env_remove("PIP_CONFIG_FILE"),
+            };
+            cmd.output().unwrap()
+        };
+        let mut pip = ctx.command(&python);
+        pip.args(["-c", "import sys; sys.prefix = sys.argv.pop(1); from pip._internal.cli.main import main; sys.exit(main())"])
+            .arg(&venv)
+            .arg("config")
+            .args(args);
+        let mut ferry = ctx.ferry(["config"]);
+        ferry.args(args);
+        let (p, f) = (prepare(pip), prepare(ferry));
+        (
+            String::from_utf8_lossy(&p.stdout).into_owned(),
+            String::from_utf8_lossy(&f.stdout).into_owned(),
+        )
+    };
+    for (args, file) in [
+        (&["debug"][..], None),
+        (&["--isolated", "debug"][..], None),
+        (&["debug"][..], Some(custom.as_path())),
+        (&["list"][..], Some(custom.as_path())),
+    ] {
+        let (pip, ferry) = both(args, file);
+        assert_eq!(ferry, pip, "{args:?} with PIP_CONFIG_FILE={file:?}");
+    }
+    // What commands read: `ferry debug` lists the files in load order (later ones win), and
+    // PIP_CONFIG_FILE's comes after the site file, as in pip's override order. (`pip config
+    // get` reads one file only, so it cannot be compared.)
+    let out = ctx
+        .run(
+            ctx.ferry(["debug"])
+                .env("VIRTUAL_ENV", &venv)
+                .env("PIP_CONFIG_FILE", &custom),
+        )
+        .success()
+        .stdout();
+    let at = |path: &std::path::Path| out.find(&path.display().to_string()).expect("listed");
+    assert!(at(&venv.join("pip.conf")) < at(&custom), "{out}");
+}
