@@ -53,25 +53,63 @@ async fn verify_one(
             "it was asked for by location, and only an index serves provenance".into(),
         ));
     }
-    let Some(url) = &file.provenance else {
-        return Err(refuse(format!(
-            "{} lists no provenance for {} (PEP 740)",
-            package.file.source, file.filename
-        )));
-    };
     let Some(sha256) = &file.hashes.sha256 else {
         return Err(refuse(format!(
             "{} gives no sha256 for {}, which the provenance would be checked against",
             package.file.source, file.filename
         )));
     };
-    let fetched = http.get_cached(url, PROVENANCE_ACCEPT).await?;
+    let fetched = match &file.provenance {
+        Some(url) => http.get_cached(url, PROVENANCE_ACCEPT).await?,
+        // No `provenance` key on the page: the index's integrity endpoint, if it has one.
+        None => {
+            let integrity = integrity_url(&package.file.source, package, &file.filename);
+            let found = match &integrity {
+                Some(url) => http.get_cached(url, PROVENANCE_ACCEPT).await.ok(),
+                None => None,
+            };
+            found.ok_or_else(|| {
+                refuse(format!(
+                    "{} lists no provenance for {} (PEP 740){}",
+                    package.file.source,
+                    file.filename,
+                    integrity.map_or(String::new(), |u| format!(
+                        ", and {} did not give one",
+                        ferry_index::redact_str(u.as_str())
+                    ))
+                ))
+            })?
+        }
+    };
     let publishers = ferry_index::verify_provenance(&fetched.body, &file.filename, sha256)?;
     Ok(Attested {
         filename: file.filename.clone(),
         publishers,
         provenance: fetched.body,
     })
+}
+
+/// The integrity endpoint an index may serve provenance from when its pages do not link it:
+/// `/integrity/PROJECT/VERSION/FILENAME/provenance` at the index's host. Credentials are left
+/// out of the URL (the HTTP client adds those it holds for the host).
+fn integrity_url(index: &str, package: &ResolvedPackage, filename: &str) -> Option<url::Url> {
+    let mut url = url::Url::parse(index).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.set_path("/");
+    url.path_segments_mut().ok()?.extend([
+        "integrity",
+        package.name.as_str(),
+        &package.version.to_string(),
+        filename,
+        "provenance",
+    ]);
+    Some(url)
 }
 
 /// The publishers a `provenance.json` kept in a dist-info proves, checked again now, for the

@@ -45,6 +45,9 @@ pub struct FileOptions {
     /// PEP 740: a provenance object, served at `/files/<filename>.provenance` and listed as
     /// the file's `provenance` (`data-provenance`).
     pub provenance: Option<Vec<u8>>,
+    /// Serve the provenance only at the integrity endpoint
+    /// (`/integrity/PROJECT/VERSION/FILENAME/provenance`), not linked from the pages.
+    pub provenance_unlisted: bool,
 }
 
 /// What a fault does to a matching request.
@@ -584,6 +587,15 @@ fn route(request: &Request, path: &str, state: &Mutex<State>) -> Response {
         Response::new(200, HTML_TYPE, html.into_bytes())
     } else if let Some(filename) = path.strip_prefix("/files/") {
         return serve_file(request, &state, filename);
+    } else if let Some(rest) = path.strip_prefix("/integrity/") {
+        // PROJECT/VERSION/FILENAME/provenance: the file's provenance, listed or not.
+        let parts: Vec<&str> = rest.split('/').collect();
+        return match parts.as_slice() {
+            [_, _, filename, "provenance"] => {
+                serve_file(request, &state, &format!("{filename}.provenance"))
+            }
+            _ => Response::text(404, "not found"),
+        };
     } else {
         Response::text(404, "not found")
     };
@@ -721,7 +733,7 @@ fn project_page(request: &Request, state: &State, name: &str, entries: &[Entry])
                 };
                 file["core-metadata"] = metadata.clone();
                 file["dist-info-metadata"] = metadata;
-                if e.options.provenance.is_some() {
+                if e.options.provenance.is_some() && !e.options.provenance_unlisted {
                     file["provenance"] =
                         serde_json::json!(format!("../../files/{}.provenance", e.file.filename));
                 }
@@ -757,7 +769,7 @@ fn project_page(request: &Request, state: &State, name: &str, entries: &[Entry])
                     " data-core-metadata=\"sha256={h}\" data-dist-info-metadata=\"sha256={h}\""
                 ));
             }
-            if e.options.provenance.is_some() {
+            if e.options.provenance.is_some() && !e.options.provenance_unlisted {
                 attrs.push_str(&format!(
                     " data-provenance=\"../../files/{}.provenance\"",
                     e.file.filename

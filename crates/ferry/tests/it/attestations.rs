@@ -61,7 +61,10 @@ fn a_file_without_provenance_is_refused_before_anything_is_fetched() {
         &ctx,
         &server,
         &["demo"],
-        "lists no provenance for demo-1.0-py3-none-any.whl (PEP 740)",
+        &format!(
+            "lists no provenance for demo-1.0-py3-none-any.whl (PEP 740), and {}/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance did not give one",
+            server.base_url()
+        ),
     );
     // Without the flag the same install works.
     let venv = ctx.work().join("env");
@@ -94,6 +97,30 @@ fn provenance_for_another_file_is_refused_from_json_and_html_pages() {
             1
         );
     }
+}
+
+#[test]
+fn provenance_is_also_found_at_the_index_integrity_endpoint() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish_with(
+        &demo(),
+        FileOptions {
+            provenance: Some(recorded(PROVENANCE)),
+            provenance_unlisted: true,
+            ..Default::default()
+        },
+    );
+    refused(
+        &ctx,
+        &server,
+        &["demo"],
+        "it attests \"pypi_attestations-0.0.19.tar.gz\", not \"demo-1.0-py3-none-any.whl\"",
+    );
+    assert_eq!(
+        server.count_requests("/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance"),
+        1
+    );
 }
 
 #[test]
