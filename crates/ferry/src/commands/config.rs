@@ -35,12 +35,19 @@ pub fn run(args: &ConfigArgs, config: &PipConfig, printer: &Printer) -> anyhow::
         ConfigAction::Get { key } => {
             let (section, name) = split_key(key)?;
             let wanted = format!("{section}.{}", normalize(name));
-            match config
-                .file_values()
-                .into_iter()
-                .find(|(k, _, _)| *k == wanted)
-            {
-                Some((_, value, _)) => printer.result(value),
+            // As pip's `config get`: only the files of one level are read (the level given,
+            // else the environment's file if it exists, else the user's, which an existing
+            // PIP_CONFIG_FILE stands in for), not the merged configuration.
+            let mut found = None;
+            for file in files_to_read(args, config) {
+                for (k, value) in PipConfig::file_entries(&file).unwrap_or_default() {
+                    if k == wanted {
+                        found = Some(value);
+                    }
+                }
+            }
+            match found {
+                Some(value) => printer.result(value),
                 None => bail!("no such key - {key}"),
             }
         }
@@ -145,10 +152,36 @@ fn normalize(key: &str) -> String {
     key.trim().to_ascii_lowercase().replace('_', "-")
 }
 
-/// The file `set`, `unset` and `edit` change: the last of the chosen level's files; without a
-/// level, the environment's when it has one, else the user's (pip's rule).
+/// The files `config get` reads, in order: those of [`chosen_level`]; for the user level, an
+/// existing PIP_CONFIG_FILE's file instead of the user's files (pip reads it in their place).
+fn files_to_read(args: &ConfigArgs, config: &PipConfig) -> Vec<std::path::PathBuf> {
+    let env_file = std::env::var("PIP_CONFIG_FILE")
+        .ok()
+        .filter(|f| !f.is_empty());
+    if matches!(env_file.as_deref(), Some("/dev/null")) {
+        return Vec::new();
+    }
+    match chosen_level(args) {
+        ConfigLevel::User => match env_file.filter(|f| std::path::Path::new(f).exists()) {
+            Some(file) => vec![file.into()],
+            None if config.is_isolated() => Vec::new(),
+            None => ferry_input::level_files(ConfigLevel::User),
+        },
+        level => ferry_input::level_files(level),
+    }
+}
+
+/// The file `set`, `unset` and `edit` change: the last of the chosen level's files.
 fn file_to_change(args: &ConfigArgs) -> anyhow::Result<std::path::PathBuf> {
-    let level = if args.global {
+    ferry_input::level_files(chosen_level(args)).pop().context(
+        "there is no such configuration file here (--site needs VIRTUAL_ENV; --user needs HOME)",
+    )
+}
+
+/// The level a `config` action works on: the one given; without one, the environment's when
+/// its file exists, else the user's (pip's rule).
+fn chosen_level(args: &ConfigArgs) -> ConfigLevel {
+    if args.global {
         ConfigLevel::Global
     } else if args.site {
         ConfigLevel::Site
@@ -161,10 +194,7 @@ fn file_to_change(args: &ConfigArgs) -> anyhow::Result<std::path::PathBuf> {
         ConfigLevel::Site
     } else {
         ConfigLevel::User
-    };
-    ferry_input::level_files(level).pop().context(
-        "there is no such configuration file here (--site needs VIRTUAL_ENV; --user needs HOME)",
-    )
+    }
 }
 
 /// A string as Python's `repr` writes it (pip's `config list` prints `key='value'`).

@@ -535,6 +535,17 @@ fn config_debug_and_the_config_file_variable_match_pip() {
         (&["--isolated", "debug"][..], None),
         (&["debug"][..], Some(custom.as_path())),
         (&["list"][..], Some(custom.as_path())),
+        // `config get` reads one level only: here the site file, which exists.
+        (&["get", "global.timeout"][..], Some(custom.as_path())),
+        (&["--global", "get", "global.cert"][..], None),
+        (&["--user", "get", "install.no-compile"][..], None),
+        (
+            &["--user", "get", "install.no-compile"][..],
+            Some(custom.as_path()),
+        ),
+        // (Not compared: `--user get` of a key only PIP_CONFIG_FILE's file has. pip 26.3 reads
+        // that file in the user files' place, and so does ferry; pip 24.2 did not, and the
+        // test's pip may be that old.)
     ] {
         let (pip, ferry) = both(args, file);
         assert_eq!(ferry, pip, "{args:?} with PIP_CONFIG_FILE={file:?}");
