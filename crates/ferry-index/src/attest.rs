@@ -49,12 +49,10 @@ pub struct Publisher {
     pub kind: String,
     /// `owner/name` (GitHub), the project path (GitLab), or the account's e-mail (Google).
     pub repository: String,
-    /// The workflow file (GitHub) or CI file path (GitLab) that published it.
+    /// The workflow file (GitHub) or CI file path (GitLab) that published it. (The deployment
+    /// environment a provenance may name is left out: no certificate field proves it.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
-    /// The deployment environment the provenance names (not part of the certificate).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
     /// The certificate's subject: the workflow run's URI or the e-mail.
     pub identity: String,
     /// When the transparency log recorded the signature (Unix seconds).
@@ -68,15 +66,16 @@ impl Publisher {
     pub fn describe(&self) -> String {
         let mut out = format!("{} {}", self.kind, self.repository);
         if let Some(workflow) = &self.workflow {
-            out.push_str(&format!(" (workflow {workflow}"));
-            if let Some(env) = &self.environment {
-                out.push_str(&format!(", environment {env}"));
-            }
-            out.push(')');
+            out.push_str(&format!(" (workflow {workflow})"));
         }
         out
     }
 }
+
+/// A provenance object larger than this is refused unread (real ones are about 10 KiB each).
+const MAX_PROVENANCE_BYTES: usize = 1 << 20;
+/// At most this many attestations are checked per file (each costs a few signature checks).
+const MAX_ATTESTATIONS: usize = 32;
 
 /// Verifies `provenance` (PEP 740 JSON) for the file `filename` whose SHA-256 is `sha256`
 /// (hex), and gives one [`Publisher`] per attestation bundle.
@@ -89,6 +88,12 @@ pub fn verify_provenance(
         file: filename.to_string(),
         reason,
     };
+    if provenance.len() > MAX_PROVENANCE_BYTES {
+        return Err(malformed(format!(
+            "it is {} bytes (at most {MAX_PROVENANCE_BYTES} are read)",
+            provenance.len()
+        )));
+    }
     let parsed: Provenance =
         serde_json::from_slice(provenance).map_err(|e| malformed(e.to_string()))?;
     if parsed.version != 1 {
@@ -99,6 +104,16 @@ pub fn verify_provenance(
     }
     if parsed.attestation_bundles.is_empty() {
         return Err(malformed("it holds no attestation bundles".into()));
+    }
+    let count: usize = parsed
+        .attestation_bundles
+        .iter()
+        .map(|b| b.attestations.len())
+        .sum();
+    if count > MAX_ATTESTATIONS {
+        return Err(malformed(format!(
+            "it holds {count} attestations (at most {MAX_ATTESTATIONS} are checked)"
+        )));
     }
     let mut publishers = Vec::new();
     for bundle in &parsed.attestation_bundles {
@@ -117,7 +132,13 @@ pub fn verify_provenance(
             );
         }
     }
-    publishers.dedup_by(|a, b| a.kind == b.kind && a.repository == b.repository);
+    let mut unique: Vec<Publisher> = Vec::new();
+    for p in publishers {
+        if !unique.contains(&p) {
+            unique.push(p);
+        }
+    }
+    let publishers = unique;
     Ok(publishers)
 }
 
@@ -132,6 +153,9 @@ pub struct CheckedIdentity {
     pub source_repository: Option<String>,
     /// Build config URI (…57264.1.18): the workflow that was configured to publish.
     pub build_config: Option<String>,
+    /// Source repository ref (…57264.1.14) and digest (…57264.1.13): what the workflow ran at.
+    pub source_ref: Option<String>,
+    pub source_digest: Option<String>,
     pub integrated_time: u64,
     pub log_index: u64,
 }
@@ -204,6 +228,8 @@ pub fn verify_attestation(
         issuer,
         source_repository: fulcio_ext(&cert, FULCIO_SOURCE_REPOSITORY),
         build_config: fulcio_ext(&cert, FULCIO_BUILD_CONFIG),
+        source_ref: fulcio_ext(&cert, FULCIO_SOURCE_REF),
+        source_digest: fulcio_ext(&cert, FULCIO_SOURCE_DIGEST),
         integrated_time,
         log_index,
     })
@@ -381,6 +407,8 @@ const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 const FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 const FULCIO_SOURCE_REPOSITORY: &str = "1.3.6.1.4.1.57264.1.12";
+const FULCIO_SOURCE_DIGEST: &str = "1.3.6.1.4.1.57264.1.13";
+const FULCIO_SOURCE_REF: &str = "1.3.6.1.4.1.57264.1.14";
 const FULCIO_BUILD_CONFIG: &str = "1.3.6.1.4.1.57264.1.18";
 const SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 
@@ -459,6 +487,7 @@ fn check_sct(
         .ok_or("its certificate's TBS cannot be re-encoded")?;
     let mut r = Reader(list);
     let mut scts = Reader(r.take_u16_prefixed().ok_or("short SCT list")?);
+    let mut failed = false;
     while !scts.0.is_empty() {
         let mut sct = Reader(scts.take_u16_prefixed().ok_or("short SCT")?);
         let version = sct.take(1).ok_or("short SCT")?[0];
@@ -470,7 +499,12 @@ fn check_sct(
         if version != 0 {
             continue;
         }
-        let Some(log) = root.ctlogs.iter().find(|l| l.key_id == log_id) else {
+        let millis = u64::from_be_bytes(timestamp.try_into().map_err(|_| "short SCT")?);
+        let Some(log) = root
+            .ctlogs
+            .iter()
+            .find(|l| l.key_id == log_id && l.valid.contains(millis / 1000))
+        else {
             continue;
         };
         let mut signed = vec![0u8, 0u8];
@@ -485,6 +519,9 @@ fn check_sct(
         if verify_with_spki(&log.spki, &signed, sig).is_ok() {
             return Ok(());
         }
+        failed = true;
+    }
+    if failed {
         return Err("its certificate's SCT does not verify with the CT log's key".into());
     }
     Err("its certificate's SCTs are from no CT log of the trust root".into())
@@ -544,10 +581,11 @@ fn check_log_entry(
         .decode(&entry.log_id.key_id)
         .map_err(|e| format!("its log id is not base64 ({e})"))?;
     let integrated_time = entry.integrated_time.0;
+    // Rekor v1 logs sign with ECDSA; the Ed25519 keys are Rekor v2 logs, which sign no SETs.
     let log = root
         .tlogs
         .iter()
-        .find(|l| l.key_id == key_id)
+        .find(|l| l.key_id == key_id && l.key_details.starts_with("PKIX_ECDSA"))
         .ok_or("it was logged by a transparency log that is not in the trust root")?;
     if !log.valid.contains(integrated_time) {
         return Err("it was logged outside its transparency log key's validity".into());
@@ -558,7 +596,9 @@ fn check_log_entry(
 
     // The entry is for this envelope.
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Body {
+        api_version: String,
         kind: String,
         spec: Spec,
     }
@@ -580,8 +620,11 @@ fn check_log_entry(
     }
     let parsed: Body = serde_json::from_slice(&body)
         .map_err(|e| format!("its log entry body is unreadable ({e})"))?;
-    if parsed.kind != "dsse" {
-        return Err(format!("its log entry body is of kind {}", parsed.kind));
+    if parsed.kind != "dsse" || parsed.api_version != "0.0.1" {
+        return Err(format!(
+            "its log entry body is of kind {} {}",
+            parsed.kind, parsed.api_version
+        ));
     }
     let payload_hash = hex(&Sha256::digest(statement));
     if parsed.spec.payload_hash.algorithm != "sha256"
@@ -696,7 +739,13 @@ fn check_checkpoint(note: &str, size: u64, root: &[u8], log: &LogKey) -> Result<
         .ok_or("its checkpoint is not a signed note")?;
     let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
     let mut lines = text.lines();
-    let _origin = lines.next();
+    // The origin names the log (`HOST - TREE ID`): a checkpoint of another log is refused.
+    if !lines
+        .next()
+        .is_some_and(|origin| origin.starts_with(&format!("{} - ", log.host)))
+    {
+        return Err("its checkpoint is from another log".into());
+    }
     let logged_size: Option<u64> = lines.next().and_then(|l| l.parse().ok());
     let logged_root = lines.next().and_then(|l| B64.decode(l).ok());
     if logged_size != Some(size) || logged_root.as_deref() != Some(root) {
@@ -748,7 +797,6 @@ fn match_publisher(
         kind: kind.into(),
         repository,
         workflow,
-        environment: field("environment").filter(|e| !e.is_empty()),
         identity: String::new(),
         integrated_time: 0,
         log_index: 0,
@@ -761,49 +809,23 @@ fn match_publisher(
                 return Err(mismatch("OIDC issuer", repo, Some(&id.issuer)));
             }
             let repo_url = format!("https://github.com/{repo}");
-            if !id
-                .source_repository
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&repo_url))
-            {
-                return Err(mismatch("source repository", repo, id.source_repository.as_deref()));
-            }
-            let want = format!("{repo_url}/.github/workflows/{workflow}@").to_ascii_lowercase();
-            if !id
-                .build_config
-                .as_deref()
-                .is_some_and(|b| b.to_ascii_lowercase().starts_with(&want))
-            {
-                return Err(mismatch(
-                    "workflow",
-                    format!("{repo} ({workflow})"),
-                    id.build_config.as_deref(),
-                ));
-            }
+            check_repository(&repo_url, id).map_err(|got| mismatch("source repository", repo.clone(), got))?;
+            check_build_config(&repo_url, &format!("/.github/workflows/{workflow}"), id).map_err(
+                |got| mismatch("workflow", format!("{repo} ({workflow})"), got),
+            )?;
             Ok(base(blank("GitHub", repo, Some(workflow))))
         }
         "GitLab" => {
             let repo = field("repository").ok_or("its GitLab publisher has no repository")?;
-            let file = field("workflow_filepath").ok_or("its GitLab publisher has no workflow_filepath")?;
+            let file = field("workflow_filepath")
+                .ok_or("its GitLab publisher has no workflow_filepath")?;
             if id.issuer != "https://gitlab.com" {
                 return Err(mismatch("OIDC issuer", repo, Some(&id.issuer)));
             }
             let repo_url = format!("https://gitlab.com/{repo}");
-            if !id
-                .source_repository
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&repo_url))
-            {
-                return Err(mismatch("source repository", repo, id.source_repository.as_deref()));
-            }
-            let want = format!("{repo_url}//{file}@").to_ascii_lowercase();
-            if !id
-                .build_config
-                .as_deref()
-                .is_some_and(|b| b.to_ascii_lowercase().starts_with(&want))
-            {
-                return Err(mismatch("CI file", format!("{repo} ({file})"), id.build_config.as_deref()));
-            }
+            check_repository(&repo_url, id).map_err(|got| mismatch("source repository", repo.clone(), got))?;
+            check_build_config(&repo_url, &format!("//{file}"), id)
+                .map_err(|got| mismatch("CI file", format!("{repo} ({file})"), got))?;
             Ok(base(blank("GitLab", repo, Some(file))))
         }
         "Google" => {
@@ -819,6 +841,42 @@ fn match_publisher(
     }
 }
 
+/// The certificate's source repository is `repo_url` (repository names are not case-sensitive
+/// on GitHub or GitLab); on mismatch, gives what the certificate says.
+fn check_repository<'a>(repo_url: &str, id: &'a CheckedIdentity) -> Result<(), Option<&'a str>> {
+    match id.source_repository.as_deref() {
+        Some(got) if got.eq_ignore_ascii_case(repo_url) => Ok(()),
+        got => Err(got),
+    }
+}
+
+/// The certificate's build config URI is exactly `REPO_URL PATH @ REF`, where REF is the
+/// source ref or digest the certificate names: the repository compared without case, the path
+/// (a file name, which is case-sensitive) and the ref byte for byte. On mismatch, gives what
+/// the certificate says.
+fn check_build_config<'a>(
+    repo_url: &str,
+    path: &str,
+    id: &'a CheckedIdentity,
+) -> Result<(), Option<&'a str>> {
+    let got = id.build_config.as_deref();
+    let ok = got.is_some_and(|config| {
+        let Some((head, rest)) = config.split_at_checked(repo_url.len()) else {
+            return false;
+        };
+        head.eq_ignore_ascii_case(repo_url)
+            && [id.source_ref.as_deref(), id.source_digest.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|r| rest == format!("{path}@{r}"))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(got)
+    }
+}
+
 // ---- the trust root ----
 
 struct TrustRoot {
@@ -831,6 +889,10 @@ struct LogKey {
     spki: Vec<u8>,
     key_id: Vec<u8>,
     valid: Validity,
+    /// `PKIX_ECDSA_P256_SHA_256`, `PKIX_ED25519`, ...
+    key_details: String,
+    /// The log's host (`baseUrl`'s), which its checkpoints name as their origin.
+    host: String,
 }
 
 struct CertAuthority {
@@ -883,10 +945,17 @@ fn parse_trust_root(json: &str) -> Result<TrustRoot, String> {
             let key_id = B64
                 .decode(log["logId"]["keyId"].as_str().unwrap_or_default())
                 .map_err(|e| e.to_string())?;
+            let host = log["baseUrl"]
+                .as_str()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
             out.push(LogKey {
                 spki,
                 key_id,
                 valid: validity(&pk["validFor"])?,
+                key_details: pk["keyDetails"].as_str().unwrap_or_default().to_string(),
+                host,
             });
         }
         Ok(out)
@@ -921,6 +990,15 @@ fn parse_rfc3339(s: &str) -> Option<u64> {
     let time = time.split('.').next()?;
     let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, min, sec) = (t.next()??, t.next()??, t.next()??);
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&min)
+        || !(0..=60).contains(&sec)
+    {
+        return None;
+    }
     // Days from the civil date (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -1232,6 +1310,54 @@ mod tests {
         assert!(reason(verify_value(&v)).contains("cannot check"));
     }
 
+    #[test]
+    fn the_workflow_must_be_the_certificates_exactly_and_the_environment_is_not_claimed() {
+        // File names are case-sensitive: `Release.yml` is another workflow.
+        let mut v = provenance_value();
+        v["attestation_bundles"][0]["publisher"]["workflow"] = "Release.yml".into();
+        assert!(reason(verify_value(&v)).contains("workflow"));
+        let mut v = provenance_value();
+        v["attestation_bundles"][0]["publisher"]["workflow"] = "release.yml@refs".into();
+        assert!(reason(verify_value(&v)).contains("workflow"));
+        // The repository's case does not matter, as on GitHub.
+        let mut v = provenance_value();
+        v["attestation_bundles"][0]["publisher"]["repository"] =
+            "TrailOfBits/PyPI-Attestations".into();
+        verify_value(&v).unwrap();
+        // An environment is the index's word only: it is not reported as verified.
+        let mut v = provenance_value();
+        v["attestation_bundles"][0]["publisher"]["environment"] = "release".into();
+        let publishers = verify_value(&v).unwrap();
+        let json = serde_json::to_string(&publishers).unwrap();
+        assert!(!json.contains("environment"), "{json}");
+        assert!(!publishers[0].describe().contains("environment"));
+    }
+
+    #[test]
+    fn a_checkpoint_of_another_log_is_refused() {
+        let mut v = provenance_value();
+        let cp = &mut att(&mut v)["verification_material"]["transparency_entries"][0]
+            ["inclusionProof"]["checkpoint"]["envelope"];
+        let text =
+            cp.as_str()
+                .unwrap()
+                .replacen("rekor.sigstore.dev - ", "rekor.elsewhere.invalid - ", 1);
+        *cp = text.into();
+        assert!(reason(verify_value(&v)).contains("from another log"));
+    }
+
+    #[test]
+    fn oversized_provenance_is_refused_unread() {
+        let big = vec![b' '; MAX_PROVENANCE_BYTES + 1];
+        let err = verify_provenance(&big, FILE, SHA).unwrap_err().to_string();
+        assert!(err.contains("at most"), "{err}");
+        let mut v = provenance_value();
+        let one = att(&mut v).clone();
+        v["attestation_bundles"][0]["attestations"] =
+            serde_json::Value::Array(vec![one; MAX_ATTESTATIONS + 1]);
+        assert!(reason(verify_value(&v)).contains("attestations (at most"));
+    }
+
     fn att(v: &mut serde_json::Value) -> &mut serde_json::Value {
         &mut v["attestation_bundles"][0]["attestations"][0]
     }
@@ -1410,6 +1536,10 @@ mod tests {
             parse_rfc3339("2022-12-31T23:59:59.999Z"),
             Some(1_672_531_199)
         );
+        // Out-of-range fields give nothing (and no overflow).
+        assert_eq!(parse_rfc3339("1970-01-01T3000000000000000:00:00Z"), None);
+        assert_eq!(parse_rfc3339("9223372036854775807-01-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2021-13-01T00:00:00Z"), None);
         let root = trust_root();
         assert!(!root.tlogs.is_empty() && !root.ctlogs.is_empty() && !root.cas.is_empty());
     }
