@@ -72,9 +72,17 @@ fn a_file_without_provenance_is_refused_before_anything_is_fetched() {
         .success();
 }
 
+/// Provenance for another file is refused wherever the index serves it: linked from a JSON or
+/// an HTML page, or only at the integrity endpoint; and it was asked for from there.
 #[test]
-fn provenance_for_another_file_is_refused_from_json_and_html_pages() {
-    for format in [PageFormat::Json, PageFormat::Html] {
+fn provenance_for_another_file_is_refused_wherever_the_index_serves_it() {
+    let listed = "/files/demo-1.0-py3-none-any.whl.provenance";
+    let integrity = "/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance";
+    for (format, unlisted, asked) in [
+        (PageFormat::Json, false, listed),
+        (PageFormat::Html, false, listed),
+        (PageFormat::Json, true, integrity),
+    ] {
         let ctx = ctx();
         let server = IndexServer::start();
         server.set_format(format);
@@ -82,6 +90,7 @@ fn provenance_for_another_file_is_refused_from_json_and_html_pages() {
             &demo(),
             FileOptions {
                 provenance: Some(recorded(PROVENANCE)),
+                provenance_unlisted: unlisted,
                 ..Default::default()
             },
         );
@@ -91,36 +100,12 @@ fn provenance_for_another_file_is_refused_from_json_and_html_pages() {
             &["demo"],
             "it attests \"pypi_attestations-0.0.19.tar.gz\", not \"demo-1.0-py3-none-any.whl\"",
         );
-        // The provenance was asked for, from where the page said.
         assert_eq!(
-            server.count_requests("/files/demo-1.0-py3-none-any.whl.provenance"),
-            1
+            server.count_requests(asked),
+            1,
+            "{format:?}, unlisted: {unlisted}"
         );
     }
-}
-
-#[test]
-fn provenance_is_also_found_at_the_index_integrity_endpoint() {
-    let ctx = ctx();
-    let server = IndexServer::start();
-    server.publish_with(
-        &demo(),
-        FileOptions {
-            provenance: Some(recorded(PROVENANCE)),
-            provenance_unlisted: true,
-            ..Default::default()
-        },
-    );
-    refused(
-        &ctx,
-        &server,
-        &["demo"],
-        "it attests \"pypi_attestations-0.0.19.tar.gz\", not \"demo-1.0-py3-none-any.whl\"",
-    );
-    assert_eq!(
-        server.count_requests("/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance"),
-        1
-    );
 }
 
 #[test]
