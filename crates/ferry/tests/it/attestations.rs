@@ -349,3 +349,30 @@ fn live_a_real_file_with_its_recorded_provenance_installs_and_shows_its_publishe
         shown.stdout()
     );
 }
+
+/// `show` checks a kept `provenance.json` again, against the file `provenance_url.json` names:
+/// one that is not for that file is shown as unverified, never as a publisher.
+#[test]
+fn show_reverifies_a_kept_provenance_and_says_when_it_does_not_hold() {
+    let ctx = ctx();
+    let server = IndexServer::start();
+    server.publish(&demo());
+    let venv = make_venv(&ctx, "env", &pythons::newest().path, false);
+    ctx.run(&mut install(&ctx, &venv, &server, &["demo"]))
+        .success();
+    let show = || {
+        ctx.run(ctx.ferry(["show", "demo", "--python"]).arg(&venv))
+            .success()
+            .stdout()
+    };
+    assert!(!show().contains("Publisher:"));
+    let dist_info = site_packages(&venv).join("demo-1.0.dist-info");
+    std::fs::write(dist_info.join("provenance.json"), recorded(PROVENANCE)).unwrap();
+    let shown = show();
+    assert!(
+        shown.contains(
+            "Publisher: unverified (the provenance for demo-1.0-py3-none-any.whl does not verify: it attests \"pypi_attestations-0.0.19.tar.gz\""
+        ),
+        "{shown}"
+    );
+}
