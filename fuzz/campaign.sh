@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
         grep -E '^(==|SUMMARY|artifact_prefix|Test unit written)' "$log" | tail -5 >&2 || true
         exit 1
     fi
-    cargo +nightly fuzz cmin -O "$t" >"artifacts/$t.cmin.log" 2>&1
+    cargo +nightly fuzz cmin -O "$t" -- -rss_limit_mb="$rss_mb" >"artifacts/$t.cmin.log" 2>&1
     n=$(find "corpus/$t" -type f | wc -l)
     tar -C "corpus/$t" -czf "minimized/$t.tar.gz" .
     echo "$t: ${took}s clean, ${execs:-?} executions, minimized corpus $n"
