@@ -41,7 +41,9 @@ pub use http::{
 pub use keyring::KeyringProvider;
 pub use metadata::{MetadataSource, WholeWheels};
 pub use settings::{client_for, resolve_settings, IndexOptions};
-pub use simple::{parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage};
+pub use simple::{
+    filename_of, parse_html, parse_json, CoreMetadata, DistFile, Hashes, ProjectPage,
+};
 pub use url_util::{normalize_name, redact, redact_str};
 
 use std::path::PathBuf;

@@ -283,7 +283,7 @@ fn metadata_attr(value: &str) -> CoreMetadata {
 }
 
 /// The last path segment, percent-decoded.
-pub(crate) fn filename_of(url: &Url) -> Option<String> {
+pub fn filename_of(url: &Url) -> Option<String> {
     let segment = url.path_segments()?.next_back()?;
     if segment.is_empty() {
         return None;

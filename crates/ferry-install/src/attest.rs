@@ -121,15 +121,15 @@ pub fn installed_publishers(dist: &crate::InstalledDist) -> Option<Result<Vec<Pu
             "provenance_url.json, which names the file, is missing".into()
         ));
     };
-    let filename = origin
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let filename = percent_encoding::percent_decode_str(&filename)
-        .decode_utf8_lossy()
-        .into_owned();
+    let Some(filename) = url::Url::parse(&origin.url)
+        .ok()
+        .and_then(|u| ferry_index::filename_of(&u))
+    else {
+        return Some(Err(format!(
+            "provenance_url.json's url {} names no file",
+            origin.url
+        )));
+    };
     let Some(sha256) = origin.archive_info.hashes.get("sha256") else {
         return Some(Err("provenance_url.json gives no sha256".into()));
     };
