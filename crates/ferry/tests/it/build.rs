@@ -26,10 +26,12 @@ fn pip_install(ctx: &TestContext, python: &Path, name: &str, args: &[&str]) -> s
     let mut cmd = ctx.ferry(["venv", "--seed", "--python"]);
     cmd.arg(python).arg(&venv);
     ctx.run(&mut cmd).success();
-    let out = Command::new(venv.join("bin/python"))
+    // The test's own HOME, so pip's HTTP cache is the test's: a port reused from an earlier
+    // run must not hand pip that run's archive.
+    let out = ctx
+        .command(venv.join("bin/python"))
         .args(["-m", "pip", "install", "-q", "--no-index"])
         .args(args)
-        .env("PIP_CONFIG_FILE", "/dev/null")
         .output()
         .unwrap();
     assert!(

@@ -69,20 +69,16 @@ fn installed_files_and_record_match_pip() {
     let python = default_python();
     let by_pip = make_venv(&ctx, "by-pip", &python, true);
     let by_ferry = make_venv(&ctx, "by-ferry", &python, false);
-    let out = ctx.run(
-        Command::new(by_pip.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--no-compile",
-                "-q",
-                "-i",
-                &server.url(),
-                "demo==1.0",
-            ])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    );
+    let out = ctx.run(ctx.command(by_pip.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "--no-compile",
+        "-q",
+        "-i",
+        &server.url(),
+        "demo==1.0",
+    ]));
     let out = out.success();
     drop(out);
     ctx.run(&mut install(&ctx, &by_ferry, &server, &["demo==1.0"]))
@@ -185,20 +181,16 @@ fn compile_writes_the_bytecode_pip_writes() {
     let python = default_python();
     let by_pip = make_venv(&ctx, "by-pip", &python, true);
     let by_ferry = make_venv(&ctx, "by-ferry", &python, false);
-    ctx.run(
-        Command::new(by_pip.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--compile",
-                "-i",
-                &server.url(),
-                "demo==1.0",
-            ])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    )
+    ctx.run(ctx.command(by_pip.join("bin/python")).args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--compile",
+        "-i",
+        &server.url(),
+        "demo==1.0",
+    ]))
     .success();
     ctx.run(&mut install(
         &ctx,
