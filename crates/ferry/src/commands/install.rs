@@ -154,6 +154,15 @@ pub fn run(
         }
         false => Default::default(),
     };
+    // pip's installation report: after a dry run, and after a real install too.
+    let write_report = || -> anyhow::Result<()> {
+        if let Some(target) = &settings.report {
+            let text =
+                report::install_report_text(&plan.install, interpreter.markers(), &attested)?;
+            printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
+        }
+        Ok(())
+    };
     let Some(session) = session else {
         printer.status(views::would_install(&plan.install));
         let gone: Vec<String> = plan
@@ -165,11 +174,7 @@ pub fn run(
         if !gone.is_empty() {
             printer.status(format!("Would uninstall {}", gone.join(" ")));
         }
-        if let Some(target) = &settings.report {
-            let text =
-                report::install_report_text(&plan.install, interpreter.markers(), &attested)?;
-            printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
-        }
+        write_report()?;
         return Ok(ExitCode::SUCCESS);
     };
     // pip's line for each requirement kept as installed (at -v here).
@@ -246,11 +251,7 @@ pub fn run(
             printer.status(line);
         }
     }
-    // pip writes the report for a real install too: what was resolved and installed.
-    if let Some(target) = &settings.report {
-        let text = report::install_report_text(&plan.install, interpreter.markers(), &attested)?;
-        printer.write_or_print(Some(target).filter(|t| *t != "-"), &text)?;
-    }
+    write_report()?;
     crate::settings::warn_if_root(settings.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)
 }
