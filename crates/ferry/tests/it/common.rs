@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use ferry_test::{pythons::InstalledPython, IndexServer, TestContext};
 
@@ -56,14 +55,16 @@ pub fn snapshot(dir: &Path) -> Vec<String> {
     out
 }
 
-static PACKAGING_LOCK: Mutex<()> = Mutex::new(());
-
 /// A directory holding the newest `packaging` that supports `python`, installed once from the
 /// package index (found through pip's own configuration) and reused across runs.
 pub fn packaging_for(python: &InstalledPython) -> PathBuf {
-    let _guard = PACKAGING_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (major, minor) = python.major_minor;
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("packaging/py{major}.{minor}"));
+    // nextest runs each test in its own process: a file lock, not a mutex, keeps two tests
+    // from installing into the same directory at once.
+    std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
     let done = dir.join(".complete");
     if done.is_file() {
         return dir;
