@@ -55,43 +55,50 @@ pub fn snapshot(dir: &Path) -> Vec<String> {
     out
 }
 
-/// A directory holding the newest `packaging` that supports `python`, installed once from the
-/// package index (found through pip's own configuration) and reused across runs.
-pub fn packaging_for(python: &InstalledPython) -> PathBuf {
-    let (major, minor) = python.major_minor;
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("packaging/py{major}.{minor}"));
-    // nextest runs each test in its own process: a file lock, not a mutex, keeps two tests
-    // from installing into the same directory at once.
+/// A directory under the target's test scratch space, made once by `make` and reused across
+/// runs. nextest runs each test in its own process, so a file lock (not a mutex) keeps two tests
+/// from making it at once; `.complete` marks a directory that `make` finished.
+pub fn made_once(name: &str, make: impl FnOnce(&Path)) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
     let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
     lock.lock().unwrap();
     let done = dir.join(".complete");
-    if done.is_file() {
-        return dir;
+    if !done.is_file() {
+        let _ = std::fs::remove_dir_all(&dir);
+        make(&dir);
+        std::fs::write(&done, "").unwrap();
     }
-    let installer = ferry_test::pythons::with_pip().expect("a CPython with pip to fetch packaging");
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(&installer.path)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-        ])
-        .args(["--python-version", &format!("{major}.{minor}"), "--target"])
-        .arg(&dir)
-        .arg("packaging")
-        .output()
-        .expect("run pip");
-    assert!(
-        out.status.success(),
-        "installing packaging for Python {major}.{minor} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&done, "").unwrap();
     dir
+}
+
+/// A directory holding the newest `packaging` that supports `python`, installed once from the
+/// package index (found through pip's own configuration) and reused across runs.
+pub fn packaging_for(python: &InstalledPython) -> PathBuf {
+    let (major, minor) = python.major_minor;
+    made_once(&format!("packaging/py{major}.{minor}"), |dir| {
+        let installer =
+            ferry_test::pythons::with_pip().expect("a CPython with pip to fetch packaging");
+        let out = Command::new(&installer.path)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+            ])
+            .args(["--python-version", &format!("{major}.{minor}"), "--target"])
+            .arg(dir)
+            .arg("packaging")
+            .output()
+            .expect("run pip");
+        assert!(
+            out.status.success(),
+            "installing packaging for Python {major}.{minor} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    })
 }
 
 /// A new virtual environment made by ferry (with pip when `seed`).

@@ -8,50 +8,41 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ferry_test::{pythons, Project, TestContext, WheelBuilder};
 
-use crate::common::{ctx, make_venv, python_output};
+use crate::common::{ctx, made_once, make_venv, python_output};
 
 const USER: &str = "alice";
 const SECRET: &str = "pr1vate-s3cret-pw";
 
-static TOOLS_LOCK: Mutex<()> = Mutex::new(());
-
 /// A venv with pypiserver, passlib, devpi-server and twine, installed once by ferry.
 fn tools() -> PathBuf {
-    let _guard = TOOLS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("private-index-tools");
-    if dir.join(".complete").is_file() {
-        return dir;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let ctx = ctx();
-    ctx.env("PIP_CONFIG_FILE", "");
-    ctx.run(
-        ctx.ferry(["venv"])
-            .arg(&dir)
-            .arg("--python")
-            .arg(&pythons::newest().path),
-    )
-    .success();
-    ctx.run(
-        ctx.ferry([
-            "install",
-            "-q",
-            "pypiserver",
-            "passlib",
-            "twine",
-            "devpi-server",
-            "--python",
-        ])
-        .arg(&dir),
-    )
-    .success();
-    std::fs::write(dir.join(".complete"), "").unwrap();
-    dir
+    made_once("private-index-tools", |dir| {
+        let ctx = ctx();
+        ctx.env("PIP_CONFIG_FILE", "");
+        ctx.run(
+            ctx.ferry(["venv"])
+                .arg(dir)
+                .arg("--python")
+                .arg(&pythons::newest().path),
+        )
+        .success();
+        ctx.run(
+            ctx.ferry([
+                "install",
+                "-q",
+                "pypiserver",
+                "passlib",
+                "twine",
+                "devpi-server",
+                "--python",
+            ])
+            .arg(dir),
+        )
+        .success();
+    })
 }
 
 fn free_port() -> u16 {
