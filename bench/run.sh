@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+invocation="bench/run.sh${*:+ $*}"
 work="$root/bench/.work"
 runs=30
 install_runs=3
@@ -193,7 +194,7 @@ if [ -z "$only" ] || [[ huge-wheel =~ $only ]]; then
       "$ferry install -q --python $scratch/fv --no-index -f $links $name" \
       "$uv pip install -q --python $scratch/uvv --no-index -f $links $name" \
       "$pip --python $scratch/pv/bin/python install -q --no-index -f $links $name" \
-      "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" 1 0
+      "$fresh && rm -rf $FERRY_CACHE_DIR $UV_CACHE_DIR $PIP_CACHE_DIR && sync" 3 0
   done
   kill "$server" 2>/dev/null || true
 fi
@@ -279,7 +280,7 @@ if [ -z "$only" ]; then
 fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-table=$("$python" bench/report.py "$results" "$commit" "bench/run.sh --runs $runs" "$python")
+table=$("$python" bench/report.py "$results" "$commit" "$invocation" "$python")
 echo "$table"
 if [ "$write" = 1 ]; then
   "$python" - "$table" <<'PY'
