@@ -130,20 +130,14 @@ fn garbage_or_missing_provenance_is_refused_naming_the_url() {
         404,
     ));
     let venv = ctx.work().join("env");
-    let out = ctx
-        .run(&mut install(
-            &ctx,
-            &venv,
-            &server,
-            &["--verify-attestations", "demo"],
-        ))
-        .failure();
-    assert!(
-        out.stderr()
-            .contains("demo-1.0-py3-none-any.whl.provenance answered HTTP 404"),
-        "{}",
-        out.stderr()
-    );
+    ctx.run(&mut install(
+        &ctx,
+        &venv,
+        &server,
+        &["--verify-attestations", "demo"],
+    ))
+    .failure()
+    .stderr_contains("demo-1.0-py3-none-any.whl.provenance answered HTTP 404");
 }
 
 #[test]
@@ -165,24 +159,19 @@ fn download_refuses_too_and_saves_nothing() {
     let server = IndexServer::start();
     server.publish(&demo());
     let dest = ctx.work().join("dest");
-    let out = ctx
-        .run(
-            ctx.ferry([
-                "download",
-                "--verify-attestations",
-                "-i",
-                &server.url(),
-                "-d",
-            ])
-            .arg(&dest)
-            .arg("demo"),
-        )
-        .failure();
-    assert!(
-        out.stderr().contains("lists no provenance"),
-        "{}",
-        out.stderr()
-    );
+    ctx.run(
+        ctx.ferry([
+            "download",
+            "--verify-attestations",
+            "-i",
+            &server.url(),
+            "-d",
+        ])
+        .arg(&dest)
+        .arg("demo"),
+    )
+    .failure()
+    .stderr_contains("lists no provenance");
     assert!(snapshot(&dest).is_empty());
 }
 
@@ -192,24 +181,14 @@ fn the_setting_is_read_from_the_environment_and_pip_conf() {
     let server = IndexServer::start();
     server.publish(&demo());
     let venv = make_venv(&ctx, "env", &pythons::newest().path, false);
-    let out = ctx
-        .run(install(&ctx, &venv, &server, &["demo"]).env("PIP_VERIFY_ATTESTATIONS", "1"))
-        .failure();
-    assert!(
-        out.stderr().contains("lists no provenance"),
-        "{}",
-        out.stderr()
-    );
+    ctx.run(install(&ctx, &venv, &server, &["demo"]).env("PIP_VERIFY_ATTESTATIONS", "1"))
+        .failure()
+        .stderr_contains("lists no provenance");
     let conf = ctx.work().join("pip.conf");
     std::fs::write(&conf, "[install]\nverify-attestations = true\n").unwrap();
-    let out = ctx
-        .run(install(&ctx, &venv, &server, &["demo"]).env("PIP_CONFIG_FILE", &conf))
-        .failure();
-    assert!(
-        out.stderr().contains("lists no provenance"),
-        "{}",
-        out.stderr()
-    );
+    ctx.run(install(&ctx, &venv, &server, &["demo"]).env("PIP_CONFIG_FILE", &conf))
+        .failure()
+        .stderr_contains("lists no provenance");
 }
 
 /// The real index, as pip finds it.
@@ -261,29 +240,24 @@ fn live_a_real_file_with_its_recorded_provenance_installs_and_shows_its_publishe
     let publisher = "GitHub trailofbits/pypi-attestations (workflow release.yml)";
 
     let dest = ctx.work().join("dest");
-    let out = ctx
-        .run(
-            ctx.ferry([
-                "download",
-                "--verify-attestations",
-                "--no-deps",
-                "-i",
-                &server.url(),
-                "-d",
-            ])
-            .arg(&dest)
-            .arg("pypi-attestations==0.0.19")
-            .arg("--python")
-            .arg(&python),
-        )
-        .success();
-    assert!(
-        out.stderr().contains(&format!(
-            "Verified provenance of pypi_attestations-0.0.19.tar.gz: published by {publisher}"
-        )),
-        "{}",
-        out.stderr()
-    );
+    ctx.run(
+        ctx.ferry([
+            "download",
+            "--verify-attestations",
+            "--no-deps",
+            "-i",
+            &server.url(),
+            "-d",
+        ])
+        .arg(&dest)
+        .arg("pypi-attestations==0.0.19")
+        .arg("--python")
+        .arg(&python),
+    )
+    .success()
+    .stderr_contains(&format!(
+        "Verified provenance of pypi_attestations-0.0.19.tar.gz: published by {publisher}"
+    ));
 
     // Install (built from the sdist; the build backend comes from the real index).
     let venv = make_venv(&ctx, "env", Path::new(&python), false);
@@ -322,32 +296,17 @@ fn live_a_real_file_with_its_recorded_provenance_installs_and_shows_its_publishe
     let record = std::fs::read_to_string(dist_info.join("RECORD")).unwrap();
     assert!(record.contains("pypi_attestations-0.0.19.dist-info/provenance.json,sha256="));
 
-    let shown = ctx
-        .run(
+    let show = || {
+        ctx.run(
             ctx.ferry(["show", "pypi-attestations", "--python"])
                 .arg(&venv),
         )
-        .success();
-    assert!(
-        shown
-            .stdout()
-            .contains(&format!("Publisher: {publisher} (attested, verified)")),
-        "{}",
-        shown.stdout()
-    );
+        .success()
+    };
+    show().stdout_contains(&format!("Publisher: {publisher} (attested, verified)"));
     // A provenance.json that no longer matches what was installed is shown as unverified.
     std::fs::write(dist_info.join("provenance.json"), b"{}").unwrap();
-    let shown = ctx
-        .run(
-            ctx.ferry(["show", "pypi-attestations", "--python"])
-                .arg(&venv),
-        )
-        .success();
-    assert!(
-        shown.stdout().contains("Publisher: unverified ("),
-        "{}",
-        shown.stdout()
-    );
+    show().stdout_contains("Publisher: unverified (");
 }
 
 /// `show` checks a kept `provenance.json` again, against the file `provenance_url.json` names:
