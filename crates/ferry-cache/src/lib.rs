@@ -75,6 +75,10 @@ pub enum Bucket {
     /// `<sha256>/<filename>` with an `origin.json`; a later save of the same file copies it
     /// from here (hash-checked) instead of downloading it.
     Files,
+    /// PEP 740 provenance objects that `install --verify-attestations` verified, one
+    /// `<file sha256>.json` per installed file, which `ferry show` verifies again; kept here
+    /// rather than in the environment, which gets only standard files.
+    Attestations,
 }
 
 impl Bucket {
@@ -92,6 +96,7 @@ impl Bucket {
             Bucket::Builds => "builds-v1",
             Bucket::Vcs => "vcs-v1",
             Bucket::Files => "files-v1",
+            Bucket::Attestations => "attestations-v1",
         }
     }
 }

@@ -1,12 +1,16 @@
 //! `--verify-attestations`: every file to install or download must come from an index that
 //! serves its PEP 740 provenance, and that provenance must verify for the file (see
 //! `ferry_index::verify_provenance`). Gives, per package, the publishers it proves and the
-//! provenance object itself, which install keeps in the dist-info as `provenance.json`.
+//! provenance object itself, which install keeps in the cache's `attestations-v1` bucket
+//! (keyed by the file's sha256, never in the environment) for `ferry show` to verify again.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use ferry_cache::{Bucket, Cache};
 use ferry_index::{HttpClient, Publisher};
 use ferry_resolve::ResolvedPackage;
+use serde::{Deserialize, Serialize};
 
 use crate::InstallError;
 
@@ -14,9 +18,60 @@ use crate::InstallError;
 #[derive(Debug, Clone)]
 pub struct Attested {
     pub filename: String,
+    /// The file's sha256, which the provenance attests.
+    pub sha256: String,
+    /// Where the provenance came from (without credentials).
+    pub url: String,
     pub publishers: Vec<Publisher>,
     /// The provenance object as the index served it.
     pub provenance: Vec<u8>,
+}
+
+/// An `attestations-v1/<file sha256>.json` record.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    filename: String,
+    sha256: String,
+    /// Where the provenance came from (without credentials).
+    url: String,
+    /// Seconds since the epoch when install verified it.
+    verified_at: u64,
+    provenance: serde_json::Value,
+}
+
+/// The record of `sha256`'s provenance in the cache; `None` for anything but a sha256 in hex
+/// (the digest comes from an index page or from the environment, and names a file here).
+fn kept_path(cache_root: &Path, sha256: &str) -> Option<std::path::PathBuf> {
+    let hex = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| {
+        cache_root
+            .join(Bucket::Attestations.dir_name())
+            .join(format!("{}.json", sha256.to_ascii_lowercase()))
+    })
+}
+
+/// Keeps each verified provenance in the cache, after the install that checked it succeeded.
+pub fn keep(cache: &Cache, attested: &BTreeMap<String, Attested>) -> Result<(), InstallError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for a in attested.values() {
+        let provenance = serde_json::from_slice(&a.provenance)
+            .map_err(|e| InstallError::Cache(format!("provenance of {}: {e}", a.filename)))?;
+        let record = Kept {
+            filename: a.filename.clone(),
+            sha256: a.sha256.clone(),
+            url: a.url.clone(),
+            verified_at: now,
+            provenance,
+        };
+        let Some(path) = kept_path(cache.root(), &a.sha256) else {
+            continue;
+        };
+        let bytes = serde_json::to_vec(&record).unwrap_or_default();
+        ferry_cache::write_atomic(&path, &bytes).map_err(|e| InstallError::Cache(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// The media type PEP 740 gives provenance objects.
@@ -84,6 +139,8 @@ async fn verify_one(
     let publishers = ferry_index::verify_provenance(&fetched.body, &file.filename, sha256)?;
     Ok(Attested {
         filename: file.filename.clone(),
+        sha256: sha256.clone(),
+        url: fetched.url.to_string(),
         publishers,
         provenance: fetched.body,
     })
@@ -112,15 +169,19 @@ fn integrity_url(index: &str, package: &ResolvedPackage, filename: &str) -> Opti
     Some(url)
 }
 
-/// The publishers a `provenance.json` kept in a dist-info proves, checked again now, for the
-/// file `provenance_url.json` says was installed.
-pub fn installed_publishers(dist: &crate::InstalledDist) -> Option<Result<Vec<Publisher>, String>> {
-    let bytes = fs_err::read(dist.path.join("provenance.json")).ok()?;
-    let Some(origin) = dist.provenance_url() else {
-        return Some(Err(
-            "provenance_url.json, which names the file, is missing".into()
-        ));
-    };
+/// The publishers the provenance kept in the cache for an installed distribution proves,
+/// checked again now, for the file its `provenance_url.json` says was installed. `None` when
+/// there is nothing to show: no `provenance_url.json` (not installed from an index), or no
+/// kept provenance for its file (installed without `--verify-attestations`, or the cache was
+/// cleared since).
+pub fn installed_publishers(
+    dist: &crate::InstalledDist,
+    cache_root: &Path,
+) -> Option<Result<Vec<Publisher>, String>> {
+    let origin = dist.provenance_url()?;
+    let sha256 = origin.archive_info.hashes.get("sha256")?;
+    let path = kept_path(cache_root, sha256)?;
+    let bytes = fs_err::read(&path).ok()?;
     let Some(filename) = url::Url::parse(&origin.url)
         .ok()
         .and_then(|u| ferry_index::filename_of(&u))
@@ -130,8 +191,30 @@ pub fn installed_publishers(dist: &crate::InstalledDist) -> Option<Result<Vec<Pu
             origin.url
         )));
     };
-    let Some(sha256) = origin.archive_info.hashes.get("sha256") else {
-        return Some(Err("provenance_url.json gives no sha256".into()));
+    let kept: Kept = match serde_json::from_slice(&bytes) {
+        Ok(kept) => kept,
+        Err(e) => return Some(Err(format!("{} is damaged: {e}", path.display()))),
     };
-    Some(ferry_index::verify_provenance(&bytes, &filename, sha256).map_err(|e| e.to_string()))
+    let provenance = serde_json::to_vec(&kept.provenance).unwrap_or_default();
+    Some(ferry_index::verify_provenance(&provenance, &filename, sha256).map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_path;
+    use std::path::Path;
+
+    #[test]
+    fn only_a_hex_sha256_names_a_kept_record() {
+        let root = Path::new("/cache");
+        let hex = "AB".repeat(32);
+        assert_eq!(
+            kept_path(root, &hex).unwrap(),
+            root.join("attestations-v1")
+                .join(format!("{}.json", "ab".repeat(32)))
+        );
+        for bad in ["", "../../etc/passwd", &"g".repeat(64), &"a".repeat(63)] {
+            assert!(kept_path(root, bad).is_none(), "{bad}");
+        }
+    }
 }

@@ -27,10 +27,13 @@ pub enum Kind {
     Checkout,
     /// A version-control repository (`vcs-v1/*/db`).
     Repository,
+    /// A PEP 740 provenance object `install --verify-attestations` verified
+    /// (`attestations-v1`).
+    Attestation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Wheel,
         Kind::Built,
         Kind::File,
@@ -38,6 +41,7 @@ impl Kind {
         Kind::Metadata,
         Kind::Checkout,
         Kind::Repository,
+        Kind::Attestation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Metadata => "metadata",
             Kind::Checkout => "checkout",
             Kind::Repository => "repository",
+            Kind::Attestation => "attestation",
         }
     }
 
@@ -195,6 +200,7 @@ pub fn list(cache: &Cache) -> Vec<Entry> {
     pages(cache, &mut out);
     metadata(cache, &mut out);
     vcs(cache, &mut out);
+    attestations(cache, &mut out);
     out.sort_by(|a, b| {
         (a.kind, &a.name, &a.version, &a.path).cmp(&(b.kind, &b.name, &b.version, &b.path))
     });
@@ -338,6 +344,38 @@ fn files(cache: &Cache, out: &mut Vec<Entry>) {
                 ..EntryOrigin::default()
             },
             last_used: used_path(&dir.join("origin.json")).unwrap_or_else(|| used(&meta)),
+            links: None,
+        });
+    }
+}
+
+fn attestations(cache: &Cache, out: &mut Vec<Entry>) {
+    let Ok(entries) = std::fs::read_dir(cache.bucket(Bucket::Attestations)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let record = read_json(&path).unwrap_or_default();
+        let (Some(filename), Ok(meta)) = (text(&record, "filename"), entry.metadata()) else {
+            continue;
+        };
+        let (name, version) = name_version(&filename);
+        out.push(Entry {
+            kind: Kind::Attestation,
+            name,
+            version,
+            filename: Some(filename),
+            path,
+            size: meta.len(),
+            origin: EntryOrigin {
+                url: text(&record, "url"),
+                sha256: text(&record, "sha256"),
+                ..EntryOrigin::default()
+            },
+            last_used: used(&meta),
             links: None,
         });
     }
@@ -496,7 +534,7 @@ pub struct BucketInfo {
 pub fn info(cache: &Cache) -> Vec<BucketInfo> {
     let entries = list(cache);
     let count = |kinds: &[Kind]| entries.iter().filter(|e| kinds.contains(&e.kind)).count();
-    let buckets: [(&'static str, Bucket, usize); 10] = [
+    let buckets: [(&'static str, Bucket, usize); 11] = [
         (
             "index pages (HTTP cache)",
             Bucket::Http,
@@ -510,6 +548,11 @@ pub fn info(cache: &Cache) -> Vec<BucketInfo> {
         ),
         ("built wheels", Bucket::Built, count(&[Kind::Built])),
         ("downloaded files", Bucket::Files, count(&[Kind::File])),
+        (
+            "verified provenance",
+            Bucket::Attestations,
+            count(&[Kind::Attestation]),
+        ),
         (
             "version control",
             Bucket::Vcs,

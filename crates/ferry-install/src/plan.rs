@@ -576,7 +576,6 @@ pub fn prepare(
             requested: package.requested(),
             direct_url: direct_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
             provenance_url: provenance_url(package, &wheel.sha256, source.sdist_sha256.as_deref()),
-            provenance: None,
             archive: wheel.archive,
         });
     }

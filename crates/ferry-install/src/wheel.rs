@@ -53,9 +53,6 @@ pub struct WheelToInstall {
     pub direct_url: Option<DirectUrl>,
     /// PEP 710 data for installs from an index (never with `direct_url`).
     pub provenance_url: Option<crate::installed::ProvenanceUrl>,
-    /// PEP 740 provenance object that `--verify-attestations` checked, kept in the dist-info
-    /// as `provenance.json` (with `provenance_url.json` naming the file it is for).
-    pub provenance: Option<Vec<u8>>,
 }
 
 /// A wheel whose files are in place and whose dist-info waits in the staging area; it becomes
@@ -219,7 +216,6 @@ impl Installer<'_> {
                         | "direct_url.json"
                         | "provenance_url.json"
                 ) || rest.starts_with("RECORD.")
-                    || (rest == "provenance.json" && wheel.provenance.is_some())
                 {
                     continue;
                 }
@@ -328,9 +324,6 @@ impl Installer<'_> {
                 "provenance_url.json",
                 serde_json::to_vec(provenance).unwrap_or_default(),
             ));
-            if let Some(object) = &wheel.provenance {
-                generated.push(("provenance.json", object.clone()));
-            }
         }
         for (name, bytes) in generated {
             dist_info_files.push((name.to_string(), Source::Bytes(bytes, false), None));

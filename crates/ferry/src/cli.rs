@@ -712,7 +712,7 @@ pub enum CacheCommand {
         /// Output format: human (a table) or json
         #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "json"])]
         format: String,
-        /// Only this kind: wheel, built, file, page, metadata, checkout, repository (repeatable)
+        /// Only this kind: wheel, built, file, page, metadata, checkout, repository, attestation (repeatable)
         #[arg(long, value_name = "KIND")]
         kind: Vec<String>,
     },

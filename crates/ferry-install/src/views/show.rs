@@ -9,7 +9,7 @@ use crate::installed::find;
 use crate::InstalledDist;
 
 /// What to show.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ShowOptions {
     /// The files each package installed (`--files`).
     pub files: bool,
@@ -18,6 +18,9 @@ pub struct ShowOptions {
     /// Re-indent multi-line values as `importlib.metadata` does: pip reads metadata through it
     /// from Python 3.11 on, and printed values as the email parser returned them before.
     pub reindent: bool,
+    /// The cache root, where `install --verify-attestations` kept the provenance that the
+    /// `Publisher` lines verify again.
+    pub cache_root: Option<std::path::PathBuf>,
 }
 
 /// What `pip show` prints.
@@ -37,7 +40,7 @@ pub fn show(
     dists: &[InstalledDist],
     names: &[String],
     env: &MarkerEnvironment,
-    options: ShowOptions,
+    options: &ShowOptions,
 ) -> Shown {
     let mut missing: Vec<String> = names
         .iter()
@@ -67,7 +70,7 @@ pub fn show(
 fn record(
     dist: &InstalledDist,
     all: &[(&InstalledDist, Vec<Dependency>)],
-    options: ShowOptions,
+    options: &ShowOptions,
     out: &mut Vec<String>,
 ) {
     let raw = |dist: &InstalledDist, key: &str| {
@@ -157,7 +160,11 @@ fn record(
         out.push(format!("Source: {origin}"));
     }
     // The PEP 740 provenance `install --verify-attestations` kept, verified again now.
-    match crate::attest::installed_publishers(dist) {
+    let publishers = options
+        .cache_root
+        .as_deref()
+        .and_then(|root| crate::attest::installed_publishers(dist, root));
+    match publishers {
         None => {}
         Some(Ok(publishers)) => {
             for p in publishers {

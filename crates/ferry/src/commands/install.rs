@@ -214,12 +214,8 @@ pub fn run(
     .with_build_jobs(settings.build.jobs)
     .with_prefetch(prefetch);
     let reporter = progress.clone() as Arc<dyn FetchReporter>;
-    let mut wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
+    let wheels = plan::prepare(handle, &plan.install, &prepare, &reporter)?;
     progress.finish();
-    for wheel in &mut wheels {
-        let name = ferry_types::PackageName::new(&wheel.name);
-        wheel.provenance = attested.get(name.as_str()).map(|a| a.provenance.clone());
-    }
     tracing::debug!("fetched after {:?}", started.elapsed());
 
     // Install: old versions out of the way, new files in, each dist-info, then commit.
@@ -251,6 +247,9 @@ pub fn run(
             printer.status(line);
         }
     }
+    // What --verify-attestations verified, for `ferry show` to verify again: in the cache, not
+    // in the environment.
+    ferry_install::attest::keep(cache, &attested)?;
     write_report()?;
     crate::settings::warn_if_root(settings.warn_root_user, &interpreter, printer);
     Ok(ExitCode::SUCCESS)

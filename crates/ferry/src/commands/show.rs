@@ -33,8 +33,9 @@ pub fn run(
         files: args.files,
         verbose: verbose > 0,
         reindent: (major, minor) >= (3, 11),
+        cache_root: Some(cache.root().to_path_buf()),
     };
-    let shown = show(&dists, &args.packages, &env, options);
+    let shown = show(&dists, &args.packages, &env, &options);
     if !shown.missing.is_empty() {
         printer.status(format!(
             "WARNING: Package(s) not found: {}",

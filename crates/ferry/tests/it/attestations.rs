@@ -288,13 +288,23 @@ fn live_a_real_file_with_its_recorded_provenance_installs_and_shows_its_publishe
         153_454_663
     );
 
+    // The environment gets only standard files: the provenance is kept in the cache.
     let dist_info: PathBuf = site_packages(&venv).join("pypi_attestations-0.0.19.dist-info");
-    assert_eq!(
-        std::fs::read(dist_info.join("provenance.json")).unwrap(),
-        recorded(PROVENANCE)
-    );
+    assert!(!dist_info.join("provenance.json").exists());
     let record = std::fs::read_to_string(dist_info.join("RECORD")).unwrap();
-    assert!(record.contains("pypi_attestations-0.0.19.dist-info/provenance.json,sha256="));
+    assert!(!record.contains("provenance.json"), "{record}");
+    let kept = kept_records(&ctx);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&kept[0]).unwrap()).unwrap();
+    assert_eq!(entry["filename"], "pypi_attestations-0.0.19.tar.gz");
+    assert_eq!(
+        entry["provenance"],
+        serde_json::from_slice::<serde_json::Value>(&recorded(PROVENANCE)).unwrap()
+    );
+    ctx.run(&mut ctx.ferry(["cache", "list", "--kind", "attestation"]))
+        .success()
+        .stdout_contains("pypi-attestations");
 
     let show = || {
         ctx.run(
@@ -304,13 +314,23 @@ fn live_a_real_file_with_its_recorded_provenance_installs_and_shows_its_publishe
         .success()
     };
     show().stdout_contains(&format!("Publisher: {publisher} (attested, verified)"));
-    // A provenance.json that no longer matches what was installed is shown as unverified.
-    std::fs::write(dist_info.join("provenance.json"), b"{}").unwrap();
+    // A kept record that no longer holds is shown as unverified.
+    std::fs::write(&kept[0], b"{}").unwrap();
     show().stdout_contains("Publisher: unverified (");
 }
 
-/// `show` checks a kept `provenance.json` again, against the file `provenance_url.json` names:
-/// one that is not for that file is shown as unverified, never as a publisher.
+/// The provenance records `install --verify-attestations` kept in the test's cache.
+fn kept_records(ctx: &TestContext) -> Vec<PathBuf> {
+    let dir = ctx.cache_dir().join("attestations-v1");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    found
+}
+
+/// `show` checks kept provenance again, against the file `provenance_url.json` names: one that
+/// is not for that file, or a damaged record, is shown as unverified, never as a publisher.
 #[test]
 fn show_reverifies_a_kept_provenance_and_says_when_it_does_not_hold() {
     let ctx = ctx();
@@ -324,14 +344,44 @@ fn show_reverifies_a_kept_provenance_and_says_when_it_does_not_hold() {
             .success()
             .stdout()
     };
+    // Installed without the flag: nothing kept, nothing shown.
+    assert!(kept_records(&ctx).is_empty());
     assert!(!show().contains("Publisher:"));
+    // A record planted under the installed file's sha256, holding another file's provenance.
     let dist_info = site_packages(&venv).join("demo-1.0.dist-info");
-    std::fs::write(dist_info.join("provenance.json"), recorded(PROVENANCE)).unwrap();
+    let origin: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist_info.join("provenance_url.json")).unwrap())
+            .unwrap();
+    let sha256 = origin["archive_info"]["hashes"]["sha256"].as_str().unwrap();
+    let path = ctx
+        .cache_dir()
+        .join("attestations-v1")
+        .join(format!("{sha256}.json"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let planted = serde_json::json!({
+        "filename": "demo-1.0-py3-none-any.whl",
+        "sha256": sha256,
+        "url": "http://127.0.0.1:1/provenance",
+        "verified_at": 0,
+        "provenance": serde_json::from_slice::<serde_json::Value>(&recorded(PROVENANCE)).unwrap(),
+    });
+    std::fs::write(&path, serde_json::to_vec(&planted).unwrap()).unwrap();
     let shown = show();
     assert!(
         shown.contains(
             "Publisher: unverified (the provenance for demo-1.0-py3-none-any.whl does not verify: it attests \"pypi_attestations-0.0.19.tar.gz\""
         ),
+        "{shown}"
+    );
+    // `cache list` names it with where it came from.
+    ctx.run(&mut ctx.ferry(["cache", "list", "--kind", "attestation"]))
+        .success()
+        .stdout_contains("http://127.0.0.1:1/provenance");
+    // A damaged record is named.
+    std::fs::write(&path, b"not json").unwrap();
+    let shown = show();
+    assert!(
+        shown.contains("Publisher: unverified (") && shown.contains("is damaged"),
         "{shown}"
     );
 }
