@@ -52,9 +52,7 @@ fn kept_path(cache_root: &Path, sha256: &str) -> Option<std::path::PathBuf> {
 
 /// Keeps each verified provenance in the cache, after the install that checked it succeeded.
 pub fn keep(cache: &Cache, attested: &BTreeMap<String, Attested>) -> Result<(), InstallError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::files::now_secs();
     for a in attested.values() {
         let provenance = serde_json::from_slice(&a.provenance)
             .map_err(|e| InstallError::Cache(format!("provenance of {}: {e}", a.filename)))?;
